@@ -1,0 +1,185 @@
+// ctnn/ad/binary.hpp: element-wise binary nodes (+ - * /) with broadcasting: each operand is
+// R x C, 1 x C (a bias row added to every sample), R x 1 or 1 x 1 (a scalar). The adjoint of a
+// broadcast operand is the sum over the broadcast dimension. Also Affine1 (a·x + b with runtime
+// constants: scaling, adding a number, c - x, x / c).
+// Layer: ad.
+#pragma once
+#include <cstddef>
+#include <utility>
+
+#include "ctnn/ad/expr.hpp"
+#include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernel/map.hpp"
+#include "ctnn/kernel/reduce.hpp"
+
+namespace ctnn::ops {
+struct Add {
+  static constexpr const char* name = "add";
+  static constexpr const char* symbol = "+";
+  template <class V> static V value(const V& a, const V& b) noexcept { return a + b; }
+  template <class V> static V da(const V& g, const V&, const V&, const V&) noexcept { return g; }
+  template <class V> static V db(const V& g, const V&, const V&, const V&) noexcept { return g; }
+};
+struct Sub {
+  static constexpr const char* name = "sub";
+  static constexpr const char* symbol = "−";
+  template <class V> static V value(const V& a, const V& b) noexcept { return a - b; }
+  template <class V> static V da(const V& g, const V&, const V&, const V&) noexcept { return g; }
+  template <class V> static V db(const V& g, const V&, const V&, const V&) noexcept { return -g; }
+};
+struct Mul {
+  static constexpr const char* name = "mul";
+  static constexpr const char* symbol = "⊙";
+  template <class V> static V value(const V& a, const V& b) noexcept { return a * b; }
+  template <class V> static V da(const V& g, const V&, const V& b, const V&) noexcept { return g * b; }
+  template <class V> static V db(const V& g, const V& a, const V&, const V&) noexcept { return g * a; }
+};
+struct Div {
+  static constexpr const char* name = "div";
+  static constexpr const char* symbol = "/";
+  template <class V> static V value(const V& a, const V& b) noexcept { return a / b; }
+  template <class V> static V da(const V& g, const V&, const V& b, const V&) noexcept { return g / b; }
+  template <class V> static V db(const V& g, const V&, const V& b, const V& y) noexcept { return -(g * y) / b; }
+};
+}  // namespace ctnn::ops
+
+namespace ctnn::ad {
+
+namespace detail {
+constexpr std::size_t bmax(std::size_t a, std::size_t b) { return a > b ? a : b; }
+}
+
+template <class Op, class A, class B>
+struct Binary : NodeBase<typename A::scalar, detail::bmax(A::rows, B::rows), detail::bmax(A::cols, B::cols)> {
+  using children = meta::TypeList<A, B>;
+  using op_type = Op;
+  static constexpr std::size_t R = detail::bmax(A::rows, B::rows), C = detail::bmax(A::cols, B::cols);
+  static constexpr bool shapes_ok =
+      diagnostic::broadcast_mismatch<Op, A::rows, A::cols, B::rows, B::cols>::value;
+  A a;
+  B b;
+  Binary(A a_, B b_) : a(std::move(a_)), b(std::move(b_)) {}
+  bool same_payload(const Binary&) const noexcept { return true; }
+
+ private:
+  // Row r of operand X (rows Rx, cols Cx) as a full row of C values; column-broadcast rows are
+  // expanded into buf.
+  template <std::size_t Rx, std::size_t Cx, class T>
+  static CTNN_INLINE const T* row(const T* x, std::size_t r, T* buf) noexcept {
+    const T* p = x + (Rx == 1 ? 0 : r * Cx);
+    if constexpr (Cx == C) {
+      return p;
+    } else {
+      for (std::size_t c = 0; c < C; ++c) buf[c] = p[0];
+      return buf;
+    }
+  }
+  // Shared reverse rule for operand X (shape Rx x Cx) with local rule `rule`.
+  template <std::size_t Rx, std::size_t Cx, bool Acc, class Rule, class T>
+  static CTNN_INLINE void reduce_into(Rule rule, const T* g, const T* y, const T* av, const T* bv, T* dx) noexcept {
+    if constexpr (A::rows == R && A::cols == C && B::rows == R && B::cols == C) {
+      kernel::map<R * C, Acc>(rule, dx, g, av, bv, y);
+    } else {
+      T abuf[C], bbuf[C], tmp[C];
+      T total = T(0);
+      for (std::size_t r = 0; r < R; ++r) {
+        const T* ar = row<A::rows, A::cols>(av, r, abuf);
+        const T* br = row<B::rows, B::cols>(bv, r, bbuf);
+        const T* gr = g + r * C;
+        const T* yr = y + r * C;
+        if constexpr (Rx == R && Cx == C) {
+          kernel::map<C, Acc>(rule, dx + r * C, gr, ar, br, yr);
+        } else if constexpr (Cx == C) {  // 1 x C operand broadcast over rows (a bias)
+          if (r == 0) kernel::map<C, Acc>(rule, dx, gr, ar, br, yr);
+          else kernel::map<C, true>(rule, dx, gr, ar, br, yr);
+        } else {  // R x 1 or 1 x 1 operand broadcast over columns
+          kernel::map<C>(rule, tmp, gr, ar, br, yr);
+          const T s = kernel::sum<C>(tmp);
+          if constexpr (Rx == R && R > 1) {
+            if constexpr (Acc) dx[r] += s;
+            else dx[r] = s;
+          } else {
+            total += s;
+          }
+        }
+      }
+      if constexpr (Cx != C && !(Rx == R && R > 1)) {
+        if constexpr (Acc) dx[0] += total;
+        else dx[0] = total;
+      }
+    }
+  }
+
+ public:
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* av, const T* bv) const noexcept {
+    auto f = [](auto x, auto z) { return Op::value(x, z); };
+    if constexpr (A::rows == R && A::cols == C && B::rows == R && B::cols == C) {
+      kernel::map<R * C>(f, y, av, bv);
+    } else {
+      T abuf[C], bbuf[C];
+      for (std::size_t r = 0; r < R; ++r)
+        kernel::map<C>(f, y + r * C, row<A::rows, A::cols>(av, r, abuf), row<B::rows, B::cols>(bv, r, bbuf));
+    }
+  }
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_a(const T* g, const T* y, const T* av, const T* bv, T* da) const noexcept {
+    reduce_into<A::rows, A::cols, Acc>([](auto gg, auto x, auto z, auto yy) { return Op::da(gg, x, z, yy); },
+                                       g, y, av, bv, da);
+  }
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_b(const T* g, const T* y, const T* av, const T* bv, T* db) const noexcept {
+    reduce_into<B::rows, B::cols, Acc>([](auto gg, auto x, auto z, auto yy) { return Op::db(gg, x, z, yy); },
+                                       g, y, av, bv, db);
+  }
+};
+
+/// y = alpha·x + beta with runtime constants (scaling, x + c, c - x, x / c).
+template <class A>
+struct Affine1 : NodeBase<typename A::scalar, A::rows, A::cols> {
+  using children = meta::TypeList<A>;
+  A a;
+  double alpha = 1, beta = 0;
+  Affine1(A a_, double al, double be) : a(std::move(a_)), alpha(al), beta(be) {}
+  bool same_payload(const Affine1& o) const noexcept { return alpha == o.alpha && beta == o.beta; }
+
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* x) const noexcept {
+    const T al = static_cast<T>(alpha), be = static_cast<T>(beta);
+    kernel::map<A::size>([al, be](auto v) { return v * decltype(v)(al) + decltype(v)(be); }, y, x);
+  }
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, T* dx) const noexcept {
+    const T al = static_cast<T>(alpha);
+    kernel::map<A::size, Acc>([al](auto v) { return v * decltype(v)(al); }, dx, g);
+  }
+};
+
+template <class A>
+CTNN_INLINE auto affine1(A a, double alpha, double beta) {
+  return Affine1<std::remove_cvref_t<A>>(std::move(a), alpha, beta);
+}
+
+template <class Op, class A, class B>
+CTNN_INLINE auto binary(A a, B b) {
+  return Binary<Op, std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::move(a), std::move(b));
+}
+
+template <class S>
+concept Number = std::is_arithmetic_v<S>;
+
+template <Expression A, Expression B> CTNN_INLINE auto operator+(A a, B b) { return binary<ops::Add>(std::move(a), std::move(b)); }
+template <Expression A, Expression B> CTNN_INLINE auto operator-(A a, B b) { return binary<ops::Sub>(std::move(a), std::move(b)); }
+template <Expression A, Expression B> CTNN_INLINE auto operator*(A a, B b) { return binary<ops::Mul>(std::move(a), std::move(b)); }
+template <Expression A, Expression B> CTNN_INLINE auto operator/(A a, B b) { return binary<ops::Div>(std::move(a), std::move(b)); }
+
+template <Expression A, Number S> CTNN_INLINE auto operator*(A a, S s) { return affine1(std::move(a), double(s), 0.0); }
+template <Expression A, Number S> CTNN_INLINE auto operator*(S s, A a) { return affine1(std::move(a), double(s), 0.0); }
+template <Expression A, Number S> CTNN_INLINE auto operator/(A a, S s) { return affine1(std::move(a), 1.0 / double(s), 0.0); }
+template <Expression A, Number S> CTNN_INLINE auto operator+(A a, S s) { return affine1(std::move(a), 1.0, double(s)); }
+template <Expression A, Number S> CTNN_INLINE auto operator+(S s, A a) { return affine1(std::move(a), 1.0, double(s)); }
+template <Expression A, Number S> CTNN_INLINE auto operator-(A a, S s) { return affine1(std::move(a), 1.0, -double(s)); }
+template <Expression A, Number S> CTNN_INLINE auto operator-(S s, A a) { return affine1(std::move(a), -1.0, double(s)); }
+template <Expression A> CTNN_INLINE auto operator-(A a) { return affine1(std::move(a), -1.0, 0.0); }
+
+}  // namespace ctnn::ad

@@ -1,0 +1,67 @@
+// ctnn/ad/expr.hpp: what an expression is. Every node is a type that knows its shape
+// (rows x cols, compile time), its scalar type and its children; interior nodes hold their
+// children by value, leaves hold pointers to long-lived storage (parameters, inputs, targets,
+// user constants). Two nodes of the same type are the same node: the static tape evaluates
+// them once and sums their adjoints (see ad/tape_static.hpp).
+// Layer: ad (includes core and kernel only).
+#pragma once
+#include <cstddef>
+#include <type_traits>
+
+#include "ctnn/core/type_list.hpp"
+
+namespace ctnn::ad {
+
+/// Base of every expression node type.
+struct ExprTag {};
+
+template <class E>
+concept Expression = std::is_base_of_v<ExprTag, std::remove_cvref_t<E>>;
+
+/// Leaf tags: what storage a leaf refers to. A tag type names exactly one buffer in a pass.
+struct InputTag {
+  static constexpr const char* name = "x";
+};
+struct TargetTag {
+  static constexpr const char* name = "y";
+};
+/// Block I of a network's parameter buffer (layer l's W is 2l, its b is 2l+1 for Dense nets).
+template <std::size_t I>
+struct ParamTag {
+  static constexpr std::size_t index = I;
+};
+/// A user constant (e.g. class weights); Id distinguishes several constants of one pass.
+template <int Id>
+struct ConstantTag {
+  static constexpr int id = Id;
+};
+
+/// A leaf: an R x C row-major block of T at `value`. If NeedsGrad, the reverse sweep writes
+/// dL/d(leaf) to `grad` (same layout).
+template <class T, class Tag, std::size_t R, std::size_t C, bool NeedsGrad>
+struct Leaf : ExprTag {
+  using scalar = T;
+  using tag = Tag;
+  using children = meta::TypeList<>;
+  static constexpr std::size_t rows = R, cols = C, size = R * C;
+  static constexpr bool is_leaf = true;
+  static constexpr bool leaf_needs_grad = NeedsGrad;
+
+  const T* value = nullptr;
+  T* grad = nullptr;
+
+  bool same_payload(const Leaf& o) const noexcept { return value == o.value && grad == o.grad; }
+};
+
+template <class E>
+inline constexpr bool is_leaf_v = std::remove_cvref_t<E>::is_leaf;
+
+/// Interior node base: supplies is_leaf and the default payload comparison (no payload).
+template <class Scalar, std::size_t R, std::size_t C>
+struct NodeBase : ExprTag {
+  using scalar = Scalar;
+  static constexpr std::size_t rows = R, cols = C, size = R * C;
+  static constexpr bool is_leaf = false;
+};
+
+}  // namespace ctnn::ad

@@ -1,0 +1,97 @@
+// ctnn/ad/linalg.hpp: matrix nodes: MatMul (A B), MatMulNT (A Bᵀ, what matmul(a, transpose(b))
+// becomes, so the Dense forward X Wᵀ reads W row by row), Transpose. Their rules are the
+// textbook ones: for C = A B, dA = dC Bᵀ and dB = Aᵀ dC, each one fixed-size kernel call.
+// Layer: ad.
+#pragma once
+#include <cstddef>
+#include <utility>
+
+#include "ctnn/ad/expr.hpp"
+#include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernel/gemm.hpp"
+
+namespace ctnn::ad {
+
+template <class A>
+struct Transpose : NodeBase<typename A::scalar, A::cols, A::rows> {
+  using children = meta::TypeList<A>;
+  A a;
+  explicit Transpose(A a_) : a(std::move(a_)) {}
+  bool same_payload(const Transpose&) const noexcept { return true; }
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* x) const noexcept {
+    for (std::size_t r = 0; r < A::rows; ++r)
+      for (std::size_t c = 0; c < A::cols; ++c) y[c * A::rows + r] = x[r * A::cols + c];
+  }
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, T* dx) const noexcept {
+    for (std::size_t r = 0; r < A::rows; ++r)
+      for (std::size_t c = 0; c < A::cols; ++c) {
+        if constexpr (Acc) dx[r * A::cols + c] += g[c * A::rows + r];
+        else dx[r * A::cols + c] = g[c * A::rows + r];
+      }
+  }
+};
+
+/// C[M,N] = A[M,K] B[K,N]
+template <class A, class B>
+struct MatMul : NodeBase<typename A::scalar, A::rows, B::cols> {
+  using children = meta::TypeList<A, B>;
+  static constexpr std::size_t M = A::rows, K = A::cols, N = B::cols;
+  static constexpr bool shapes_ok = diagnostic::matmul_inner_mismatch<A::rows, A::cols, B::rows, B::cols>::value;
+  A a;
+  B b;
+  MatMul(A a_, B b_) : a(std::move(a_)), b(std::move(b_)) {}
+  bool same_payload(const MatMul&) const noexcept { return true; }
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* av, const T* bv) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_nn<M, N, K>(av, bv, y);
+  }
+  template <bool Acc, class T>  // dA[M,K] = g[M,N] B[K,N]ᵀ
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, const T* bv, T* da) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_nt<M, K, N, Acc>(g, bv, da);
+  }
+  template <bool Acc, class T>  // dB[K,N] = A[M,K]ᵀ g[M,N]
+  CTNN_INLINE void backward_b(const T* g, const T*, const T* av, const T*, T* db) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_tn<K, N, M, Acc>(av, g, db);
+  }
+};
+
+/// C[M,N] = A[M,K] B[N,K]ᵀ
+template <class A, class B>
+struct MatMulNT : NodeBase<typename A::scalar, A::rows, B::rows> {
+  using children = meta::TypeList<A, B>;
+  static constexpr std::size_t M = A::rows, K = A::cols, N = B::rows;
+  static constexpr bool shapes_ok = diagnostic::matmul_inner_mismatch<A::rows, A::cols, B::cols, B::rows>::value;
+  A a;
+  B b;
+  MatMulNT(A a_, B b_) : a(std::move(a_)), b(std::move(b_)) {}
+  bool same_payload(const MatMulNT&) const noexcept { return true; }
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* av, const T* bv) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_nt<M, N, K>(av, bv, y);
+  }
+  template <bool Acc, class T>  // dA[M,K] = g[M,N] B[N,K]
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, const T* bv, T* da) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_nn<M, K, N, Acc>(g, bv, da);
+  }
+  template <bool Acc, class T>  // dB[N,K] = g[M,N]ᵀ A[M,K]
+  CTNN_INLINE void backward_b(const T* g, const T*, const T* av, const T*, T* db) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_tn<N, K, M, Acc>(g, av, db);
+  }
+};
+
+template <Expression A>
+CTNN_INLINE auto transpose(A a) {
+  return Transpose<std::remove_cvref_t<A>>(std::move(a));
+}
+template <Expression A, Expression B>
+CTNN_INLINE auto matmul(A a, B b) {
+  return MatMul<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::move(a), std::move(b));
+}
+template <Expression A, Expression B>
+CTNN_INLINE auto matmul(A a, Transpose<B> bt) {
+  return MatMulNT<std::remove_cvref_t<A>, B>(std::move(a), std::move(bt.a));
+}
+
+}  // namespace ctnn::ad

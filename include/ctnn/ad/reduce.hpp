@@ -1,0 +1,124 @@
+// ctnn/ad/reduce.hpp: reductions and row-wise nodes: sum and mean (to a 1 x 1 scalar), row_sum
+// (R x C to R x 1), softmax and log-sum-exp along each row (one sample per row). softmax and
+// log-sum-exp subtract the row maximum, so [1000, 1000, 0] and [-1000, -1000, -1000] are exact.
+// Layer: ad.
+#pragma once
+#include <cstddef>
+#include <utility>
+
+#include "ctnn/ad/expr.hpp"
+#include "ctnn/kernel/map.hpp"
+#include "ctnn/kernel/reduce.hpp"
+
+namespace ctnn::ad {
+
+template <class A>
+struct Sum : NodeBase<typename A::scalar, 1, 1> {
+  using children = meta::TypeList<A>;
+  A a;
+  explicit Sum(A a_) : a(std::move(a_)) {}
+  bool same_payload(const Sum&) const noexcept { return true; }
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* x) const noexcept { y[0] = kernel::sum<A::size>(x); }
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, T* dx) const noexcept {
+    kernel::fill<A::size, Acc>(dx, g[0]);
+  }
+};
+
+template <class A>
+struct Mean : NodeBase<typename A::scalar, 1, 1> {
+  using children = meta::TypeList<A>;
+  A a;
+  explicit Mean(A a_) : a(std::move(a_)) {}
+  bool same_payload(const Mean&) const noexcept { return true; }
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* x) const noexcept {
+    y[0] = kernel::sum<A::size>(x) / static_cast<T>(A::size);
+  }
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, T* dx) const noexcept {
+    kernel::fill<A::size, Acc>(dx, g[0] / static_cast<T>(A::size));
+  }
+};
+
+template <class A>
+struct RowSum : NodeBase<typename A::scalar, A::rows, 1> {
+  using children = meta::TypeList<A>;
+  A a;
+  explicit RowSum(A a_) : a(std::move(a_)) {}
+  bool same_payload(const RowSum&) const noexcept { return true; }
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* x) const noexcept {
+    for (std::size_t r = 0; r < A::rows; ++r) y[r] = kernel::sum<A::cols>(x + r * A::cols);
+  }
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, T* dx) const noexcept {
+    for (std::size_t r = 0; r < A::rows; ++r) kernel::fill<A::cols, Acc>(dx + r * A::cols, g[r]);
+  }
+};
+
+template <class A>
+struct Softmax : NodeBase<typename A::scalar, A::rows, A::cols> {
+  using children = meta::TypeList<A>;
+  static constexpr std::size_t R = A::rows, C = A::cols;
+  A a;
+  explicit Softmax(A a_) : a(std::move(a_)) {}
+  bool same_payload(const Softmax&) const noexcept { return true; }
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* x) const noexcept {
+    for (std::size_t r = 0; r < R; ++r) {
+      const T* xr = x + r * C;
+      T* yr = y + r * C;
+      const T m = kernel::max<C>(xr);
+      kernel::map<C>([m](auto v) { return simd::exp(v - decltype(v)(m)); }, yr, xr);
+      const T inv = T(1) / kernel::sum<C>(yr);
+      for (std::size_t c = 0; c < C; ++c) yr[c] *= inv;
+    }
+  }
+  // dx = y ⊙ (g − ⟨g, y⟩) per row
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_a(const T* g, const T* y, const T*, T* dx) const noexcept {
+    for (std::size_t r = 0; r < R; ++r) {
+      const T d = kernel::dot<C>(g + r * C, y + r * C);
+      kernel::map<C, Acc>([d](auto gv, auto yv) { return yv * (gv - decltype(gv)(d)); }, dx + r * C, g + r * C,
+                          y + r * C);
+    }
+  }
+};
+
+template <class A>
+struct LogSumExp : NodeBase<typename A::scalar, A::rows, 1> {
+  using children = meta::TypeList<A>;
+  static constexpr std::size_t R = A::rows, C = A::cols;
+  A a;
+  explicit LogSumExp(A a_) : a(std::move(a_)) {}
+  bool same_payload(const LogSumExp&) const noexcept { return true; }
+  template <class T>
+  CTNN_INLINE void forward(T* y, const T* x) const noexcept {
+    T e[C];
+    for (std::size_t r = 0; r < R; ++r) {
+      const T* xr = x + r * C;
+      const T m = kernel::max<C>(xr);
+      kernel::map<C>([m](auto v) { return simd::exp(v - decltype(v)(m)); }, e, xr);
+      y[r] = m + simd::log(kernel::sum<C>(e));
+    }
+  }
+  // dx = g_r · exp(x − y_r) = g_r · softmax(x_r)
+  template <bool Acc, class T>
+  CTNN_INLINE void backward_a(const T* g, const T* y, const T* x, T* dx) const noexcept {
+    for (std::size_t r = 0; r < R; ++r) {
+      const T gr = g[r], yr = y[r];
+      kernel::map<C, Acc>([gr, yr](auto v) { return decltype(v)(gr) * simd::exp(v - decltype(v)(yr)); },
+                          dx + r * C, x + r * C);
+    }
+  }
+};
+
+template <Expression A> CTNN_INLINE auto sum(A a) { return Sum<std::remove_cvref_t<A>>(std::move(a)); }
+template <Expression A> CTNN_INLINE auto mean(A a) { return Mean<std::remove_cvref_t<A>>(std::move(a)); }
+template <Expression A> CTNN_INLINE auto row_sum(A a) { return RowSum<std::remove_cvref_t<A>>(std::move(a)); }
+template <Expression A> CTNN_INLINE auto softmax(A a) { return Softmax<std::remove_cvref_t<A>>(std::move(a)); }
+template <Expression A> CTNN_INLINE auto logsumexp(A a) { return LogSumExp<std::remove_cvref_t<A>>(std::move(a)); }
+
+}  // namespace ctnn::ad

@@ -1,0 +1,157 @@
+// ctnn/kernel/gemm.hpp: fixed-size matrix products on SIMD batches, register-blocked with
+// compile-time trip counts (small sizes unroll completely; large ones run blocked loops, so a
+// 784x128 layer does not blow up code size). All matrices are row-major and contiguous.
+//
+//   gemm_nt<M,N,K>(A[M,K], B[N,K], C[M,N]):  C = A Bᵀ   (dot-product form: a Dense forward X Wᵀ)
+//   gemm_nn<M,N,K>(A[M,K], B[K,N], C[M,N]):  C = A B    (broadcast form: dX = dZ W)
+//   gemm_tn<M,N,K>(A[K,M], B[K,N], C[M,N]):  C = Aᵀ B   (broadcast form: dW = dZᵀ X; outer product when K = 1)
+//   gemv = gemm_nt with M = 1, gemv_t = gemm_nn with M = 1, outer = gemm_tn with K = 1.
+// Acc = true adds into C instead of overwriting it.
+// Layer: kernel.
+#pragma once
+#include <cstddef>
+
+#include "ctnn/kernel/simd.hpp"
+
+namespace ctnn::kernel {
+
+namespace detail {
+
+template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, class T>
+CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C,
+                         std::size_t ldc) noexcept {
+  using V = simd::batch<T>;
+  constexpr std::size_t W = simd::width<T>;
+  V acc[mr][nr];
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t j = 0; j < nr; ++j) acc[i][j] = V(T(0));
+  constexpr std::size_t Kf = K / W * W;
+  for (std::size_t k = 0; k < Kf; k += W) {
+    V b[nr];
+    for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load(B + j * K + k);
+    for (std::size_t i = 0; i < mr; ++i) {
+      const V a = simd::load(A + i * K + k);
+      for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
+    }
+  }
+  if constexpr (K % W != 0) {
+    V b[nr];
+    for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load_partial<K % W>(B + j * K + Kf);
+    for (std::size_t i = 0; i < mr; ++i) {
+      const V a = simd::load_partial<K % W>(A + i * K + Kf);
+      for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
+    }
+  }
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t j = 0; j < nr; ++j) {
+      const T s = xsimd::hadd(acc[i][j]);
+      if constexpr (Acc) C[i * ldc + j] += s;
+      else C[i * ldc + j] = s;
+    }
+}
+
+// C[m0.., n0..n0+ncols) (=|+=) sum_k opA[m][k] * B[k][n]; opA[m][k] = A[m*SAm + k*SAk]
+template <std::size_t mr, std::size_t ncols, std::size_t N, std::size_t K, std::size_t SAm,
+          std::size_t SAk, bool Acc, class T>
+CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+  using V = simd::batch<T>;
+  constexpr std::size_t W = simd::width<T>;
+  constexpr std::size_t nv = (ncols + W - 1) / W;
+  constexpr std::size_t last = ncols - (nv - 1) * W;  // lanes used in the last vector
+  auto ld = [](const T* p, std::size_t j) {
+    if constexpr (last == W) return simd::load(p + j * W);
+    else return j + 1 < nv ? simd::load(p + j * W) : simd::load_partial<last>(p + j * W);
+  };
+  V acc[mr][nv];
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t j = 0; j < nv; ++j) acc[i][j] = Acc ? ld(C + i * N, j) : V(T(0));
+  for (std::size_t k = 0; k < K; ++k) {
+    V b[nv];
+    for (std::size_t j = 0; j < nv; ++j) b[j] = ld(B + k * N, j);
+    for (std::size_t i = 0; i < mr; ++i) {
+      const V a(A[i * SAm + k * SAk]);
+      for (std::size_t j = 0; j < nv; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
+    }
+  }
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t j = 0; j < nv; ++j) {
+      if constexpr (last == W) simd::store(C + i * N + j * W, acc[i][j]);
+      else if (j + 1 < nv) simd::store(C + i * N + j * W, acc[i][j]);
+      else simd::store_partial<last>(C + i * N + j * W, acc[i][j]);
+    }
+}
+
+template <std::size_t M, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk, bool Acc, class T>
+CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+  if constexpr (!simd::has_batch<T> || N < simd::width<T>) {
+    for (std::size_t m = 0; m < M; ++m)
+      for (std::size_t n = 0; n < N; ++n) {
+        T s = T(0);
+        for (std::size_t k = 0; k < K; ++k) s += A[m * SAm + k * SAk] * B[k * N + n];
+        if constexpr (Acc) C[m * N + n] += s;
+        else C[m * N + n] = s;
+      }
+  } else {
+    constexpr std::size_t W = simd::width<T>;
+    constexpr std::size_t MR = M >= 4 ? 4 : M;
+    constexpr std::size_t NC = (M >= 4 ? 2 : 4) * W;  // columns per tile
+    constexpr std::size_t Mf = M / MR * MR, Nf = N / NC * NC;
+    auto row_block = [&]<std::size_t mr>(std::size_t m0) {
+      for (std::size_t n0 = 0; n0 < Nf; n0 += NC)
+        bcast_tile<mr, NC, N, K, SAm, SAk, Acc>(A + m0 * SAm, B + n0, C + m0 * N + n0);
+      if constexpr (N % NC != 0)
+        bcast_tile<mr, N % NC, N, K, SAm, SAk, Acc>(A + m0 * SAm, B + Nf, C + m0 * N + Nf);
+    };
+    for (std::size_t m0 = 0; m0 < Mf; m0 += MR) row_block.template operator()<MR>(m0);
+    if constexpr (M % MR != 0) row_block.template operator()<M % MR>(Mf);
+  }
+}
+
+}  // namespace detail
+
+template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, class T>
+CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+  if constexpr (!simd::has_batch<T> || K < simd::width<T>) {
+    for (std::size_t m = 0; m < M; ++m)
+      for (std::size_t n = 0; n < N; ++n) {
+        T s = T(0);
+        for (std::size_t k = 0; k < K; ++k) s += A[m * K + k] * B[n * K + k];
+        if constexpr (Acc) C[m * N + n] += s;
+        else C[m * N + n] = s;
+      }
+  } else {
+    constexpr std::size_t MR = M >= 4 ? 4 : M;
+    constexpr std::size_t NR0 = 12 / MR;
+    constexpr std::size_t NR = N < NR0 ? N : NR0;
+    constexpr std::size_t Mf = M / MR * MR, Nf = N / NR * NR;
+    auto row_block = [&]<std::size_t mr>(std::size_t m0) {
+      for (std::size_t n0 = 0; n0 < Nf; n0 += NR)
+        detail::nt_tile<mr, NR, K, Acc>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N);
+      if constexpr (N % NR != 0)
+        detail::nt_tile<mr, N % NR, K, Acc>(A + m0 * K, B + Nf * K, C + m0 * N + Nf, N);
+    };
+    for (std::size_t m0 = 0; m0 < Mf; m0 += MR) row_block.template operator()<MR>(m0);
+    if constexpr (M % MR != 0) row_block.template operator()<M % MR>(Mf);
+  }
+}
+
+template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, class T>
+CTNN_INLINE void gemm_nn(const T* A, const T* B, T* C) noexcept {
+  detail::gemm_bcast<M, N, K, K, 1, Acc>(A, B, C);
+}
+template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, class T>
+CTNN_INLINE void gemm_tn(const T* A, const T* B, T* C) noexcept {
+  detail::gemm_bcast<M, N, K, 1, M, Acc>(A, B, C);
+}
+
+/// y[N] (=|+=) W[N,K] x[K]
+template <std::size_t N, std::size_t K, bool Acc = false, class T>
+CTNN_INLINE void gemv(const T* W, const T* x, T* y) noexcept { gemm_nt<1, N, K, Acc>(x, W, y); }
+/// y[K] (=|+=) W[N,K]ᵀ x[N]
+template <std::size_t N, std::size_t K, bool Acc = false, class T>
+CTNN_INLINE void gemv_t(const T* W, const T* x, T* y) noexcept { gemm_nn<1, K, N, Acc>(x, W, y); }
+/// A[M,N] (=|+=) u[M] vᵀ[N]
+template <std::size_t M, std::size_t N, bool Acc = false, class T>
+CTNN_INLINE void outer(const T* u, const T* v, T* A) noexcept { gemm_tn<M, N, 1, Acc>(u, v, A); }
+
+}  // namespace ctnn::kernel

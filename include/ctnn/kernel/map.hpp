@@ -1,0 +1,54 @@
+// ctnn/kernel/map.hpp: element-wise maps over N contiguous elements with a compile-time trip
+// count: full SIMD batches, then one partial batch for the tail (never a scalar tail loop).
+// f is one generic callable that works on scalars and on batches.
+// Layer: kernel.
+#pragma once
+#include <cstddef>
+
+#include "ctnn/kernel/simd.hpp"
+
+namespace ctnn::kernel {
+
+/// out[i] = f(in[i]...)            (Acc = false)
+/// out[i] += f(in[i]...)           (Acc = true)
+template <std::size_t N, bool Acc = false, class T, class F, class... In>
+CTNN_INLINE void map(F&& f, T* CTNN_RESTRICT out, const In*... in) noexcept {
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    constexpr std::size_t full = N / W * W;
+    for (std::size_t i = 0; i < full; i += W) {
+      auto v = f(simd::load(in + i)...);
+      if constexpr (Acc) v += simd::load(out + i);
+      simd::store(out + i, v);
+    }
+    if constexpr (N % W != 0) {
+      constexpr std::size_t r = N % W;
+      auto v = f(simd::load_partial<r>(in + full)...);
+      if constexpr (Acc) v += simd::load_partial<r>(out + full);
+      simd::store_partial<r>(out + full, v);
+    }
+  } else {
+    for (std::size_t i = 0; i < N; ++i) {
+      if constexpr (Acc) out[i] += f(in[i]...);
+      else out[i] = f(in[i]...);
+    }
+  }
+}
+
+/// out[i] = value (or += value).
+template <std::size_t N, bool Acc = false, class T>
+CTNN_INLINE void fill(T* CTNN_RESTRICT out, T value) noexcept {
+  if constexpr (Acc) {
+    for (std::size_t i = 0; i < N; ++i) out[i] += value;
+  } else {
+    for (std::size_t i = 0; i < N; ++i) out[i] = value;
+  }
+}
+
+/// out = in (or out += in).
+template <std::size_t N, bool Acc = false, class T>
+CTNN_INLINE void copy(T* CTNN_RESTRICT out, const T* CTNN_RESTRICT in) noexcept {
+  map<N, Acc>([](auto x) { return x; }, out, in);
+}
+
+}  // namespace ctnn::kernel

@@ -1,0 +1,133 @@
+// ctnn/nn/loss.hpp: losses as ordinary expressions over (prediction, target, parameters). None
+// has a backward pass: the reverse mode derives it. Every data loss is a mean over the batch
+// (one sample per row). Targets for class losses are one-hot rows. A user's own loss is a
+// lambda of the same form, e.g. Huber or MSE + L1 (see README.md).
+// Layer: nn (includes ad).
+#pragma once
+#include <cstddef>
+
+#include <boost/hana/unpack.hpp>
+
+#include "ctnn/ad/ad.hpp"
+
+namespace ctnn::loss {
+
+/// ½ · mean over the batch of the squared error summed over outputs: 1/(2N) Σ (ŷ − y)².
+struct MseHalfSum {
+  static constexpr const char* name = "mse_half_sum";
+  template <class P, class Y>
+  auto operator()(P p, Y y) const {
+    return ad::sum(ad::square(p - y)) * (0.5 / double(P::rows));
+  }
+};
+/// Mean over all N·K elements of the squared error (PyTorch's MSELoss).
+struct MseMean {
+  static constexpr const char* name = "mse_mean";
+  template <class P, class Y>
+  auto operator()(P p, Y y) const {
+    return ad::mean(ad::square(p - y));
+  }
+};
+/// Binary cross-entropy from probabilities p ∈ (0, 1), mean over all elements.
+struct BceProb {
+  static constexpr const char* name = "bce_prob";
+  template <class P, class Y>
+  auto operator()(P p, Y y) const {
+    return -ad::mean(y * ad::log(p) + (1.0 - y) * ad::log(1.0 - p));
+  }
+};
+/// Binary cross-entropy from logits z, stable for any z: mean of softplus(z) − y·z.
+struct BceLogits {
+  static constexpr const char* name = "bce_logits";
+  template <class Z, class Y>
+  auto operator()(Z z, Y y) const {
+    return ad::mean(ad::softplus(z) - y * z);
+  }
+};
+/// Softmax cross-entropy from logits with one-hot targets: 1/N Σ_n [logsumexp(z_n) − z_n·y_n].
+struct SoftmaxCrossEntropy {
+  static constexpr const char* name = "softmax_cross_entropy";
+  template <class Z, class Y>
+  auto operator()(Z z, Y y) const {
+    return ad::sum(ad::logsumexp(z) - ad::row_sum(y * z)) * (1.0 / double(Z::rows));
+  }
+};
+/// Cross-entropy from probabilities (a Softmax output layer) with one-hot targets:
+/// −1/N Σ_n log p_n[c_n] (the target probability is picked before the log, so a zero
+/// probability of another class never meets 0·log 0).
+struct CrossEntropy {
+  static constexpr const char* name = "cross_entropy";
+  template <class P, class Y>
+  auto operator()(P p, Y y) const {
+    return -ad::sum(ad::log(ad::row_sum(y * p))) * (1.0 / double(P::rows));
+  }
+};
+
+/// Class-weighted softmax cross-entropy; w has one weight per class (K values, kept alive by
+/// the caller). PyTorch's convention (default) divides by Σ_n w[c_n]; plain_mean divides by N.
+template <class T, std::size_t K>
+struct WeightedSoftmaxCrossEntropy {
+  static constexpr const char* name = "weighted_softmax_cross_entropy";
+  const T* w;
+  bool plain_mean = false;
+  template <class Z, class Y>
+  auto operator()(Z z, Y y) const {
+    static_assert(Z::cols == K, "ctnn: class-weight count differs from the number of outputs");
+    auto weights = ad::constant<-1, 1, K>(w);
+    auto wn = ad::row_sum(y * weights);                    // w[c_n], N x 1
+    auto ln = ad::logsumexp(z) - ad::row_sum(y * z);       // per-sample CE, N x 1
+    return ad::sum(wn * ln) / ad::sum(wn);
+  }
+};
+template <class T, std::size_t K>
+struct WeightedSoftmaxCrossEntropyMean {
+  static constexpr const char* name = "weighted_softmax_cross_entropy_mean";
+  const T* w;
+  template <class Z, class Y>
+  auto operator()(Z z, Y y) const {
+    auto weights = ad::constant<-1, 1, K>(w);
+    auto wn = ad::row_sum(y * weights);
+    auto ln = ad::logsumexp(z) - ad::row_sum(y * z);
+    return ad::sum(wn * ln) * (1.0 / double(Z::rows));
+  }
+};
+template <std::size_t K, class T>
+auto weighted_softmax_cross_entropy(const T* w) {
+  return WeightedSoftmaxCrossEntropy<T, K>{w};
+}
+template <std::size_t K, class T>
+auto weighted_softmax_cross_entropy_mean(const T* w) {
+  return WeightedSoftmaxCrossEntropyMean<T, K>{w};
+}
+
+/// L2 penalty λ/2 · Σ_l ‖W_l‖²_F over the weight matrices (biases excluded).
+template <class Params>
+auto l2_penalty(const Params& params, double lambda) {
+  return boost::hana::unpack(params.weights, [lambda](auto... w) {
+    return ((ad::sum(ad::square(w)) + ...)) * (0.5 * lambda);
+  });
+}
+
+/// A data loss plus an L2 penalty: loss(p, y) + λ/2 Σ‖W‖².
+template <class Loss>
+struct WithL2 {
+  Loss data;
+  double lambda;
+  template <class P, class Y, class Params>
+  auto operator()(P p, Y y, const Params& params) const {
+    return data(p, y) + l2_penalty(params, lambda);
+  }
+};
+template <class Loss>
+WithL2<Loss> with_l2(Loss l, double lambda) {
+  return {l, lambda};
+}
+
+inline constexpr MseHalfSum mse_half_sum{};
+inline constexpr MseMean mse_mean{};
+inline constexpr BceProb bce_prob{};
+inline constexpr BceLogits bce_logits{};
+inline constexpr SoftmaxCrossEntropy softmax_cross_entropy{};
+inline constexpr CrossEntropy cross_entropy{};
+
+}  // namespace ctnn::loss

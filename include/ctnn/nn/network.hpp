@@ -1,0 +1,343 @@
+// ctnn/nn/network.hpp: a network is a flat type list of layers. Network<T, Layers...> infers the
+// widths at compile time, checks each layer position (a mismatch names the position, the layer
+// and both sizes), lays out every parameter block in one aligned flat buffer (W row-major then b,
+// layer by layer: PyTorch's and the reference's flat order), and builds the network's expression
+// by folding its layers over the input leaf. forward() runs the forward sweep; gradient() runs
+// loss(output, target, params) forward and backward and leaves dLoss/dθ in grads(), same layout.
+// Layer: nn (includes ad, core).
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include <boost/hana/flatten.hpp>
+#include <boost/hana/fold_left.hpp>
+#include <boost/hana/integral_constant.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+#include <boost/hana/unpack.hpp>
+
+#include "ctnn/ad/ad.hpp"
+#include "ctnn/core/aligned.hpp"
+#include "ctnn/core/diagnostics.hpp"
+#include "ctnn/nn/init.hpp"
+#include "ctnn/nn/layers.hpp"
+
+namespace ctnn {
+
+namespace hana = boost::hana;
+
+/// The leaves a loss sees for the parameters: `weights` holds the weight matrices (what an L2
+/// penalty covers; biases excluded), `all` every block.
+template <class Weights, class All>
+struct ParamsView {
+  Weights weights;
+  All all;
+};
+
+/// What gradient() returns: the loss value and a view of dLoss/dθ (the network's grads()).
+template <class T>
+struct GradientResult {
+  T loss;
+  std::span<const T> grad;
+};
+
+namespace nn::detail {
+
+template <class L>
+constexpr std::size_t layer_in() {
+  if constexpr (HasParameters<L>) return L::in;
+  else return 0;
+}
+template <class L>
+constexpr std::size_t layer_out() {
+  if constexpr (HasParameters<L>) return L::out;
+  else return 0;
+}
+template <class L>
+constexpr std::size_t layer_blocks() {
+  if constexpr (HasParameters<L>) return L::blocks::size;
+  else return 0;
+}
+template <class Blocks>
+struct block_sizes;
+template <class... Bs>
+struct block_sizes<meta::TypeList<Bs...>> {
+  static constexpr std::array<std::size_t, sizeof...(Bs)> value{Bs::size...};
+};
+
+template <class... Layers>
+struct Topology {
+  static constexpr std::size_t L = sizeof...(Layers);
+  static_assert(L > 0, "ctnn: a Sequential needs at least one layer");
+  using layers = meta::TypeList<Layers...>;
+  using first = meta::at_t<0, layers>;
+  static constexpr bool first_ok = diagnostic::first_layer_needs_input_size<HasParameters<first>, first>::value;
+  static constexpr std::array<bool, L> has_params{HasParameters<Layers>...};
+  static constexpr std::array<std::size_t, L> in{layer_in<Layers>()...};
+  static constexpr std::array<std::size_t, L> out{layer_out<Layers>()...};
+  static constexpr std::array<std::size_t, L> nblocks{layer_blocks<Layers>()...};
+  /// widths[0] is the input width, widths[i + 1] what layer i outputs.
+  static constexpr std::array<std::size_t, L + 1> widths = [] {
+    std::array<std::size_t, L + 1> w{};
+    w[0] = in[0] > 0 ? in[0] : 1;
+    for (std::size_t i = 0; i < L; ++i) w[i + 1] = has_params[i] ? out[i] : w[i];
+    return w;
+  }();
+  static constexpr std::size_t num_blocks = (std::size_t{0} + ... + layer_blocks<Layers>());
+  static constexpr std::array<std::size_t, L> first_block = [] {
+    std::array<std::size_t, L> f{};
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < L; ++i) {
+      f[i] = at;
+      at += nblocks[i];
+    }
+    return f;
+  }();
+  template <class Layer>
+  static constexpr void add_blocks(std::array<std::size_t, num_blocks + 1>& sizes, std::size_t& at) {
+    if constexpr (HasParameters<Layer>)
+      for (std::size_t s : block_sizes<typename Layer::blocks>::value) sizes[at++] = s;
+  }
+  /// block_offset[k]: where block k starts in the flat buffer; block_offset[num_blocks] = total.
+  static constexpr std::array<std::size_t, num_blocks + 1> block_offset = [] {
+    std::array<std::size_t, num_blocks + 1> sizes{};
+    std::size_t at = 0;
+    (add_blocks<Layers>(sizes, at), ...);
+    std::array<std::size_t, num_blocks + 1> off{};
+    for (std::size_t k = 0; k < num_blocks; ++k) off[k + 1] = off[k] + sizes[k];
+    return off;
+  }();
+
+  template <std::size_t... I>
+  static constexpr bool check(std::index_sequence<I...>) {
+    return (diagnostic::layer_input_size_mismatch<I + 1, meta::at_t<I, layers>, widths[I],
+                                                  (has_params[I] ? in[I] : widths[I])>::value &&
+            ...);
+  }
+  static constexpr bool shapes_ok = first_ok && check(std::make_index_sequence<L>{});
+};
+
+template <class Loss, class O, class Y, class P>
+CTNN_INLINE auto call_loss(const Loss& loss, O o, Y y, const P& p) {
+  if constexpr (std::is_invocable_v<const Loss&, O, Y, const P&>) return loss(o, y, p);
+  else return loss(o, y);
+}
+
+}  // namespace nn::detail
+
+template <class T, class... Layers>
+class Network {
+  using Topo = nn::detail::Topology<Layers...>;
+
+ public:
+  using scalar = T;
+  using layers = meta::TypeList<Layers...>;
+  static constexpr auto layer_types = hana::tuple_t<Layers...>;
+  static constexpr std::size_t num_layers = sizeof...(Layers);
+  static constexpr std::size_t inputs = Topo::widths[0];
+  static constexpr std::size_t outputs = Topo::widths[num_layers];
+  static constexpr std::size_t num_params = Topo::block_offset[Topo::num_blocks];
+  static constexpr std::size_t num_blocks = Topo::num_blocks;
+  static constexpr auto widths = Topo::widths;
+  static constexpr auto block_offset = Topo::block_offset;
+  static constexpr bool shapes_ok = Topo::shapes_ok;
+
+  template <class U>
+  using rebind = Network<U, Layers...>;
+
+  Network() : params_(num_params), grads_(num_params) { initialize(0); }
+  explicit Network(std::uint64_t seed, Init how = Init::automatic) : params_(num_params), grads_(num_params) {
+    initialize(seed, how);
+  }
+
+  /// Re-draws every weight block (fan-in/fan-out of its layer) and zeroes the biases.
+  void initialize(std::uint64_t seed, Init how = Init::automatic) {
+    Random rng(seed);
+    std::fill(params_.begin(), params_.end(), T(0));
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (init_layer<I>(rng, how), ...); }
+    (std::make_index_sequence<num_layers>{});
+  }
+
+  std::span<T> params() noexcept { return params_.span(); }
+  std::span<const T> params() const noexcept { return params_.span(); }
+  std::span<const T> grads() const noexcept { return grads_.span(); }
+  std::span<T> grads_mutable() noexcept { return grads_.span(); }
+  /// Parameter block k (layer l's W is block first_block(l), its b the next) as a flat span.
+  template <std::size_t K>
+  std::span<T> block() noexcept {
+    return {params_.data() + block_offset[K], block_offset[K + 1] - block_offset[K]};
+  }
+  template <std::size_t K>
+  std::span<const T> block() const noexcept {
+    return {params_.data() + block_offset[K], block_offset[K + 1] - block_offset[K]};
+  }
+  static constexpr std::size_t first_block(std::size_t layer) { return Topo::first_block[layer]; }
+
+  // ---- forward ----------------------------------------------------------------------------
+  /// Batch forward: B samples, one per row.
+  template <std::size_t B>
+  Matrix<T, B, outputs> forward(const Matrix<T, B, inputs>& x) const noexcept {
+    Matrix<T, B, outputs> y;
+    forward<B>(x.data(), y.data());
+    return y;
+  }
+  /// One sample.
+  Matrix<T, 1, outputs> forward(const std::array<T, inputs>& x) const noexcept {
+    Matrix<T, 1, outputs> y;
+    forward<1>(x.data(), y.data());
+    return y;
+  }
+  /// Batch forward over raw row-major storage: x is B x inputs, y is B x outputs.
+  template <std::size_t B>
+  void forward(const T* x, T* y) const noexcept {
+    if constexpr (shapes_ok) ad::evaluate(output_expression<B, false, false>(x, nullptr), y);
+  }
+
+  // ---- gradient ---------------------------------------------------------------------------
+  /// loss(output, target, params) — or loss(output, target) — on a batch of B samples: returns
+  /// the loss and dLoss/dθ (grads(), the parameters' layout).
+  template <std::size_t B, class Loss>
+  GradientResult<T> gradient(const Loss& loss, const Matrix<T, B, inputs>& x, const Matrix<T, B, outputs>& y) {
+    return {gradient<B>(loss, x.data(), y.data()), grads()};
+  }
+  /// The same, also writing dLoss/dx (B x inputs) to dx.
+  template <std::size_t B, class Loss>
+  GradientResult<T> gradient(const Loss& loss, const Matrix<T, B, inputs>& x, const Matrix<T, B, outputs>& y,
+                             Matrix<T, B, inputs>& dx) {
+    return {gradient<B>(loss, x.data(), y.data(), dx.data()), grads()};
+  }
+  /// Raw form: x is B x inputs, y is B x outputs (targets; one-hot rows for class labels).
+  template <std::size_t B, class Loss>
+  T gradient(const Loss& loss, const T* x, const T* y) {
+    return run_gradient<B, false>(loss, x, y, nullptr);
+  }
+  template <std::size_t B, class Loss>
+  T gradient(const Loss& loss, const T* x, const T* y, T* dx) {
+    return run_gradient<B, true>(loss, x, y, dx);
+  }
+  /// The loss alone (forward sweep only).
+  template <std::size_t B, class Loss>
+  T loss(const Loss& loss_fn, const T* x, const T* y) const {
+    if constexpr (shapes_ok) {
+      auto e = loss_expression<B, false, false>(loss_fn, x, y, nullptr);
+      T v{};
+      ad::evaluate(e, &v);
+      return v;
+    } else {
+      return T{};
+    }
+  }
+
+  /// The network's output expression on a B-sample input leaf (for users composing their own
+  /// expressions, e.g. Jacobians or custom objectives).
+  template <std::size_t B, bool InputGrad, bool ParamGrad>
+  auto output_expression(const T* x, T* dx) const {
+    auto leaf = ad::Leaf<T, ad::InputTag, B, inputs, InputGrad>{{}, x, dx};
+    return hana::fold_left(layer_indices(), leaf,
+                           [this](auto e, auto i) { return this->apply_layer<decltype(i)::value, ParamGrad>(e); });
+  }
+  template <bool ParamGrad>
+  auto params_view() const {
+    return ParamsView<decltype(weight_leaves<ParamGrad>()), decltype(all_leaves<ParamGrad>())>{
+        weight_leaves<ParamGrad>(), all_leaves<ParamGrad>()};
+  }
+
+ private:
+  static constexpr auto layer_indices() {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) { return hana::make_tuple(hana::size_c<I>...); }
+    (std::make_index_sequence<num_layers>{});
+  }
+
+  template <std::size_t I>
+  void init_layer(Random& rng, Init how) {
+    using Layer = meta::at_t<I, layers>;
+    if constexpr (nn::HasParameters<Layer>) {
+      Init h = how;
+      if (h == Init::automatic) {
+        using Next = meta::at_t<(I + 1 < num_layers ? I + 1 : I), layers>;
+        constexpr bool relu_next = I + 1 < num_layers && (std::is_same_v<Next, ReLU> || std::is_same_v<Next, LeakyReLU>);
+        h = relu_next ? Init::he_normal : Init::xavier_uniform;
+      }
+      constexpr std::size_t k = Topo::first_block[I];
+      nn::init_weights(params_.data() + block_offset[k], block_offset[k + 1] - block_offset[k], Layer::in, Layer::out,
+                       h, rng);
+    }
+  }
+
+  template <std::size_t Blk, class Shape, bool ParamGrad>
+  CTNN_INLINE auto param_leaf() const {
+    return ad::Leaf<T, ad::ParamTag<Blk>, Shape::rows, Shape::cols, ParamGrad>{
+        {}, params_.data() + block_offset[Blk], ParamGrad ? const_cast<T*>(grads_.data()) + block_offset[Blk] : nullptr};
+  }
+  template <std::size_t I, bool ParamGrad, class E>
+  CTNN_INLINE auto apply_layer(E e) const {
+    using Layer = meta::at_t<I, layers>;
+    if constexpr (nn::HasParameters<Layer>) {
+      return [&]<std::size_t... K>(std::index_sequence<K...>) {
+        return Layer::apply(e, param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad>()...);
+      }(std::make_index_sequence<Layer::blocks::size>{});
+    } else {
+      return Layer::apply(e);
+    }
+  }
+  template <bool ParamGrad>
+  auto weight_leaves() const {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return hana::flatten(hana::make_tuple(weight_leaf_of<I, ParamGrad>()...));
+    }(std::make_index_sequence<num_layers>{});
+  }
+  template <std::size_t I, bool ParamGrad>
+  auto weight_leaf_of() const {
+    using Layer = meta::at_t<I, layers>;
+    if constexpr (nn::HasParameters<Layer>) {
+      return hana::make_tuple(param_leaf<Topo::first_block[I], meta::at_t<0, typename Layer::blocks>, ParamGrad>());
+    } else {
+      return hana::make_tuple();
+    }
+  }
+  template <bool ParamGrad>
+  auto all_leaves() const {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return hana::flatten(hana::make_tuple(layer_leaves<I, ParamGrad>()...));
+    }(std::make_index_sequence<num_layers>{});
+  }
+  template <std::size_t I, bool ParamGrad>
+  auto layer_leaves() const {
+    using Layer = meta::at_t<I, layers>;
+    if constexpr (nn::HasParameters<Layer>) {
+      return [&]<std::size_t... K>(std::index_sequence<K...>) {
+        return hana::make_tuple(param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad>()...);
+      }(std::make_index_sequence<Layer::blocks::size>{});
+    } else {
+      return hana::make_tuple();
+    }
+  }
+
+  template <std::size_t B, bool InputGrad, bool ParamGrad, class Loss>
+  CTNN_INLINE auto loss_expression(const Loss& loss_fn, const T* x, const T* y, T* dx) const {
+    auto out = output_expression<B, InputGrad, ParamGrad>(x, dx);
+    auto target = ad::Leaf<T, ad::TargetTag, B, outputs, false>{{}, y, nullptr};
+    return nn::detail::call_loss(loss_fn, out, target, params_view<ParamGrad>());
+  }
+
+  template <std::size_t B, bool InputGrad, class Loss>
+  T run_gradient(const Loss& loss_fn, const T* x, const T* y, T* dx) {
+    if constexpr (shapes_ok) {
+      return ad::value_and_gradient(loss_expression<B, InputGrad, true>(loss_fn, x, y, dx));
+    } else {
+      return T{};
+    }
+  }
+
+  AlignedBuffer<T> params_;
+  AlignedBuffer<T> grads_;
+};
+
+/// The usual spelling: float parameters. Network<double, Layers...> for double.
+template <class... Layers>
+using Sequential = Network<float, Layers...>;
+
+}  // namespace ctnn
