@@ -73,7 +73,7 @@ struct Softmax : NodeBase<typename A::scalar, A::rows, A::cols> {
       const T m = kernel::max<C>(xr);
       kernel::map<C>([m](auto v) { return simd::exp(v - decltype(v)(m)); }, yr, xr);
       const T inv = T(1) / kernel::sum<C>(yr);
-      for (std::size_t c = 0; c < C; ++c) yr[c] *= inv;
+      kernel::scale_inplace<C>(yr, inv);
     }
   }
   // dx = y ⊙ (g − ⟨g, y⟩) per row

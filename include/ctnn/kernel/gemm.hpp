@@ -17,11 +17,15 @@ namespace ctnn::kernel {
 
 namespace detail {
 
+// C[i, 0..nr) (=|+=) A[i, :] · B[j, :] for i < mr, j < nr <= W: one accumulator per output, then
+// haddp folds W accumulators into one batch of W sums, stored as one vector (a partial one for
+// nr < W), so the next node's vector loads are store-forwarded.
 template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, class T>
 CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C,
                          std::size_t ldc) noexcept {
   using V = simd::batch<T>;
   constexpr std::size_t W = simd::width<T>;
+  static_assert(nr <= W);
   V acc[mr][nr];
   for (std::size_t i = 0; i < mr; ++i)
     for (std::size_t j = 0; j < nr; ++j) acc[i][j] = V(T(0));
@@ -42,12 +46,19 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
       for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
     }
   }
-  for (std::size_t i = 0; i < mr; ++i)
-    for (std::size_t j = 0; j < nr; ++j) {
-      const T s = xsimd::hadd(acc[i][j]);
-      if constexpr (Acc) C[i * ldc + j] += s;
-      else C[i * ldc + j] = s;
+  for (std::size_t i = 0; i < mr; ++i) {
+    V parts[W];
+    for (std::size_t j = 0; j < W; ++j) parts[j] = j < nr ? acc[i][j] : V(T(0));
+    V s = xsimd::haddp(parts);
+    T* c = C + i * ldc;
+    if constexpr (nr == W) {
+      if constexpr (Acc) s += simd::load(c);
+      simd::store(c, s);
+    } else {
+      if constexpr (Acc) s += simd::load_partial<nr>(c);
+      simd::store_partial<nr>(c, s);
     }
+  }
 }
 
 // C[m0.., n0..n0+ncols) (=|+=) sum_k opA[m][k] * B[k][n]; opA[m][k] = A[m*SAm + k*SAk]
@@ -83,7 +94,7 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
 
 template <std::size_t M, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk, bool Acc, class T>
 CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
-  if constexpr (!simd::has_batch<T> || N < simd::width<T>) {
+  if constexpr (!simd::has_batch<T>) {
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t n = 0; n < N; ++n) {
         T s = T(0);
@@ -111,7 +122,7 @@ CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
 
 template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, class T>
 CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
-  if constexpr (!simd::has_batch<T> || K < simd::width<T>) {
+  if constexpr (!simd::has_batch<T>) {
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t n = 0; n < N; ++n) {
         T s = T(0);
@@ -120,18 +131,13 @@ CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
         else C[m * N + n] = s;
       }
   } else {
-    constexpr std::size_t MR = M >= 4 ? 4 : M;
-    constexpr std::size_t NR0 = 12 / MR;
-    constexpr std::size_t NR = N < NR0 ? N : NR0;
-    constexpr std::size_t Mf = M / MR * MR, Nf = N / NR * NR;
-    auto row_block = [&]<std::size_t mr>(std::size_t m0) {
+    constexpr std::size_t NR = simd::width<T>;
+    constexpr std::size_t Nf = N / NR * NR;
+    for (std::size_t m = 0; m < M; ++m) {
       for (std::size_t n0 = 0; n0 < Nf; n0 += NR)
-        detail::nt_tile<mr, NR, K, Acc>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N);
-      if constexpr (N % NR != 0)
-        detail::nt_tile<mr, N % NR, K, Acc>(A + m0 * K, B + Nf * K, C + m0 * N + Nf, N);
-    };
-    for (std::size_t m0 = 0; m0 < Mf; m0 += MR) row_block.template operator()<MR>(m0);
-    if constexpr (M % MR != 0) row_block.template operator()<M % MR>(Mf);
+        detail::nt_tile<1, NR, K, Acc>(A + m * K, B + n0 * K, C + m * N + n0, N);
+      if constexpr (N % NR != 0) detail::nt_tile<1, N % NR, K, Acc>(A + m * K, B + Nf * K, C + m * N + Nf, N);
+    }
   }
 }
 

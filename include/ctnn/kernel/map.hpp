@@ -38,10 +38,32 @@ CTNN_INLINE void map(F&& f, T* CTNN_RESTRICT out, const In*... in) noexcept {
 /// out[i] = value (or += value).
 template <std::size_t N, bool Acc = false, class T>
 CTNN_INLINE void fill(T* CTNN_RESTRICT out, T value) noexcept {
-  if constexpr (Acc) {
-    for (std::size_t i = 0; i < N; ++i) out[i] += value;
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    const simd::batch<T> v(value);
+    for (std::size_t i = 0; i + W <= N; i += W) simd::store(out + i, Acc ? v + simd::load(out + i) : v);
+    if constexpr (N % W != 0) {
+      constexpr std::size_t r = N % W, at = N / W * W;
+      simd::store_partial<r>(out + at, Acc ? v + simd::load_partial<r>(out + at) : v);
+    }
   } else {
-    for (std::size_t i = 0; i < N; ++i) out[i] = value;
+    for (std::size_t i = 0; i < N; ++i) out[i] = Acc ? out[i] + value : value;
+  }
+}
+
+/// p[i] *= s in place.
+template <std::size_t N, class T>
+CTNN_INLINE void scale_inplace(T* p, T s) noexcept {
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    const simd::batch<T> v(s);
+    for (std::size_t i = 0; i + W <= N; i += W) simd::store(p + i, simd::load(p + i) * v);
+    if constexpr (N % W != 0) {
+      constexpr std::size_t r = N % W, at = N / W * W;
+      simd::store_partial<r>(p + at, simd::load_partial<r>(p + at) * v);
+    }
+  } else {
+    for (std::size_t i = 0; i < N; ++i) p[i] *= s;
   }
 }
 

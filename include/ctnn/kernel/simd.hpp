@@ -4,10 +4,15 @@
 // Layer: kernel (includes core and xsimd only).
 #pragma once
 #include <cmath>
+#include <cstdint>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include <xsimd/xsimd.hpp>
+#if defined(__AVX__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "ctnn/core/config.hpp"
 
@@ -44,19 +49,83 @@ CTNN_INLINE batch<T> load(const T* p) noexcept { return batch<T>::load_unaligned
 template <class T>
 CTNN_INLINE void store(T* p, const batch<T>& v) noexcept { v.store_unaligned(p); }
 
-/// Loads the first N (< width) elements at p into a batch; the other lanes are zero.
+namespace detail {
+#if defined(__AVX__)
+// Partial loads and stores split into 4-, 2- and 1-lane pieces. A load then always matches an
+// earlier store of the same size at the same address, so it is store-forwarded (a wide load
+// over narrower stores, or any masked load, waits for the stores to retire), and nothing
+// outside [p, p + N) is touched. Masked stores are avoided: microcoded and slow on AMD Zen.
+template <std::size_t N>
+CTNN_INLINE __m128 load_lt4(const float* p) noexcept {
+  if constexpr (N == 0) return _mm_setzero_ps();
+  else if constexpr (N == 1) return _mm_load_ss(p);
+  else if constexpr (N == 2) return _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p)));
+  else return _mm_movelh_ps(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p))), _mm_load_ss(p + 2));
+}
+template <std::size_t N>
+CTNN_INLINE void store_lt4(float* p, __m128 v) noexcept {
+  if constexpr (N == 1) _mm_store_ss(p, v);
+  else if constexpr (N == 2) _mm_store_sd(reinterpret_cast<double*>(p), _mm_castps_pd(v));
+  else if constexpr (N == 3) {
+    _mm_store_sd(reinterpret_cast<double*>(p), _mm_castps_pd(v));
+    _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
+  }
+}
+#endif
+}  // namespace detail
+
+/// Loads the first N (< width) elements at p into a batch; the other lanes are zero. Never reads
+/// past p[N - 1].
 template <std::size_t N, class T>
 CTNN_INLINE batch<T> load_partial(const T* p) noexcept {
-  alignas(alignment) T tmp[width<T>] = {};
-  for (std::size_t i = 0; i < N; ++i) tmp[i] = p[i];
-  return batch<T>::load_aligned(tmp);
+#if defined(__AVX__) && !defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && width<T> == 8) {
+    if constexpr (N >= 4)
+      return batch<T>(_mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), detail::load_lt4<N - 4>(p + 4), 1));
+    else
+      return batch<T>(_mm256_insertf128_ps(_mm256_setzero_ps(), detail::load_lt4<N>(p), 0));
+  } else if constexpr (std::is_same_v<T, double> && width<T> == 4) {
+    if constexpr (N >= 2) {
+      const __m128d hi = N == 3 ? _mm_load_sd(p + 2) : _mm_setzero_pd();
+      return batch<T>(_mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(p)), hi, 1));
+    } else {
+      return batch<T>(_mm256_insertf128_pd(_mm256_setzero_pd(), _mm_load_sd(p), 0));
+    }
+  } else
+#endif
+  {
+    alignas(alignment) T tmp[width<T>] = {};
+    for (std::size_t i = 0; i < N; ++i) tmp[i] = p[i];
+    return batch<T>::load_aligned(tmp);
+  }
 }
-/// Stores the first N (< width) lanes of v at p.
+/// Stores the first N (< width) lanes of v at p; never writes past p[N - 1].
 template <std::size_t N, class T>
 CTNN_INLINE void store_partial(T* p, const batch<T>& v) noexcept {
-  alignas(alignment) T tmp[width<T>];
-  v.store_aligned(tmp);
-  for (std::size_t i = 0; i < N; ++i) p[i] = tmp[i];
+#if defined(__AVX__) && !defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && width<T> == 8) {
+    const __m256 r = v;
+    if constexpr (N >= 4) {
+      _mm_storeu_ps(p, _mm256_castps256_ps128(r));
+      detail::store_lt4<N - 4>(p + 4, _mm256_extractf128_ps(r, 1));
+    } else {
+      detail::store_lt4<N>(p, _mm256_castps256_ps128(r));
+    }
+  } else if constexpr (std::is_same_v<T, double> && width<T> == 4) {
+    const __m256d r = v;
+    if constexpr (N >= 2) {
+      _mm_storeu_pd(p, _mm256_castpd256_pd128(r));
+      if constexpr (N == 3) _mm_store_sd(p + 2, _mm256_extractf128_pd(r, 1));
+    } else {
+      _mm_store_sd(p, _mm256_castpd256_pd128(r));
+    }
+  } else
+#endif
+  {
+    alignas(alignment) T tmp[width<T>];
+    v.store_aligned(tmp);
+    for (std::size_t i = 0; i < N; ++i) p[i] = tmp[i];
+  }
 }
 
 // ---- math written once for scalars and batches ---------------------------------------------
