@@ -54,20 +54,21 @@ namespace detail {
 // Partial loads and stores split into 4-, 2- and 1-lane pieces. A load then always matches an
 // earlier store of the same size at the same address, so it is store-forwarded (a wide load
 // over narrower stores, or any masked load, waits for the stores to retire), and nothing
-// outside [p, p + N) is touched. Masked stores are avoided: microcoded and slow on AMD Zen.
+// outside [p, p + N) is touched. 64-bit pieces of floats go through __m128i loads/stores, which
+// may alias anything (a double* cast would break strict aliasing). Masked stores are avoided: microcoded and slow on AMD Zen.
 template <std::size_t N>
 CTNN_INLINE __m128 load_lt4(const float* p) noexcept {
   if constexpr (N == 0) return _mm_setzero_ps();
   else if constexpr (N == 1) return _mm_load_ss(p);
-  else if constexpr (N == 2) return _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p)));
-  else return _mm_movelh_ps(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p))), _mm_load_ss(p + 2));
+  else if constexpr (N == 2) return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  else return _mm_movelh_ps(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))), _mm_load_ss(p + 2));
 }
 template <std::size_t N>
 CTNN_INLINE void store_lt4(float* p, __m128 v) noexcept {
   if constexpr (N == 1) _mm_store_ss(p, v);
-  else if constexpr (N == 2) _mm_store_sd(reinterpret_cast<double*>(p), _mm_castps_pd(v));
+  else if constexpr (N == 2) _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_castps_si128(v));
   else if constexpr (N == 3) {
-    _mm_store_sd(reinterpret_cast<double*>(p), _mm_castps_pd(v));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_castps_si128(v));
     _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
   }
 }
