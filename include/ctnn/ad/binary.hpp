@@ -4,7 +4,9 @@
 // constants: scaling, adding a number, c - x, x / c).
 // Layer: ad.
 #pragma once
+#include <array>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "ctnn/ad/expr.hpp"
@@ -14,6 +16,7 @@
 
 namespace ctnn::ops {
 struct Add {
+  static constexpr bool needs_a = false, needs_b = false, needs_y = false;  // what da/db read
   static constexpr const char* name = "add";
   static constexpr const char* symbol = "+";
   template <class V> static V value(const V& a, const V& b) noexcept { return a + b; }
@@ -21,6 +24,7 @@ struct Add {
   template <class V> static V db(const V& g, const V&, const V&, const V&) noexcept { return g; }
 };
 struct Sub {
+  static constexpr bool needs_a = false, needs_b = false, needs_y = false;
   static constexpr const char* name = "sub";
   static constexpr const char* symbol = "−";
   template <class V> static V value(const V& a, const V& b) noexcept { return a - b; }
@@ -28,6 +32,7 @@ struct Sub {
   template <class V> static V db(const V& g, const V&, const V&, const V&) noexcept { return -g; }
 };
 struct Mul {
+  static constexpr bool needs_a = true, needs_b = true, needs_y = false;
   static constexpr const char* name = "mul";
   static constexpr const char* symbol = "⊙";
   template <class V> static V value(const V& a, const V& b) noexcept { return a * b; }
@@ -35,6 +40,7 @@ struct Mul {
   template <class V> static V db(const V& g, const V& a, const V&, const V&) noexcept { return g * a; }
 };
 struct Div {
+  static constexpr bool needs_a = false, needs_b = true, needs_y = true;
   static constexpr const char* name = "div";
   static constexpr const char* symbol = "/";
   template <class V> static V value(const V& a, const V& b) noexcept { return a / b; }
@@ -56,6 +62,12 @@ struct Binary : NodeBase<typename A::scalar, detail::bmax(A::rows, B::rows), det
   static constexpr std::size_t R = detail::bmax(A::rows, B::rows), C = detail::bmax(A::cols, B::cols);
   static constexpr bool shapes_ok =
       diagnostic::broadcast_mismatch<Op, A::rows, A::cols, B::rows, B::cols>::value;
+  static_assert(shapes_ok || true);  // instantiates the diagnostic as soon as the node is built
+  /// Operands whose adjoint is exactly this node's adjoint (a + b, a − b, not broadcast): the tape
+  /// lets such an operand share this node's adjoint slot instead of copying it.
+  static constexpr std::array<bool, 2> pass_through{
+      (std::is_same_v<Op, ops::Add> || std::is_same_v<Op, ops::Sub>) && A::rows == R && A::cols == C,
+      std::is_same_v<Op, ops::Add> && B::rows == R && B::cols == C};
   A a;
   B b;
   Binary(A a_, B b_) : a(std::move(a_)), b(std::move(b_)) {}
@@ -111,16 +123,12 @@ struct Binary : NodeBase<typename A::scalar, detail::bmax(A::rows, B::rows), det
   }
 
  public:
-  template <class T>
-  CTNN_INLINE void forward(T* y, const T* av, const T* bv) const noexcept {
-    auto f = [](auto x, auto z) { return Op::value(x, z); };
-    if constexpr (A::rows == R && A::cols == C && B::rows == R && B::cols == C) {
-      kernel::map<R * C>(f, y, av, bv);
-    } else {
-      T abuf[C], bbuf[C];
-      for (std::size_t r = 0; r < R; ++r)
-        kernel::map<C>(f, y + r * C, row<A::rows, A::cols>(av, r, abuf), row<B::rows, B::cols>(bv, r, bbuf));
-    }
+  static constexpr bool elementwise = true;
+  static constexpr bool needs_own_value = Op::needs_y;
+  static constexpr std::array<bool, 2> needs_child_values{Op::needs_a, Op::needs_b};
+  template <class V>
+  CTNN_INLINE static V lane(const V& x, const V& z) noexcept {
+    return Op::value(x, z);
   }
   template <bool Acc, class T>
   CTNN_INLINE void backward_a(const T* g, const T* y, const T* av, const T* bv, T* da) const noexcept {
@@ -143,10 +151,13 @@ struct Affine1 : NodeBase<typename A::scalar, A::rows, A::cols> {
   Affine1(A a_, double al, double be) : a(std::move(a_)), alpha(al), beta(be) {}
   bool same_payload(const Affine1& o) const noexcept { return alpha == o.alpha && beta == o.beta; }
 
-  template <class T>
-  CTNN_INLINE void forward(T* y, const T* x) const noexcept {
-    const T al = static_cast<T>(alpha), be = static_cast<T>(beta);
-    kernel::map<A::size>([al, be](auto v) { return v * decltype(v)(al) + decltype(v)(be); }, y, x);
+  static constexpr bool elementwise = true;
+  static constexpr bool needs_own_value = false;
+  static constexpr std::array<bool, 2> needs_child_values{false, false};
+  template <class V>
+  CTNN_INLINE V lane(const V& x) const noexcept {
+    using S = simd::scalar_t<V>;
+    return x * V(static_cast<S>(alpha)) + V(static_cast<S>(beta));
   }
   template <bool Acc, class T>
   CTNN_INLINE void backward_a(const T* g, const T*, const T*, T* dx) const noexcept {

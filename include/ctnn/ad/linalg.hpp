@@ -3,6 +3,7 @@
 // textbook ones: for C = A B, dA = dC Bᵀ and dB = Aᵀ dC, each one fixed-size kernel call.
 // Layer: ad.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <utility>
 
@@ -16,6 +17,8 @@ template <class A>
 struct Transpose : NodeBase<typename A::scalar, A::cols, A::rows> {
   using children = meta::TypeList<A>;
   A a;
+  static constexpr bool needs_own_value = false;
+  static constexpr std::array<bool, 2> needs_child_values{false, false};
   explicit Transpose(A a_) : a(std::move(a_)) {}
   bool same_payload(const Transpose&) const noexcept { return true; }
   template <class T>
@@ -39,8 +42,11 @@ struct MatMul : NodeBase<typename A::scalar, A::rows, B::cols> {
   using children = meta::TypeList<A, B>;
   static constexpr std::size_t M = A::rows, K = A::cols, N = B::cols;
   static constexpr bool shapes_ok = diagnostic::matmul_inner_mismatch<A::rows, A::cols, B::rows, B::cols>::value;
+  static_assert(shapes_ok || true);
   A a;
   B b;
+  static constexpr bool needs_own_value = false;
+  static constexpr std::array<bool, 2> needs_child_values{true, true};
   MatMul(A a_, B b_) : a(std::move(a_)), b(std::move(b_)) {}
   bool same_payload(const MatMul&) const noexcept { return true; }
   template <class T>
@@ -63,8 +69,11 @@ struct MatMulNT : NodeBase<typename A::scalar, A::rows, B::rows> {
   using children = meta::TypeList<A, B>;
   static constexpr std::size_t M = A::rows, K = A::cols, N = B::rows;
   static constexpr bool shapes_ok = diagnostic::matmul_inner_mismatch<A::rows, A::cols, B::cols, B::rows>::value;
+  static_assert(shapes_ok || true);
   A a;
   B b;
+  static constexpr bool needs_own_value = false;
+  static constexpr std::array<bool, 2> needs_child_values{true, true};
   MatMulNT(A a_, B b_) : a(std::move(a_)), b(std::move(b_)) {}
   bool same_payload(const MatMulNT&) const noexcept { return true; }
   template <class T>

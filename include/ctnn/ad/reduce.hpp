@@ -3,6 +3,7 @@
 // log-sum-exp subtract the row maximum, so [1000, 1000, 0] and [-1000, -1000, -1000] are exact.
 // Layer: ad.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <utility>
 
@@ -16,6 +17,8 @@ template <class A>
 struct Sum : NodeBase<typename A::scalar, 1, 1> {
   using children = meta::TypeList<A>;
   A a;
+  static constexpr bool needs_own_value = false;
+  static constexpr std::array<bool, 2> needs_child_values{false, false};
   explicit Sum(A a_) : a(std::move(a_)) {}
   bool same_payload(const Sum&) const noexcept { return true; }
   template <class T>
@@ -30,6 +33,8 @@ template <class A>
 struct Mean : NodeBase<typename A::scalar, 1, 1> {
   using children = meta::TypeList<A>;
   A a;
+  static constexpr bool needs_own_value = false;
+  static constexpr std::array<bool, 2> needs_child_values{false, false};
   explicit Mean(A a_) : a(std::move(a_)) {}
   bool same_payload(const Mean&) const noexcept { return true; }
   template <class T>
@@ -46,6 +51,8 @@ template <class A>
 struct RowSum : NodeBase<typename A::scalar, A::rows, 1> {
   using children = meta::TypeList<A>;
   A a;
+  static constexpr bool needs_own_value = false;
+  static constexpr std::array<bool, 2> needs_child_values{false, false};
   explicit RowSum(A a_) : a(std::move(a_)) {}
   bool same_payload(const RowSum&) const noexcept { return true; }
   template <class T>
@@ -63,6 +70,8 @@ struct Softmax : NodeBase<typename A::scalar, A::rows, A::cols> {
   using children = meta::TypeList<A>;
   static constexpr std::size_t R = A::rows, C = A::cols;
   A a;
+  static constexpr bool needs_own_value = true;
+  static constexpr std::array<bool, 2> needs_child_values{false, false};
   explicit Softmax(A a_) : a(std::move(a_)) {}
   bool same_payload(const Softmax&) const noexcept { return true; }
   template <class T>
@@ -92,6 +101,8 @@ struct LogSumExp : NodeBase<typename A::scalar, A::rows, 1> {
   using children = meta::TypeList<A>;
   static constexpr std::size_t R = A::rows, C = A::cols;
   A a;
+  static constexpr bool needs_own_value = true;
+  static constexpr std::array<bool, 2> needs_child_values{true, false};
   explicit LogSumExp(A a_) : a(std::move(a_)) {}
   bool same_payload(const LogSumExp&) const noexcept { return true; }
   template <class T>

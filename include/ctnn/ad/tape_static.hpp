@@ -23,6 +23,7 @@
 #include "ctnn/core/config.hpp"
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/core/type_list.hpp"
+#include "ctnn/kernel/simd.hpp"
 
 namespace ctnn::ad {
 
@@ -72,20 +73,48 @@ constexpr bool leaf_wants_grad() {
   else return false;
 }
 
+template <class N>
+constexpr std::array<bool, 2> pass_through() {
+  if constexpr (requires { N::pass_through; }) return N::pass_through;
+  else return {false, false};
+}
+
+template <class N>
+constexpr bool is_elementwise() {
+  if constexpr (requires { N::elementwise; }) return N::elementwise;
+  else return false;
+}
+template <class N>
+constexpr bool needs_own_value() {
+  if constexpr (N::is_leaf) return false;
+  else if constexpr (requires { N::needs_own_value; }) return N::needs_own_value;
+  else return true;
+}
+template <class N>
+constexpr std::array<bool, 2> needs_child_values() {
+  if constexpr (N::is_leaf) return {false, false};
+  else if constexpr (requires { N::needs_child_values; }) return N::needs_child_values;
+  else return {true, true};
+}
+
 constexpr std::size_t pad_to(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 
 }  // namespace detail
 
-/// The compile-time plan of an expression type.
-template <class Order>
+/// The compile-time plan of an expression type, for a forward-only pass or a gradient pass.
+template <class Order, bool Backward>
 struct Plan;
-template <class... Ns>
-struct Plan<meta::TypeList<Ns...>> {
+template <class... Ns, bool Backward>
+struct Plan<meta::TypeList<Ns...>, Backward> {
   using order = meta::TypeList<Ns...>;
   static constexpr std::size_t n = sizeof...(Ns);
+  static constexpr std::size_t root = n - 1;
   static constexpr std::size_t slot_align = 16;  // elements: 64 bytes for float
   static constexpr std::array<bool, n> is_leaf{Ns::is_leaf...};
   static constexpr std::array<std::size_t, n> size{Ns::size...};
+  static constexpr std::array<std::size_t, n> rows{Ns::rows...};
+  static constexpr std::array<std::size_t, n> cols{Ns::cols...};
+  static constexpr std::array<bool, n> elementwise{detail::is_elementwise<Ns>()...};
   static constexpr std::array<std::size_t, n> arity{Ns::children::size...};
   static constexpr std::array<std::array<std::size_t, 2>, n> child{detail::child_indices<order, Ns>()...};
   static constexpr std::array<bool, n> needs_grad = [] {
@@ -98,11 +127,42 @@ struct Plan<meta::TypeList<Ns...>> {
     }
     return g;
   }();
+  // Forward fusion. An element-wise node with a single parent that is element-wise and of the same
+  // shape, whose value no backward rule reads, is inlined: its parent's lane function computes it
+  // on the fly and it gets no value slot (bias add + activation run as one pass; intermediates
+  // nobody reads are never stored).
+  static constexpr std::array<bool, n> value_needed = [] {
+    constexpr std::array<bool, n> own{detail::needs_own_value<Ns>()...};
+    constexpr std::array<std::array<bool, 2>, n> of_child{detail::needs_child_values<Ns>()...};
+    std::array<bool, n> v{};
+    if (!Backward) return v;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (is_leaf[j] || !needs_grad[j]) continue;
+      v[j] = v[j] || own[j];
+      for (std::size_t k = 0; k < arity[j]; ++k) v[child[j][k]] = v[child[j][k]] || of_child[j][k];
+    }
+    return v;
+  }();
+  static constexpr std::array<bool, n> inlined = [] {
+    std::array<std::size_t, n> uses{}, parent{};
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::size_t k = 0; k < arity[j]; ++k) {
+        ++uses[child[j][k]];
+        parent[child[j][k]] = j;
+      }
+    std::array<bool, n> in{};
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      const std::size_t p = parent[i];
+      in[i] = !is_leaf[i] && elementwise[i] && uses[i] == 1 && elementwise[p] && rows[i] == rows[p] &&
+              cols[i] == cols[p] && !value_needed[i];
+    }
+    return in;
+  }();
   static constexpr std::array<std::size_t, n> value_offset = [] {
     std::array<std::size_t, n> o{};
     std::size_t at = 0;
     for (std::size_t i = 0; i < n; ++i)
-      if (!is_leaf[i]) {
+      if (!is_leaf[i] && !inlined[i]) {
         o[i] = at;
         at += detail::pad_to(size[i], slot_align);
       }
@@ -111,23 +171,60 @@ struct Plan<meta::TypeList<Ns...>> {
   static constexpr std::size_t value_size = [] {
     std::size_t at = 0;
     for (std::size_t i = 0; i < n; ++i)
-      if (!is_leaf[i]) at += detail::pad_to(size[i], slot_align);
+      if (!is_leaf[i] && !inlined[i]) at += detail::pad_to(size[i], slot_align);
     return at;
+  }();
+  // Reverse-sweep edges into each child (from interior parents that run a backward rule).
+  static constexpr std::array<std::size_t, n> grad_uses = [] {
+    std::array<std::size_t, n> u{};
+    for (std::size_t j = 0; j < n; ++j)
+      if (!is_leaf[j] && needs_grad[j])
+        for (std::size_t k = 0; k < arity[j]; ++k)
+          if (needs_grad[child[j][k]]) ++u[child[j][k]];
+    return u;
+  }();
+  // alias[j][k]: operand k of node j shares j's adjoint slot (its adjoint IS j's adjoint: j passes
+  // it through unchanged, the operand has no other parent, same size), so no copy is made.
+  static constexpr std::array<std::array<bool, 2>, n> alias = [] {
+    constexpr std::array<std::array<bool, 2>, n> pass{detail::pass_through<Ns>()...};
+    std::array<std::array<bool, 2>, n> a{};
+    for (std::size_t j = 0; j < n; ++j) {
+      if (is_leaf[j] || !needs_grad[j]) continue;
+      for (std::size_t k = 0; k < arity[j]; ++k) {
+        const std::size_t c = child[j][k];
+        a[j][k] = pass[j][k] && needs_grad[c] && !is_leaf[c] && grad_uses[c] == 1 && size[c] == size[j];
+      }
+    }
+    return a;
   }();
   static constexpr std::array<std::size_t, n> adjoint_offset = [] {
     std::array<std::size_t, n> o{};
     std::size_t at = value_size;
-    for (std::size_t i = 0; i < n; ++i)
-      if (!is_leaf[i] && needs_grad[i]) {
-        o[i] = at;
-        at += detail::pad_to(size[i], slot_align);
+    for (std::size_t j = n; j-- > 0;) {  // parents before children: an alias takes its parent's slot
+      if (is_leaf[j] || !needs_grad[j]) continue;
+      bool aliased = false;
+      for (std::size_t p = j + 1; p < n; ++p)
+        for (std::size_t k = 0; k < arity[p]; ++k)
+          if (alias[p][k] && child[p][k] == j) {
+            o[j] = o[p];
+            aliased = true;
+          }
+      if (!aliased) {
+        o[j] = at;
+        at += detail::pad_to(size[j], slot_align);
       }
+    }
     return o;
   }();
   static constexpr std::size_t workspace_size = [] {
     std::size_t at = value_size;
-    for (std::size_t i = 0; i < n; ++i)
-      if (!is_leaf[i] && needs_grad[i]) at += detail::pad_to(size[i], slot_align);
+    for (std::size_t j = 0; j < n; ++j) {
+      if (is_leaf[j] || !needs_grad[j]) continue;
+      bool aliased = false;
+      for (std::size_t p = j + 1; p < n; ++p)
+        for (std::size_t k = 0; k < arity[p]; ++k) aliased = aliased || (alias[p][k] && child[p][k] == j);
+      if (!aliased) at += detail::pad_to(size[j], slot_align);
+    }
     return at;
   }();
   // first_write[i][k]: edge (node i, operand k) is the first to reach its child in the reverse sweep.
@@ -156,9 +253,8 @@ class StaticTape {
  public:
   using T = typename Root::scalar;
   using Order = topological_order<Root>;
-  using P = Plan<Order>;
-  static constexpr std::size_t root = P::n - 1;
-  static constexpr bool has_duplicates = detail::tree_size<Root>::value != P::n;
+  static constexpr std::size_t root = Order::size - 1;
+  static constexpr bool has_duplicates = detail::tree_size<Root>::value != Order::size;
 
   /// Forward sweep only; writes the root's value (Root::size elements) to out.
   static void evaluate(const Root& e, T* out) {
@@ -169,9 +265,9 @@ class StaticTape {
   /// Forward and reverse sweep of a scalar expression; returns its value. Every leaf that
   /// needs a gradient receives dRoot/dLeaf in its grad buffer (overwritten, not added to).
   static T value_and_gradient(const Root& e) {
-    static_assert(diagnostic::loss_not_scalar<Root::rows, Root::cols>::value);
     T v{};
-    run<true>(e, [&v](const T* y) { v = y[0]; });
+    if constexpr (diagnostic::loss_not_scalar<Root::rows, Root::cols>::value)
+      run<true>(e, [&v](const T* y) { v = y[0]; });
     return v;
   }
 
@@ -192,27 +288,109 @@ class StaticTape {
     if constexpr (Node::children::size >= 2) collect(node.b, ptrs, ok);
   }
 
-  template <std::size_t I>
+  template <class P, std::size_t I>
   static CTNN_INLINE const T* val(const Ptrs& p, T* ws) {
     if constexpr (P::is_leaf[I]) return std::get<I>(p)->value;
     else return ws + P::value_offset[I];
   }
-  template <std::size_t I>
+  template <class P, std::size_t I>
   static CTNN_INLINE T* adj(const Ptrs& p, T* ws) {
     if constexpr (P::is_leaf[I]) return std::get<I>(p)->grad;
     else return ws + P::adjoint_offset[I];
   }
 
-  template <std::size_t I>
-  static CTNN_INLINE void forward_node(const Ptrs& p, T* ws) {
-    if constexpr (!P::is_leaf[I]) {
-      const auto* node = std::get<I>(p);
-      constexpr auto c = P::child[I];
-      if constexpr (P::arity[I] == 1) node->forward(ws + P::value_offset[I], val<c[0]>(p, ws));
-      else node->forward(ws + P::value_offset[I], val<c[0]>(p, ws), val<c[1]>(p, ws));
+  using V = std::conditional_t<simd::has_batch<T>, simd::batch<T>, T>;
+  static constexpr std::size_t W = simd::width<T>;
+
+  template <std::size_t L>
+  static CTNN_INLINE V load_lanes(const T* ptr) {
+    if constexpr (!simd::has_batch<T>) return *ptr;
+    else if constexpr (L == W) return simd::load(ptr);
+    else return simd::load_partial<L>(ptr);
+  }
+  template <std::size_t L>
+  static CTNN_INLINE void store_lanes(T* ptr, const V& v) {
+    if constexpr (!simd::has_batch<T>) *ptr = v;
+    else if constexpr (L == W) simd::store(ptr, v);
+    else simd::store_partial<L>(ptr, v);
+  }
+  // Lanes [c0, c0 + L) of row r of operand C of a fused map over an R x Cols result (Flat: the
+  // map runs over all R·Cols elements as one row and every operand is R x Cols or 1 x 1).
+  template <class P, std::size_t C, std::size_t L, bool Flat>
+  static CTNN_INLINE V operand_lanes(const Ptrs& p, T* ws, std::size_t r, std::size_t c0) {
+    if constexpr (P::inlined[C]) {
+      return apply_lanes<P, C, L, Flat>(p, ws, r, c0);
+    } else {
+      const T* ptr = val<P, C>(p, ws);
+      constexpr std::size_t rc = P::rows[C], cc = P::cols[C];
+      if constexpr (Flat) {
+        if constexpr (rc * cc == 1) return V(ptr[0]);
+        else return load_lanes<L>(ptr + c0);
+      } else {
+        const std::size_t row = rc == 1 ? 0 : r;
+        if constexpr (cc == 1) return V(ptr[row]);
+        else return load_lanes<L>(ptr + row * cc + c0);
+      }
     }
   }
-  template <std::size_t I>
+  template <class P, std::size_t J, std::size_t L, bool Flat>
+  static CTNN_INLINE V apply_lanes(const Ptrs& p, T* ws, std::size_t r, std::size_t c0) {
+    const auto* node = std::get<J>(p);
+    constexpr auto c = P::child[J];
+    if constexpr (P::arity[J] == 1) return node->lane(operand_lanes<P, c[0], L, Flat>(p, ws, r, c0));
+    else
+      return node->lane(operand_lanes<P, c[0], L, Flat>(p, ws, r, c0), operand_lanes<P, c[1], L, Flat>(p, ws, r, c0));
+  }
+  // Whether every fringe operand of the fused map rooted at J is full-shape or a 1 x 1 scalar.
+  template <class P, std::size_t J>
+  static constexpr bool flat_ok() {
+    bool ok = true;
+    for (std::size_t k = 0; k < P::arity[J]; ++k) {
+      const std::size_t c = P::child[J][k];
+      if (P::inlined[c]) continue;  // same shape as J; its own operands are checked below
+      const bool full = P::rows[c] == P::rows[J] && P::cols[c] == P::cols[J];
+      ok = ok && (full || P::size[c] == 1);
+    }
+    return ok;
+  }
+  template <class P, std::size_t J>
+  static constexpr bool flat_tree() {
+    if constexpr (!flat_ok<P, J>()) {
+      return false;
+    } else {
+      constexpr auto c = P::child[J];
+      bool ok = true;
+      if constexpr (P::arity[J] >= 1 && P::inlined[c[0]]) ok = ok && flat_tree<P, c[0]>();
+      if constexpr (P::arity[J] >= 2 && P::inlined[c[1]]) ok = ok && flat_tree<P, c[1]>();
+      return ok;
+    }
+  }
+  template <class P, std::size_t I>
+  static CTNN_INLINE void fused_map(const Ptrs& p, T* ws) {
+    T* y = ws + P::value_offset[I];
+    constexpr bool flat = flat_tree<P, I>();
+    constexpr std::size_t R = flat ? 1 : P::rows[I], C = flat ? P::size[I] : P::cols[I];
+    constexpr std::size_t Cf = C / W * W;
+    for (std::size_t r = 0; r < R; ++r) {
+      for (std::size_t c0 = 0; c0 < Cf; c0 += W) store_lanes<W>(y + r * C + c0, apply_lanes<P, I, W, flat>(p, ws, r, c0));
+      if constexpr (C % W != 0) store_lanes<C % W>(y + r * C + Cf, apply_lanes<P, I, C % W, flat>(p, ws, r, Cf));
+    }
+  }
+
+  template <class P, std::size_t I>
+  static CTNN_INLINE void forward_node(const Ptrs& p, T* ws) {
+    if constexpr (!P::is_leaf[I] && !P::inlined[I]) {
+      if constexpr (P::elementwise[I]) {
+        fused_map<P, I>(p, ws);
+      } else {
+        const auto* node = std::get<I>(p);
+        constexpr auto c = P::child[I];
+        if constexpr (P::arity[I] == 1) node->forward(ws + P::value_offset[I], val<P, c[0]>(p, ws));
+        else node->forward(ws + P::value_offset[I], val<P, c[0]>(p, ws), val<P, c[1]>(p, ws));
+      }
+    }
+  }
+  template <class P, std::size_t I>
   static CTNN_INLINE void backward_node(const Ptrs& p, T* ws) {
     if constexpr (!P::is_leaf[I] && P::needs_grad[I]) {
       const auto* node = std::get<I>(p);
@@ -221,20 +399,21 @@ class StaticTape {
       const T* g = ws + P::adjoint_offset[I];
       const T* y = ws + P::value_offset[I];
       if constexpr (P::arity[I] == 1) {
-        if constexpr (P::needs_grad[c[0]])
-          node->template backward_a<!first[0]>(g, y, val<c[0]>(p, ws), adj<c[0]>(p, ws));
+        if constexpr (P::needs_grad[c[0]] && !P::alias[I][0])
+          node->template backward_a<!first[0]>(g, y, val<P, c[0]>(p, ws), adj<P, c[0]>(p, ws));
       } else {
-        if constexpr (P::needs_grad[c[0]])
-          node->template backward_a<!first[0]>(g, y, val<c[0]>(p, ws), val<c[1]>(p, ws), adj<c[0]>(p, ws));
-        if constexpr (P::needs_grad[c[1]])
-          node->template backward_b<!first[1]>(g, y, val<c[0]>(p, ws), val<c[1]>(p, ws), adj<c[1]>(p, ws));
+        if constexpr (P::needs_grad[c[0]] && !P::alias[I][0])
+          node->template backward_a<!first[0]>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), adj<P, c[0]>(p, ws));
+        if constexpr (P::needs_grad[c[1]] && !P::alias[I][1])
+          node->template backward_b<!first[1]>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), adj<P, c[1]>(p, ws));
       }
     }
   }
 
   template <bool Backward, class Out>
   static CTNN_INLINE void run(const Root& e, Out&& out) {
-    static_assert(!Root::is_leaf, "ctnn: the expression is a single leaf; nothing to evaluate");
+    using P = Plan<Order, Backward>;
+    static_assert(diagnostic::expression_is_leaf<Root::is_leaf>::value);
     Ptrs ptrs{};
     bool ok = true;
     collect(e, ptrs, ok);
@@ -242,17 +421,17 @@ class StaticTape {
       if (!ok)
         throw std::invalid_argument(
             "ctnn: two nodes of the same expression type carry different constants (or leaves of one "
-            "tag point to different buffers); the static tape identifies nodes by type: give the "
-            "constants distinct ctnn::constant<Id> tags or fold them into one node");
+            "tag point to different buffers); the static tape identifies nodes by type: give such "
+            "constants distinct ctnn::ad::constant<Id, R, C> leaves or fold them into one node");
     }
     constexpr std::size_t n_ws = (Backward ? P::workspace_size : P::value_size) + 1;
     auto body = [&](T* ws) {
-      [&]<std::size_t... I>(std::index_sequence<I...>) { (forward_node<I>(ptrs, ws), ...); }
+      [&]<std::size_t... I>(std::index_sequence<I...>) { (forward_node<P, I>(ptrs, ws), ...); }
       (std::make_index_sequence<P::n>{});
       if constexpr (Backward) {
         if constexpr (P::needs_grad[root]) {
           ws[P::adjoint_offset[root]] = T(1);
-          [&]<std::size_t... I>(std::index_sequence<I...>) { (backward_node<P::n - 1 - I>(ptrs, ws), ...); }
+          [&]<std::size_t... I>(std::index_sequence<I...>) { (backward_node<P, P::n - 1 - I>(ptrs, ws), ...); }
           (std::make_index_sequence<P::n>{});
         }
       }

@@ -1,8 +1,9 @@
 // ctnn/ad/unary.hpp: the generic element-wise node Unary<Op, A>. A primitive op (ad/ops/*.hpp)
 // supplies only its value and its local derivative (from input x and output y); this node
-// turns them into the forward map and the reverse-sweep rule.
+// turns them into the forward lane function and the reverse-sweep rule.
 // Layer: ad.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <utility>
 
@@ -21,9 +22,15 @@ struct Unary : NodeBase<typename A::scalar, A::rows, A::cols> {
   Unary(A a_, Op op_) : a(std::move(a_)), op(op_) {}
   bool same_payload(const Unary& o) const noexcept { return op == o.op; }
 
-  template <class T>
-  CTNN_INLINE void forward(T* y, const T* x) const noexcept {
-    kernel::map<A::size>([this](auto v) { return op.value(v); }, y, x);
+  // Element-wise: the tape evaluates it lane by lane, fused with its single-use element-wise
+  // neighbours (ad/tape_static.hpp); the backward rule reads only what the op says it needs.
+  static constexpr bool elementwise = true;
+  static constexpr bool needs_own_value = []{ if constexpr (requires { Op::uses_y; }) return Op::uses_y; else return true; }();
+  static constexpr std::array<bool, 2> needs_child_values{
+      []{ if constexpr (requires { Op::uses_x; }) return Op::uses_x; else return true; }(), false};
+  template <class V>
+  CTNN_INLINE V lane(const V& x) const noexcept {
+    return op.value(x);
   }
   template <bool AccA, class T>
   CTNN_INLINE void backward_a(const T* g, const T* y, const T* x, T* dx) const noexcept {

@@ -1,7 +1,7 @@
 // ctnn/core/diagnostics.hpp: every compile-time error message of ctnn, in one place.
 // Each check is a struct whose template arguments carry the data (positions, layers, sizes),
 // so g++ prints them in the instantiation line next to the message, e.g.
-//   required from 'struct ctnn::diagnostic::layer_input_size_mismatch<2, ctnn::Dense<6, 1>, 5, 6>'
+//   required from 'struct ctnn::diagnostic::layer_input_size_mismatch<3, ctnn::Dense<6, 1>, 5, 6>'
 //   error: static assertion failed: ctnn: layer input size mismatch ...
 //   note: the comparison reduces to '(5 == 6)'
 // `value` is the check's result, so callers can go on with an inert fallback (one mistake, one
@@ -70,6 +70,32 @@ struct target_size_mismatch {
                 "ctnn: target has the wrong number of columns for this network's output (template "
                 "arguments: <target columns, network outputs>)");
   static constexpr bool value = TargetCols == NetworkOutput;
+};
+
+template <bool IsLeaf>
+struct expression_is_leaf {
+  static_assert(!IsLeaf, "ctnn: the expression is a single leaf; there is nothing to evaluate or differentiate");
+  static constexpr bool value = !IsLeaf;
+};
+
+template <std::size_t NumLayers>
+struct empty_network {
+  static_assert(NumLayers > 0, "ctnn: a Sequential needs at least one layer");
+  static constexpr bool value = NumLayers > 0;
+};
+
+template <std::size_t In, std::size_t Out>
+struct dense_size_zero {
+  static_assert(In > 0 && Out > 0, "ctnn: Dense<In, Out> needs positive sizes (template arguments: <In, Out>)");
+  static constexpr bool value = In > 0 && Out > 0;
+};
+
+template <std::size_t Weights, std::size_t Outputs>
+struct class_weight_count_mismatch {
+  static_assert(Weights == Outputs,
+                "ctnn: the number of class weights differs from the number of outputs (template arguments: "
+                "<weights, outputs>)");
+  static constexpr bool value = Weights == Outputs;
 };
 
 }  // namespace ctnn::diagnostic

@@ -46,6 +46,14 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
       for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
     }
   }
+  if constexpr (nr == 1) {  // one output per row: a plain horizontal sum
+    for (std::size_t i = 0; i < mr; ++i) {
+      const T s = xsimd::hadd(acc[i][0]);
+      if constexpr (Acc) C[i * ldc] += s;
+      else C[i * ldc] = s;
+    }
+    return;
+  }
   for (std::size_t i = 0; i < mr; ++i) {
     V parts[W];
     for (std::size_t j = 0; j < W; ++j) parts[j] = j < nr ? acc[i][j] : V(T(0));

@@ -9,6 +9,7 @@ struct Abs {
   static constexpr const char* name = "abs";
   static constexpr const char* symbol = "abs";
   static constexpr const char* latex = "\\operatorname{abs}";
+  static constexpr bool uses_x = true, uses_y = false;  // what derivative() reads
   template <class V> V value(const V& x) const noexcept { return simd::abs(x); }
   template <class V> V derivative(const V& x, const V&) const noexcept {
     return simd::select(x > V(0), V(1), simd::select(x < V(0), V(-1), V(0)));

@@ -10,6 +10,7 @@ struct LeakyRelu {
   static constexpr const char* name = "leaky_relu";
   static constexpr const char* symbol = "lrelu";
   static constexpr const char* latex = "\\operatorname{lrelu}";
+  static constexpr bool uses_x = true, uses_y = false;  // what derivative() reads
   double slope = 0.01;
   template <class V> V value(const V& x) const noexcept {
     return simd::select(x > V(0), x, x * V(static_cast<simd::scalar_t<V>>(slope)));

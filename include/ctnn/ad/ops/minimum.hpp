@@ -10,6 +10,7 @@ struct Minimum {
   static constexpr const char* name = "min";
   static constexpr const char* symbol = "min";
   static constexpr const char* latex = "\\min";
+  static constexpr bool uses_x = true, uses_y = false;  // what derivative() reads
   double bound = 0;
   template <class V> V value(const V& x) const noexcept {
     return simd::min(x, V(static_cast<simd::scalar_t<V>>(bound)));

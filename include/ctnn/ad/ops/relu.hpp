@@ -9,9 +9,10 @@ struct Relu {
   static constexpr const char* name = "relu";
   static constexpr const char* symbol = "relu";
   static constexpr const char* latex = "\\operatorname{relu}";
+  static constexpr bool uses_x = false, uses_y = true;  // what derivative() reads
   template <class V> V value(const V& x) const noexcept { return simd::max(x, V(0)); }
-  template <class V> V derivative(const V& x, const V&) const noexcept {
-    return simd::select(x > V(0), V(1), V(0));
+  template <class V> V derivative(const V&, const V& y) const noexcept {  // y > 0 exactly when x > 0
+    return simd::select(y > V(0), V(1), V(0));
   }
   friend constexpr bool operator==(const Relu&, const Relu&) = default;
 };

@@ -11,6 +11,7 @@ struct Sigmoid {
   static constexpr const char* name = "sigmoid";
   static constexpr const char* symbol = "σ";
   static constexpr const char* latex = "\\sigma";
+  static constexpr bool uses_x = false, uses_y = true;  // what derivative() reads
   template <class V> V value(const V& x) const noexcept {
     const V e = simd::exp(-simd::abs(x));
     const V s = V(1) / (V(1) + e);

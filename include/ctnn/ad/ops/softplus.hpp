@@ -10,6 +10,7 @@ struct Softplus {
   static constexpr const char* name = "softplus";
   static constexpr const char* symbol = "softplus";
   static constexpr const char* latex = "\\operatorname{softplus}";
+  static constexpr bool uses_x = true, uses_y = false;  // what derivative() reads
   template <class V> V value(const V& x) const noexcept {
     return simd::max(x, V(0)) + simd::log1p(simd::exp(-simd::abs(x)));
   }

@@ -11,6 +11,7 @@ struct Step {
   static constexpr const char* name = "step";
   static constexpr const char* symbol = "H";
   static constexpr const char* latex = "H";
+  static constexpr bool uses_x = false, uses_y = false;  // what derivative() reads
   template <class V> V value(const V& x) const noexcept { return simd::select(x > V(0), V(1), V(0)); }
   template <class V> V derivative(const V&, const V&) const noexcept { return V(0); }
   friend constexpr bool operator==(const Step&, const Step&) = default;
