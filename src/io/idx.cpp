@@ -78,7 +78,10 @@ class GzReader {
   std::string zlib_message() const {
     int err = Z_OK;
     const char* msg = gzerror(f_, &err);
-    return msg && *msg ? std::string(msg) : "zlib error " + std::to_string(err);
+    std::string m = msg && *msg ? std::string(msg) : "zlib error " + std::to_string(err);
+    // zlib prefixes its message with the path we already print first.
+    if (m.rfind(path_ + ": ", 0) == 0) m.erase(0, path_.size() + 2);
+    return m;
   }
 
   void read_header(unsigned char* dst, std::size_t n) {

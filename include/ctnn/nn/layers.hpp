@@ -8,6 +8,7 @@
 #include <cstddef>
 
 #include "ctnn/ad/ad.hpp"
+#include "ctnn/core/diagnostics.hpp"
 #include "ctnn/core/type_list.hpp"
 
 namespace ctnn {
@@ -22,7 +23,7 @@ struct BlockShape {
 /// row). W is [Out, In] row-major, then b [Out]: PyTorch's nn.Linear layout.
 template <std::size_t In, std::size_t Out>
 struct Dense {
-  static_assert(In > 0 && Out > 0, "ctnn: Dense<In, Out> needs positive sizes");
+  static_assert(diagnostic::dense_size_zero<In, Out>::value || true);
   static constexpr std::size_t in = In, out = Out;
   using blocks = meta::TypeList<BlockShape<Out, In>, BlockShape<1, Out>>;
   static constexpr bool is_weight[] = {true, false};  // which blocks an L2 penalty covers

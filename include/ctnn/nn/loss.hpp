@@ -9,6 +9,7 @@
 #include <boost/hana/unpack.hpp>
 
 #include "ctnn/ad/ad.hpp"
+#include "ctnn/core/diagnostics.hpp"
 
 namespace ctnn::loss {
 
@@ -72,7 +73,7 @@ struct WeightedSoftmaxCrossEntropy {
   bool plain_mean = false;
   template <class Z, class Y>
   auto operator()(Z z, Y y) const {
-    static_assert(Z::cols == K, "ctnn: class-weight count differs from the number of outputs");
+    static_assert(diagnostic::class_weight_count_mismatch<K, Z::cols>::value || true);
     auto weights = ad::constant<-1, 1, K>(w);
     auto wn = ad::row_sum(y * weights);                    // w[c_n], N x 1
     auto ln = ad::logsumexp(z) - ad::row_sum(y * z);       // per-sample CE, N x 1

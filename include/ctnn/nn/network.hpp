@@ -71,7 +71,7 @@ struct block_sizes<meta::TypeList<Bs...>> {
 template <class... Layers>
 struct Topology {
   static constexpr std::size_t L = sizeof...(Layers);
-  static_assert(L > 0, "ctnn: a Sequential needs at least one layer");
+  static_assert(diagnostic::empty_network<L>::value || true);
   using layers = meta::TypeList<Layers...>;
   using first = meta::at_t<0, layers>;
   static constexpr bool first_ok = diagnostic::first_layer_needs_input_size<HasParameters<first>, first>::value;
@@ -82,7 +82,9 @@ struct Topology {
   /// widths[0] is the input width, widths[i + 1] what layer i outputs.
   static constexpr std::array<std::size_t, L + 1> widths = [] {
     std::array<std::size_t, L + 1> w{};
-    w[0] = in[0] > 0 ? in[0] : 1;
+    w[0] = 1;  // the first sized layer's input (a misplaced activation first is reported, not fatal)
+    for (std::size_t i = L; i-- > 0;)
+      if (has_params[i]) w[0] = in[i];
     for (std::size_t i = 0; i < L; ++i) w[i + 1] = has_params[i] ? out[i] : w[i];
     return w;
   }();
@@ -144,6 +146,7 @@ class Network {
   static constexpr auto widths = Topo::widths;
   static constexpr auto block_offset = Topo::block_offset;
   static constexpr bool shapes_ok = Topo::shapes_ok;
+  static_assert(shapes_ok || true);  // a topology error is reported where the network is declared
 
   template <class U>
   using rebind = Network<U, Layers...>;
@@ -184,6 +187,19 @@ class Network {
     forward<B>(x.data(), y.data());
     return y;
   }
+  /// A batch whose width is not the network's input size: one readable error.
+  template <std::size_t B, std::size_t C>
+    requires(C != inputs)
+  Matrix<T, B, outputs> forward(const Matrix<T, B, C>&) const noexcept {
+    static_assert(diagnostic::input_size_mismatch<C, inputs>::value || true);
+    return {};
+  }
+  template <std::size_t C>
+    requires(C != inputs)
+  Matrix<T, 1, outputs> forward(const std::array<T, C>&) const noexcept {
+    static_assert(diagnostic::input_size_mismatch<C, inputs>::value || true);
+    return {};
+  }
   /// One sample.
   Matrix<T, 1, outputs> forward(const std::array<T, inputs>& x) const noexcept {
     Matrix<T, 1, outputs> y;
@@ -202,6 +218,13 @@ class Network {
   template <std::size_t B, class Loss>
   GradientResult<T> gradient(const Loss& loss, const Matrix<T, B, inputs>& x, const Matrix<T, B, outputs>& y) {
     return {gradient<B>(loss, x.data(), y.data()), grads()};
+  }
+  template <std::size_t B, class Loss, std::size_t C, std::size_t K>
+    requires(C != inputs || K != outputs)
+  GradientResult<T> gradient(const Loss&, const Matrix<T, B, C>&, const Matrix<T, B, K>&) {
+    static_assert(diagnostic::input_size_mismatch<C, inputs>::value || true);
+    static_assert(diagnostic::target_size_mismatch<K, outputs>::value || true);
+    return {T{}, grads()};
   }
   /// The same, also writing dLoss/dx (B x inputs) to dx.
   template <std::size_t B, class Loss>
