@@ -1,0 +1,141 @@
+// Descriptors of ctnn's element-wise primitives for the property tests (finite differences,
+// float vs double, SIMD tails, extreme inputs): how to build the node, a scalar std:: reference
+// of the value and the derivative (in double), the input range to sample, the kinks to avoid, and
+// extreme inputs at which value and gradient must be finite (in float and double) and accurate.
+// A new primitive is tested by every property test once its descriptor is added to a list below.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "ctnn/ad/ad.hpp"
+
+namespace ctnn::test::unary {
+
+namespace ad = ctnn::ad;
+
+inline double ref_sigmoid(double x) { return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)); }
+
+struct Exp {
+  static constexpr const char* name = "exp";
+  static constexpr double lo = -5, hi = 5;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 6> extreme{-500.0, -50.0, -1.0, 0.0, 1.0, 50.0};
+  template <class X> static auto apply(X x) { return ad::exp(x); }
+  static double f(double x) { return std::exp(x); }
+  static double df(double x) { return std::exp(x); }
+};
+struct Log {
+  static constexpr const char* name = "log";
+  static constexpr double lo = 0.1, hi = 5;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 6> extreme{1e-30, 1e-10, 0.5, 1.0, 1e10, 1e30};
+  template <class X> static auto apply(X x) { return ad::log(x); }
+  static double f(double x) { return std::log(x); }
+  static double df(double x) { return 1 / x; }
+};
+struct Sigmoid {
+  static constexpr const char* name = "sigmoid";
+  static constexpr double lo = -8, hi = 8;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 7> extreme{-800.0, -500.0, -50.0, 0.0, 50.0, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::sigmoid(x); }
+  static double f(double x) { return ref_sigmoid(x); }
+  static double df(double x) { return ref_sigmoid(x) * ref_sigmoid(-x); }
+};
+struct Tanh {
+  static constexpr const char* name = "tanh";
+  static constexpr double lo = -4, hi = 4;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 8> extreme{-800.0, -500.0, -50.0, 0.0, 1e-8, 50.0, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::tanh(x); }
+  static double f(double x) { return std::tanh(x); }
+  static double df(double x) { return 1 / (std::cosh(x) * std::cosh(x)); }
+};
+struct Relu {
+  static constexpr const char* name = "relu";
+  static constexpr double lo = -3, hi = 3;
+  static constexpr std::array<double, 1> kinks{0.0};
+  static constexpr std::array<double, 5> extreme{-800.0, -500.0, 0.0, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::relu(x); }
+  static double f(double x) { return x > 0 ? x : 0.0; }
+  static double df(double x) { return x > 0 ? 1.0 : 0.0; }
+};
+struct LeakyRelu {
+  static constexpr const char* name = "leaky_relu";
+  static constexpr double lo = -3, hi = 3;
+  static constexpr std::array<double, 1> kinks{0.0};
+  static constexpr double slope = 0.01;
+  static constexpr std::array<double, 5> extreme{-800.0, -500.0, 0.0, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::leaky_relu(x, slope); }
+  static double f(double x) { return x > 0 ? x : slope * x; }
+  static double df(double x) { return x > 0 ? 1.0 : slope; }
+};
+struct Softplus {
+  static constexpr const char* name = "softplus";
+  static constexpr double lo = -10, hi = 10;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 8> extreme{-800.0, -500.0, -50.0, 0.0, 20.0, 50.0, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::softplus(x); }
+  static double f(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+  static double df(double x) { return ref_sigmoid(x); }
+};
+struct Square {
+  static constexpr const char* name = "square";
+  static constexpr double lo = -3, hi = 3;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 5> extreme{-1e15, -500.0, 0.0, 500.0, 1e15};
+  template <class X> static auto apply(X x) { return ad::square(x); }
+  static double f(double x) { return x * x; }
+  static double df(double x) { return 2 * x; }
+};
+struct Step {
+  static constexpr const char* name = "step";
+  static constexpr double lo = -3, hi = 3;
+  static constexpr std::array<double, 1> kinks{0.0};
+  static constexpr std::array<double, 5> extreme{-800.0, -500.0, 0.0, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::step(x); }
+  static double f(double x) { return x > 0 ? 1.0 : 0.0; }
+  static double df(double) { return 0.0; }
+};
+struct Abs {
+  static constexpr const char* name = "abs";
+  static constexpr double lo = -3, hi = 3;
+  static constexpr std::array<double, 1> kinks{0.0};
+  static constexpr std::array<double, 5> extreme{-800.0, -500.0, 0.0, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::abs(x); }
+  static double f(double x) { return std::abs(x); }
+  static double df(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
+};
+struct Sqrt {
+  static constexpr const char* name = "sqrt";
+  static constexpr double lo = 0.1, hi = 5;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 5> extreme{1e-30, 1e-10, 1.0, 1e10, 1e30};
+  template <class X> static auto apply(X x) { return ad::sqrt(x); }
+  static double f(double x) { return std::sqrt(x); }
+  static double df(double x) { return 0.5 / std::sqrt(x); }
+};
+struct Minimum {  // min(x, 0.5)
+  static constexpr const char* name = "minimum";
+  static constexpr double lo = -3, hi = 3;
+  static constexpr double bound = 0.5;
+  static constexpr std::array<double, 1> kinks{bound};
+  static constexpr std::array<double, 5> extreme{-800.0, -500.0, 0.5, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::minimum(x, bound); }
+  static double f(double x) { return x < bound ? x : bound; }
+  static double df(double x) { return x < bound ? 1.0 : 0.0; }
+};
+
+}  // namespace ctnn::test::unary
+
+// The lists used by TEST_CASE_TEMPLATE: A = the transcendental ones, B = the piecewise ones (two
+// halves so that a translation unit can instantiate one half and stay quick to compile).
+#define CTNN_UNARY_OPS_A                                                                              \
+  ctnn::test::unary::Exp, ctnn::test::unary::Log, ctnn::test::unary::Sigmoid, ctnn::test::unary::Tanh, \
+      ctnn::test::unary::Softplus, ctnn::test::unary::Sqrt
+#define CTNN_UNARY_OPS_B                                                                                \
+  ctnn::test::unary::Relu, ctnn::test::unary::LeakyRelu, ctnn::test::unary::Square, ctnn::test::unary::Step, \
+      ctnn::test::unary::Abs, ctnn::test::unary::Minimum
+#define CTNN_UNARY_OPS CTNN_UNARY_OPS_A, CTNN_UNARY_OPS_B
