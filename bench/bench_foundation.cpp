@@ -472,11 +472,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
     for (const auto& r : runs) {
       const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
       if (median || (r.run_type == Run::RT_Iteration && r.repetitions <= 1))
-        times_[r.run_name.function_name] = r.GetAdjustedRealTime() * unit_ns(r.time_unit);
+        times_[r.run_name.function_name] = r.GetAdjustedCPUTime() * unit_ns(r.time_unit);
     }
   }
   void print_ratios() const {
-    std::printf("\nratio ctnn / eigen (median real time, same run):\n");
+    std::printf("\nratio ctnn / eigen (median CPU time of this process, same run; equal to real time on a quiet machine):\n");
     for (const char* w : {"A_forward", "A_step", "B_forward", "B_step", "C_forward", "C_step"}) {
       auto e = times_.find(std::string(w) + "/eigen"), c = times_.find(std::string(w) + "/ctnn");
       if (e == times_.end() || c == times_.end()) continue;
