@@ -124,40 +124,6 @@ void for_each_chunk(std::size_t n, F&& f, std::size_t offset = 0) {
   if constexpr (C > 1) for_each_chunk<C / 2>(n, f, offset);
 }
 
-// An identity node that also copies its value (the logits) to `out` during the forward sweep,
-// so the training pass yields the batch's predictions without a second forward pass (which
-// would cost about half as much again as the gradient pass). It follows the node protocol of
-// ctnn/ad (expr.hpp, tape_static.hpp): forward(y, x) and backward_a<Acc>(g, y, x, dx).
-template <class A>
-struct Tap : ctnn::ad::NodeBase<typename A::scalar, A::rows, A::cols> {
-  using T = typename A::scalar;
-  using children = ctnn::meta::TypeList<A>;
-  A a;
-  T* out;
-  Tap(A a_, T* out_) : a(std::move(a_)), out(out_) {}
-  bool same_payload(const Tap& o) const noexcept { return out == o.out; }
-  void forward(T* y, const T* x) const noexcept {
-    std::copy_n(x, A::size, y);
-    std::copy_n(x, A::size, out);
-  }
-  template <bool Acc>
-  void backward_a(const T* g, const T*, const T*, T* dx) const noexcept {
-    for (std::size_t i = 0; i < A::size; ++i) {
-      if constexpr (Acc) dx[i] += g[i];
-      else dx[i] = g[i];
-    }
-  }
-};
-
-// Softmax cross-entropy on the logits, recording the logits in `out` (B x 10) on the way.
-struct RecordingSoftmaxCrossEntropy {
-  float* out;
-  template <class Z, class Y>
-  auto operator()(Z z, Y y) const {
-    return ctnn::loss::softmax_cross_entropy(Tap<Z>(std::move(z), out), y);
-  }
-};
-
 // Copies the samples idx[0..n) into x (n x 784) and their one-hot targets into y (n x 10).
 void gather(const ctnn::io::Dataset& d, const std::size_t* idx, std::size_t n, float* x, float* y) {
   std::fill(y, y + n * kClasses, 0.0f);
@@ -200,7 +166,7 @@ struct Trainer {
   float batch_pass(std::size_t off, std::size_t& correct) {
     const float* xb = x.data() + off * kInputs;
     const float* yb = y.data() + off * kClasses;
-    const float loss = net.gradient<B>(RecordingSoftmaxCrossEntropy{logits.data()}, xb, yb);
+    const float loss = net.gradient_and_output<B>(ctnn::loss::softmax_cross_entropy, xb, yb, logits.data());
     for (std::size_t i = 0; i < B; ++i)
       if (yb[i * kClasses + argmax(logits.data() + i * kClasses)] == 1.0f) ++correct;
     return loss;

@@ -18,6 +18,7 @@
 #include "ctnn/ad/ops/step.hpp"
 #include "ctnn/ad/ops/tanh.hpp"
 #include "ctnn/ad/reduce.hpp"
+#include "ctnn/ad/tap.hpp"
 #include "ctnn/ad/tape_static.hpp"
 
 namespace ctnn::ad {

@@ -241,6 +241,18 @@ class Network {
   T gradient(const Loss& loss, const T* x, const T* y, T* dx) {
     return run_gradient<B, true>(loss, x, y, dx);
   }
+  /// The gradient pass that also writes the network's output (B x outputs) to `output`, e.g. for
+  /// training metrics, without a second forward pass.
+  template <std::size_t B, class Loss>
+  T gradient_and_output(const Loss& loss_fn, const T* x, const T* y, T* output) {
+    if constexpr (shapes_ok) {
+      auto out = ad::tap(output_expression<B, false, true>(x, nullptr), output);
+      auto target = ad::Leaf<T, ad::TargetTag, B, outputs, false>{{}, y, nullptr};
+      return ad::value_and_gradient(nn::detail::call_loss(loss_fn, out, target, params_view<true>()));
+    } else {
+      return T{};
+    }
+  }
   /// The loss alone (forward sweep only).
   template <std::size_t B, class Loss>
   T loss(const Loss& loss_fn, const T* x, const T* y) const {
