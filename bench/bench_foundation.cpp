@@ -293,6 +293,8 @@ using CtnnCProbs = ctnn::Sequential<ctnn::Dense<784, 128>, ctnn::ReLU, ctnn::Den
 
 // The same computation as the Eigen side: the forward nets end in a softmax (probabilities), the
 // training nets output logits and use softmax cross-entropy from logits (what an expert writes).
+// A step is net.sgd_step: forward, derived backward, and θ −= lr·∇θ applied by the kernels that
+// produce each gradient block (the Eigen code likewise updates W in its outer-product pass).
 struct CtnnData {
   CtnnA a;
   CtnnBProbs b_probs;
@@ -313,14 +315,6 @@ std::vector<float> one_hot(const std::vector<int>& labels, std::size_t classes) 
   for (std::size_t n = 0; n < labels.size(); ++n) y[n * classes + std::size_t(labels[n])] = 1.0f;
   return y;
 }
-/// One plain SGD update over the flat buffers (θ −= lr·∇θ).
-template <class Net>
-CTNN_INLINE void sgd_update(Net& net, float lr) {
-  float* p = net.params().data();
-  const float* g = net.grads().data();
-  for (std::size_t i = 0; i < Net::num_params; ++i) p[i] -= lr * g[i];
-}
-
 std::unique_ptr<CtnnData> make_ctnn_data(const Problem& P) {
   auto D = std::make_unique<CtnnData>();
   load_params(D->a, P.pA);
@@ -348,8 +342,7 @@ bool check_ctnn(const Problem& P) {
     ok &= compare<float>("ctnn A forward", want, {&y, 1});
     std::vector<double> p = P.pA;
     const double loss_ref = ref::sgd_step_half_sse(ref::A, p, P.xA, 1, P.yA, kCheckLr);
-    const float loss = D->a.gradient<1>(ctnn::loss::mse_half_sum, D->xA.data(), D->yA.data());
-    sgd_update(D->a, float(kCheckLr));
+    const float loss = D->a.sgd_step<1>(ctnn::loss::mse_half_sum, D->xA.data(), D->yA.data(), float(kCheckLr));
     ok &= compare_scalar("ctnn A loss", loss_ref, loss);
     ok &= compare<float>("ctnn A params after step", p, D->a.params());
   }
@@ -361,8 +354,7 @@ bool check_ctnn(const Problem& P) {
     std::vector<double> p = P.pB;
     const int label[1] = {P.labelB};
     const double loss_ref = ref::sgd_step_softmax_ce(ref::B, p, P.xB, 1, label, kCheckLr);
-    const float loss = D->b.gradient<1>(ctnn::loss::softmax_cross_entropy, D->xB.data(), D->yB.data());
-    sgd_update(D->b, float(kCheckLr));
+    const float loss = D->b.sgd_step<1>(ctnn::loss::softmax_cross_entropy, D->xB.data(), D->yB.data(), float(kCheckLr));
     ok &= compare_scalar("ctnn B loss", loss_ref, loss);
     ok &= compare<float>("ctnn B params after step", p, D->b.params());
   }
@@ -373,8 +365,8 @@ bool check_ctnn(const Problem& P) {
     ok &= compare<float>("ctnn C forward", want, y);
     std::vector<double> p = P.pC;
     const double loss_ref = ref::sgd_step_softmax_ce(ref::C, p, P.xC, kBatchC, P.labelsC, kCheckLr);
-    const float loss = D->c.gradient<kBatchC>(ctnn::loss::softmax_cross_entropy, D->xC.data(), D->yC.data());
-    sgd_update(D->c, float(kCheckLr));
+    const float loss =
+        D->c.sgd_step<kBatchC>(ctnn::loss::softmax_cross_entropy, D->xC.data(), D->yC.data(), float(kCheckLr));
     ok &= compare_scalar("ctnn C loss", loss_ref, loss);
     ok &= compare<float>("ctnn C params after step", p, D->c.params());
   }
@@ -404,8 +396,7 @@ void register_ctnn_benchmarks(const Problem& P) {
     benchmark::DoNotOptimize(x);
     benchmark::DoNotOptimize(y);
     for (auto _ : st) {
-      float loss = net->gradient<1>(ctnn::loss::mse_half_sum, x, y);
-      sgd_update(*net, kBenchLr);
+      float loss = net->sgd_step<1>(ctnn::loss::mse_half_sum, x, y, kBenchLr);
       benchmark::DoNotOptimize(loss);
       benchmark::ClobberMemory();
     }
@@ -430,8 +421,7 @@ void register_ctnn_benchmarks(const Problem& P) {
     benchmark::DoNotOptimize(x);
     benchmark::DoNotOptimize(y);
     for (auto _ : st) {
-      float loss = net->gradient<1>(ctnn::loss::softmax_cross_entropy, x, y);
-      sgd_update(*net, kBenchLr);
+      float loss = net->sgd_step<1>(ctnn::loss::softmax_cross_entropy, x, y, kBenchLr);
       benchmark::DoNotOptimize(loss);
       benchmark::ClobberMemory();
     }
@@ -456,8 +446,7 @@ void register_ctnn_benchmarks(const Problem& P) {
     benchmark::DoNotOptimize(net);
     benchmark::DoNotOptimize(x);
     for (auto _ : st) {
-      float loss = net->gradient<kBatchC>(ctnn::loss::softmax_cross_entropy, x, y);
-      sgd_update(*net, kBenchLr);
+      float loss = net->sgd_step<kBatchC>(ctnn::loss::softmax_cross_entropy, x, y, kBenchLr);
       benchmark::DoNotOptimize(loss);
       benchmark::ClobberMemory();
     }

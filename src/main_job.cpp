@@ -112,16 +112,12 @@ std::size_t argmax(const float* z) {
   return static_cast<std::size_t>(std::max_element(z, z + kClasses) - z);
 }
 
-// Runs f(std::integral_constant<size_t, C>, offset) for the binary decomposition of n < 64 into
-// chunks of 32, 16, 8, 4, 2, 1 samples: a ragged remainder is handled with compile-time sizes
-// (six instantiations) instead of being dropped.
-template <std::size_t C = kBatch / 2, class F>
+// Runs f(std::integral_constant<size_t, 1>, offset) for each of the n < 64 samples of a ragged
+// remainder: single-sample passes keep it (it is not dropped) at the cost of one extra
+// instantiation; chunks of 32/16/... would be a little faster but cost ~10 s of compile time.
+template <class F>
 void for_each_chunk(std::size_t n, F&& f, std::size_t offset = 0) {
-  if (n & C) {
-    f(std::integral_constant<std::size_t, C>{}, offset);
-    offset += C;
-  }
-  if constexpr (C > 1) for_each_chunk<C / 2>(n, f, offset);
+  for (std::size_t i = 0; i < n; ++i) f(std::integral_constant<std::size_t, 1>{}, offset + i);
 }
 
 // Copies the samples idx[0..n) into x (n x 784) and their one-hot targets into y (n x 10).
@@ -244,7 +240,7 @@ int main(int argc, char** argv) {
     }
     if (ragged) {
       // The last, smaller batch: its gradient is the mean over its `ragged` samples, built from
-      // compile-time chunks (32 + 16 + ...), each chunk's mean gradient weighted by its share.
+      // single-sample passes, each weighted by 1/ragged.
       gather(train, order.data() + full_batches * kBatch, ragged, tr.x.data(), tr.y.data());
       std::fill(tr.grad_acc.begin(), tr.grad_acc.end(), 0.0f);
       float batch_loss = 0.0f;

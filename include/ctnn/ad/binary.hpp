@@ -130,15 +130,26 @@ struct Binary : NodeBase<typename A::scalar, detail::bmax(A::rows, B::rows), det
   CTNN_INLINE static V lane(const V& x, const V& z) noexcept {
     return Op::value(x, z);
   }
-  template <bool Acc, class T>
-  CTNN_INLINE void backward_a(const T* g, const T* y, const T* av, const T* bv, T* da) const noexcept {
-    reduce_into<A::rows, A::cols, Acc>([](auto gg, auto x, auto z, auto yy) { return Op::da(gg, x, z, yy); },
-                                       g, y, av, bv, da);
+  static constexpr bool supports_sink = true;  // backward rules take a scale (fused training step)
+  template <bool Acc, bool Scaled = false, class T>
+  CTNN_INLINE void backward_a(const T* g, const T* y, const T* av, const T* bv, T* da, T alpha = T(1)) const noexcept {
+    if constexpr (Scaled)
+      reduce_into<A::rows, A::cols, Acc>(
+          [alpha](auto gg, auto x, auto z, auto yy) { return Op::da(gg, x, z, yy) * decltype(gg)(alpha); }, g, y, av,
+          bv, da);
+    else
+      reduce_into<A::rows, A::cols, Acc>([](auto gg, auto x, auto z, auto yy) { return Op::da(gg, x, z, yy); }, g,
+                                         y, av, bv, da);
   }
-  template <bool Acc, class T>
-  CTNN_INLINE void backward_b(const T* g, const T* y, const T* av, const T* bv, T* db) const noexcept {
-    reduce_into<B::rows, B::cols, Acc>([](auto gg, auto x, auto z, auto yy) { return Op::db(gg, x, z, yy); },
-                                       g, y, av, bv, db);
+  template <bool Acc, bool Scaled = false, class T>
+  CTNN_INLINE void backward_b(const T* g, const T* y, const T* av, const T* bv, T* db, T alpha = T(1)) const noexcept {
+    if constexpr (Scaled)
+      reduce_into<B::rows, B::cols, Acc>(
+          [alpha](auto gg, auto x, auto z, auto yy) { return Op::db(gg, x, z, yy) * decltype(gg)(alpha); }, g, y, av,
+          bv, db);
+    else
+      reduce_into<B::rows, B::cols, Acc>([](auto gg, auto x, auto z, auto yy) { return Op::db(gg, x, z, yy); }, g,
+                                         y, av, bv, db);
   }
 };
 

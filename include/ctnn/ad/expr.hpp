@@ -53,6 +53,22 @@ struct Leaf : ExprTag {
   bool same_payload(const Leaf& o) const noexcept { return value == o.value && grad == o.grad; }
 };
 
+/// A parameter leaf in a fused training step: the reverse sweep applies each contribution to
+/// its adjoint as value += alpha · contribution (alpha = −learning rate) in the kernel that
+/// produces it, instead of writing a gradient. `grad` points at the parameters themselves.
+template <class T, class Tag, std::size_t R, std::size_t C>
+struct SinkLeaf : Leaf<T, Tag, R, C, true> {
+  static constexpr bool is_sink = true;
+  T alpha = T(0);
+  bool same_payload(const SinkLeaf& o) const noexcept { return this->value == o.value && alpha == o.alpha; }
+};
+
+template <class N>
+constexpr bool is_sink() {
+  if constexpr (requires { N::is_sink; }) return N::is_sink;
+  else return false;
+}
+
 template <class E>
 inline constexpr bool is_leaf_v = std::remove_cvref_t<E>::is_leaf;
 

@@ -53,13 +53,14 @@ struct MatMul : NodeBase<typename A::scalar, A::rows, B::cols> {
   CTNN_INLINE void forward(T* y, const T* av, const T* bv) const noexcept {
     if constexpr (shapes_ok) kernel::gemm_nn<M, N, K>(av, bv, y);
   }
-  template <bool Acc, class T>  // dA[M,K] = g[M,N] B[K,N]ᵀ
-  CTNN_INLINE void backward_a(const T* g, const T*, const T*, const T* bv, T* da) const noexcept {
-    if constexpr (shapes_ok) kernel::gemm_nt<M, K, N, Acc>(g, bv, da);
+  static constexpr bool supports_sink = true;  // backward rules take a scale (fused training step)
+  template <bool Acc, bool Scaled = false, class T>  // dA[M,K] = g[M,N] B[K,N]ᵀ
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, const T* bv, T* da, T alpha = T(1)) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_nt<M, K, N, Acc, Scaled>(g, bv, da, alpha);
   }
-  template <bool Acc, class T>  // dB[K,N] = A[M,K]ᵀ g[M,N]
-  CTNN_INLINE void backward_b(const T* g, const T*, const T* av, const T*, T* db) const noexcept {
-    if constexpr (shapes_ok) kernel::gemm_tn<K, N, M, Acc>(av, g, db);
+  template <bool Acc, bool Scaled = false, class T>  // dB[K,N] = A[M,K]ᵀ g[M,N]
+  CTNN_INLINE void backward_b(const T* g, const T*, const T* av, const T*, T* db, T alpha = T(1)) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_tn<K, N, M, Acc, Scaled>(av, g, db, alpha);
   }
 };
 
@@ -80,13 +81,14 @@ struct MatMulNT : NodeBase<typename A::scalar, A::rows, B::rows> {
   CTNN_INLINE void forward(T* y, const T* av, const T* bv) const noexcept {
     if constexpr (shapes_ok) kernel::gemm_nt<M, N, K>(av, bv, y);
   }
-  template <bool Acc, class T>  // dA[M,K] = g[M,N] B[N,K]
-  CTNN_INLINE void backward_a(const T* g, const T*, const T*, const T* bv, T* da) const noexcept {
-    if constexpr (shapes_ok) kernel::gemm_nn<M, K, N, Acc>(g, bv, da);
+  static constexpr bool supports_sink = true;
+  template <bool Acc, bool Scaled = false, class T>  // dA[M,K] = g[M,N] B[N,K]
+  CTNN_INLINE void backward_a(const T* g, const T*, const T*, const T* bv, T* da, T alpha = T(1)) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_nn<M, K, N, Acc, Scaled>(g, bv, da, alpha);
   }
-  template <bool Acc, class T>  // dB[N,K] = g[M,N]ᵀ A[M,K]
-  CTNN_INLINE void backward_b(const T* g, const T*, const T* av, const T*, T* db) const noexcept {
-    if constexpr (shapes_ok) kernel::gemm_tn<N, K, M, Acc>(g, av, db);
+  template <bool Acc, bool Scaled = false, class T>  // dB[N,K] = g[M,N]ᵀ A[M,K]
+  CTNN_INLINE void backward_b(const T* g, const T*, const T* av, const T*, T* db, T alpha = T(1)) const noexcept {
+    if constexpr (shapes_ok) kernel::gemm_tn<N, K, M, Acc, Scaled>(g, av, db, alpha);
   }
 };
 

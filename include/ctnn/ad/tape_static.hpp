@@ -85,6 +85,11 @@ constexpr bool is_elementwise() {
   else return false;
 }
 template <class N>
+constexpr bool supports_sink() {
+  if constexpr (requires { N::supports_sink; }) return N::supports_sink;
+  else return false;
+}
+template <class N>
 constexpr bool needs_own_value() {
   if constexpr (N::is_leaf) return false;
   else if constexpr (requires { N::needs_own_value; }) return N::needs_own_value;
@@ -95,6 +100,59 @@ constexpr std::array<bool, 2> needs_child_values() {
   if constexpr (N::is_leaf) return {false, false};
   else if constexpr (requires { N::needs_child_values; }) return N::needs_child_values;
   else return {true, true};
+}
+
+// Where a node type sits in the expression object: the child choices (0 = a, 1 = b) from the root.
+// The tape reaches nodes through these member paths instead of taking their addresses, so after
+// inlining the expression object (a few pointers and constants) can live in registers.
+template <std::size_t... P>
+struct Path {};
+template <class Node, class PathT>
+struct Entry {
+  using node = Node;
+  using path = PathT;
+};
+template <class... Ls>
+struct concat;
+template <>
+struct concat<> {
+  using type = meta::TypeList<>;
+};
+template <class... A>
+struct concat<meta::TypeList<A...>> {
+  using type = meta::TypeList<A...>;
+};
+template <class... A, class... B, class... Rest>
+struct concat<meta::TypeList<A...>, meta::TypeList<B...>, Rest...> {
+  using type = typename concat<meta::TypeList<A..., B...>, Rest...>::type;
+};
+template <class Node, class PathT>
+struct flatten;
+template <class Node, std::size_t... P>
+struct flatten<Node, Path<P...>> {
+  using Ch = typename Node::children;
+  template <std::size_t K>
+  static auto child_entries() {
+    if constexpr (K < Ch::size) return typename flatten<meta::at_t<K, Ch>, Path<P..., K>>::type{};
+    else return meta::TypeList<>{};
+  }
+  using type = typename concat<decltype(child_entries<0>()), decltype(child_entries<1>()),
+                               meta::TypeList<Entry<Node, Path<P...>>>>::type;
+};
+template <class Entries>
+struct entry_nodes;
+template <class... Es>
+struct entry_nodes<meta::TypeList<Es...>> {
+  using type = meta::TypeList<typename Es::node...>;
+};
+template <class N>
+CTNN_INLINE const N& follow(const N& n, Path<>) {
+  return n;
+}
+template <class N, std::size_t P0, std::size_t... Ps>
+CTNN_INLINE const auto& follow(const N& n, Path<P0, Ps...>) {
+  if constexpr (P0 == 0) return follow(n.a, Path<Ps...>{});
+  else return follow(n.b, Path<Ps...>{});
 }
 
 constexpr std::size_t pad_to(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
@@ -115,6 +173,7 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
   static constexpr std::array<std::size_t, n> rows{Ns::rows...};
   static constexpr std::array<std::size_t, n> cols{Ns::cols...};
   static constexpr std::array<bool, n> elementwise{detail::is_elementwise<Ns>()...};
+  static constexpr std::array<bool, n> is_sink{ad::is_sink<Ns>()...};
   static constexpr std::array<std::size_t, n> arity{Ns::children::size...};
   static constexpr std::array<std::array<std::size_t, 2>, n> child{detail::child_indices<order, Ns>()...};
   static constexpr std::array<bool, n> needs_grad = [] {
@@ -157,6 +216,21 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
               cols[i] == cols[p] && !value_needed[i];
     }
     return in;
+  }();
+  // A fused training step is exact only if each parameter (sink leaf) has one use and its
+  // parent's rule can scale: then nothing reads a parameter after it was updated.
+  static constexpr bool sink_ok = [] {
+    constexpr std::array<bool, n> scalable{detail::supports_sink<Ns>()...};
+    std::array<std::size_t, n> uses{}, parent{};
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::size_t k = 0; k < arity[j]; ++k) {
+        ++uses[child[j][k]];
+        parent[child[j][k]] = j;
+      }
+    bool ok = true;
+    for (std::size_t i = 0; i < n; ++i)
+      if (is_sink[i]) ok = ok && uses[i] == 1 && scalable[parent[i]];
+    return ok;
   }();
   static constexpr std::array<std::size_t, n> value_offset = [] {
     std::array<std::size_t, n> o{};
@@ -255,6 +329,8 @@ class StaticTape {
   using Order = topological_order<Root>;
   static constexpr std::size_t root = Order::size - 1;
   static constexpr bool has_duplicates = detail::tree_size<Root>::value != Order::size;
+  /// Whether a fused training step (sink leaves) is exact for this expression.
+  static constexpr bool fused_step_ok = Plan<Order, true>::sink_ok;
 
   /// Forward sweep only; writes the root's value (Root::size elements) to out.
   static void evaluate(const Root& e, T* out) {
@@ -272,30 +348,35 @@ class StaticTape {
   }
 
  private:
-  template <class... Ns>
-  static auto pointer_tuple(meta::TypeList<Ns...>) -> std::tuple<const Ns*...>;
-  using Ptrs = decltype(pointer_tuple(Order{}));
+  using Entries = typename detail::flatten<Root, detail::Path<>>::type;
+  using EntryNodes = typename detail::entry_nodes<Entries>::type;
+  /// Node I of the order, reached by its member path from the root.
+  template <std::size_t I>
+  static CTNN_INLINE const auto& node_at(const Root& e) {
+    using E = meta::at_t<meta::index_of_v<EntryNodes, meta::at_t<I, Order>>, Entries>;
+    return detail::follow(e, typename E::path{});
+  }
+  using Ptrs = Root;
 
-  template <class Node>
-  static CTNN_INLINE void collect(const Node& node, Ptrs& ptrs, bool& ok) {
+  // Only for expressions with a repeated type: every occurrence must carry the same constants.
+  template <class Node, class Seen>
+  static void check_payloads(const Node& node, Seen& seen, bool& ok) {
     constexpr std::size_t i = meta::index_of_v<Order, Node>;
-    auto& slot = std::get<i>(ptrs);
-    if constexpr (has_duplicates) {
-      if (slot != nullptr && !slot->same_payload(node)) ok = false;
-    }
+    const void*& slot = seen[i];
+    if (slot != nullptr && !static_cast<const Node*>(slot)->same_payload(node)) ok = false;
     slot = &node;
-    if constexpr (Node::children::size >= 1) collect(node.a, ptrs, ok);
-    if constexpr (Node::children::size >= 2) collect(node.b, ptrs, ok);
+    if constexpr (Node::children::size >= 1) check_payloads(node.a, seen, ok);
+    if constexpr (Node::children::size >= 2) check_payloads(node.b, seen, ok);
   }
 
   template <class P, std::size_t I>
   static CTNN_INLINE const T* val(const Ptrs& p, T* ws) {
-    if constexpr (P::is_leaf[I]) return std::get<I>(p)->value;
+    if constexpr (P::is_leaf[I]) return node_at<I>(p).value;
     else return ws + P::value_offset[I];
   }
   template <class P, std::size_t I>
   static CTNN_INLINE T* adj(const Ptrs& p, T* ws) {
-    if constexpr (P::is_leaf[I]) return std::get<I>(p)->grad;
+    if constexpr (P::is_leaf[I]) return node_at<I>(p).grad;
     else return ws + P::adjoint_offset[I];
   }
 
@@ -335,7 +416,7 @@ class StaticTape {
   }
   template <class P, std::size_t J, std::size_t L, bool Flat>
   static CTNN_INLINE V apply_lanes(const Ptrs& p, T* ws, std::size_t r, std::size_t c0) {
-    const auto* node = std::get<J>(p);
+    const auto* node = &node_at<J>(p);
     constexpr auto c = P::child[J];
     if constexpr (P::arity[J] == 1) return node->lane(operand_lanes<P, c[0], L, Flat>(p, ws, r, c0));
     else
@@ -383,29 +464,50 @@ class StaticTape {
       if constexpr (P::elementwise[I]) {
         fused_map<P, I>(p, ws);
       } else {
-        const auto* node = std::get<I>(p);
+        const auto* node = &node_at<I>(p);
         constexpr auto c = P::child[I];
         if constexpr (P::arity[I] == 1) node->forward(ws + P::value_offset[I], val<P, c[0]>(p, ws));
         else node->forward(ws + P::value_offset[I], val<P, c[0]>(p, ws), val<P, c[1]>(p, ws));
       }
     }
   }
+  // Edge (I, k): operand k's rule, writing (first edge), adding, or — for a sink leaf — applying
+  // alpha · contribution to the parameters in place.
+  template <class P, std::size_t I, std::size_t K>
+  static CTNN_INLINE void backward_edge(const Ptrs& p, T* ws) {
+    constexpr auto c = P::child[I];
+    if constexpr (P::needs_grad[c[K]] && !P::alias[I][K]) {
+      const auto* node = &node_at<I>(p);
+      const T* g = ws + P::adjoint_offset[I];
+      const T* y = ws + P::value_offset[I];
+      constexpr bool sink = P::is_sink[c[K]];
+      constexpr bool acc = sink || !P::first_write[I][K];
+      T* dst = adj<P, c[K]>(p, ws);
+      if constexpr (P::arity[I] == 1) {
+        node->template backward_a<acc>(g, y, val<P, c[0]>(p, ws), dst);
+      } else if constexpr (sink) {
+        const T alpha = node_at<c[K]>(p).alpha;
+        if constexpr (K == 0)
+          node->template backward_a<true, true>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), dst, alpha);
+        else
+          node->template backward_b<true, true>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), dst, alpha);
+      } else {
+        if constexpr (K == 0) node->template backward_a<acc>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), dst);
+        else node->template backward_b<acc>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), dst);
+      }
+    }
+  }
   template <class P, std::size_t I>
   static CTNN_INLINE void backward_node(const Ptrs& p, T* ws) {
     if constexpr (!P::is_leaf[I] && P::needs_grad[I]) {
-      const auto* node = std::get<I>(p);
-      constexpr auto c = P::child[I];
-      constexpr auto first = P::first_write[I];
-      const T* g = ws + P::adjoint_offset[I];
-      const T* y = ws + P::value_offset[I];
       if constexpr (P::arity[I] == 1) {
-        if constexpr (P::needs_grad[c[0]] && !P::alias[I][0])
-          node->template backward_a<!first[0]>(g, y, val<P, c[0]>(p, ws), adj<P, c[0]>(p, ws));
+        backward_edge<P, I, 0>(p, ws);
+      } else if constexpr (P::is_sink[P::child[I][0]] && !P::is_sink[P::child[I][1]]) {
+        backward_edge<P, I, 1>(p, ws);  // the other rule may read the parameter: before its update
+        backward_edge<P, I, 0>(p, ws);
       } else {
-        if constexpr (P::needs_grad[c[0]] && !P::alias[I][0])
-          node->template backward_a<!first[0]>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), adj<P, c[0]>(p, ws));
-        if constexpr (P::needs_grad[c[1]] && !P::alias[I][1])
-          node->template backward_b<!first[1]>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), adj<P, c[1]>(p, ws));
+        backward_edge<P, I, 0>(p, ws);
+        backward_edge<P, I, 1>(p, ws);
       }
     }
   }
@@ -414,10 +516,11 @@ class StaticTape {
   static CTNN_INLINE void run(const Root& e, Out&& out) {
     using P = Plan<Order, Backward>;
     static_assert(diagnostic::expression_is_leaf<Root::is_leaf>::value);
-    Ptrs ptrs{};
-    bool ok = true;
-    collect(e, ptrs, ok);
+    const Ptrs& ptrs = e;
     if constexpr (has_duplicates) {
+      std::array<const void*, Order::size> seen{};
+      bool ok = true;
+      check_payloads(e, seen, ok);
       if (!ok)
         throw std::invalid_argument(
             "ctnn: two nodes of the same expression type carry different constants (or leaves of one "

@@ -6,7 +6,8 @@
 //   gemm_nn<M,N,K>(A[M,K], B[K,N], C[M,N]):  C = A B    (broadcast form: dX = dZ W)
 //   gemm_tn<M,N,K>(A[K,M], B[K,N], C[M,N]):  C = Aᵀ B   (broadcast form: dW = dZᵀ X; outer product when K = 1)
 //   gemv = gemm_nt with M = 1, gemv_t = gemm_nn with M = 1, outer = gemm_tn with K = 1.
-// Acc = true adds into C instead of overwriting it.
+// Acc = true adds into C instead of overwriting it; Scaled = true multiplies the product by alpha
+// first (C += alpha·A·B: a fused training step applies −lr·gradient in the kernel that makes it).
 // Layer: kernel.
 #pragma once
 #include <cstddef>
@@ -20,9 +21,9 @@ namespace detail {
 // C[i, 0..nr) (=|+=) A[i, :] · B[j, :] for i < mr, j < nr <= W: one accumulator per output, then
 // haddp folds W accumulators into one batch of W sums, stored as one vector (a partial one for
 // nr < W), so the next node's vector loads are store-forwarded.
-template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, class T>
+template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, bool Scaled, class T>
 CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C,
-                         std::size_t ldc) noexcept {
+                         std::size_t ldc, T alpha) noexcept {
   using V = simd::batch<T>;
   constexpr std::size_t W = simd::width<T>;
   static_assert(nr <= W);
@@ -48,7 +49,7 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
   }
   if constexpr (nr == 1) {  // one output per row: a plain horizontal sum
     for (std::size_t i = 0; i < mr; ++i) {
-      const T s = xsimd::hadd(acc[i][0]);
+      const T s = Scaled ? alpha * xsimd::hadd(acc[i][0]) : xsimd::hadd(acc[i][0]);
       if constexpr (Acc) C[i * ldc] += s;
       else C[i * ldc] = s;
     }
@@ -58,6 +59,7 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
     V parts[W];
     for (std::size_t j = 0; j < W; ++j) parts[j] = j < nr ? acc[i][j] : V(T(0));
     V s = xsimd::haddp(parts);
+    if constexpr (Scaled) s *= V(alpha);
     T* c = C + i * ldc;
     if constexpr (nr == W) {
       if constexpr (Acc) s += simd::load(c);
@@ -71,8 +73,8 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
 
 // C[m0.., n0..n0+ncols) (=|+=) sum_k opA[m][k] * B[k][n]; opA[m][k] = A[m*SAm + k*SAk]
 template <std::size_t mr, std::size_t ncols, std::size_t N, std::size_t K, std::size_t SAm,
-          std::size_t SAk, bool Acc, class T>
-CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+          std::size_t SAk, bool Acc, bool Scaled, class T>
+CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C, T alpha) noexcept {
   using V = simd::batch<T>;
   constexpr std::size_t W = simd::width<T>;
   constexpr std::size_t nv = (ncols + W - 1) / W;
@@ -83,7 +85,7 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
   };
   V acc[mr][nv];
   for (std::size_t i = 0; i < mr; ++i)
-    for (std::size_t j = 0; j < nv; ++j) acc[i][j] = Acc ? ld(C + i * N, j) : V(T(0));
+    for (std::size_t j = 0; j < nv; ++j) acc[i][j] = (Acc && !Scaled) ? ld(C + i * N, j) : V(T(0));
   for (std::size_t k = 0; k < K; ++k) {
     V b[nv];
     for (std::size_t j = 0; j < nv; ++j) b[j] = ld(B + k * N, j);
@@ -91,6 +93,11 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
       const V a(A[i * SAm + k * SAk]);
       for (std::size_t j = 0; j < nv; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
     }
+  }
+  if constexpr (Scaled) {  // C (=|+=) alpha · acc: the update of a fused training step
+    const V al(alpha);
+    for (std::size_t i = 0; i < mr; ++i)
+      for (std::size_t j = 0; j < nv; ++j) acc[i][j] = Acc ? simd::fma(al, acc[i][j], ld(C + i * N, j)) : al * acc[i][j];
   }
   for (std::size_t i = 0; i < mr; ++i)
     for (std::size_t j = 0; j < nv; ++j) {
@@ -100,13 +107,14 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
     }
 }
 
-template <std::size_t M, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk, bool Acc, class T>
-CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+template <std::size_t M, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk, bool Acc, bool Scaled, class T>
+CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C, T alpha) noexcept {
   if constexpr (!simd::has_batch<T>) {
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t n = 0; n < N; ++n) {
         T s = T(0);
         for (std::size_t k = 0; k < K; ++k) s += A[m * SAm + k * SAk] * B[k * N + n];
+        if constexpr (Scaled) s = alpha * s;
         if constexpr (Acc) C[m * N + n] += s;
         else C[m * N + n] = s;
       }
@@ -117,9 +125,9 @@ CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
     constexpr std::size_t Mf = M / MR * MR, Nf = N / NC * NC;
     auto row_block = [&]<std::size_t mr>(std::size_t m0) {
       for (std::size_t n0 = 0; n0 < Nf; n0 += NC)
-        bcast_tile<mr, NC, N, K, SAm, SAk, Acc>(A + m0 * SAm, B + n0, C + m0 * N + n0);
+        bcast_tile<mr, NC, N, K, SAm, SAk, Acc, Scaled>(A + m0 * SAm, B + n0, C + m0 * N + n0, alpha);
       if constexpr (N % NC != 0)
-        bcast_tile<mr, N % NC, N, K, SAm, SAk, Acc>(A + m0 * SAm, B + Nf, C + m0 * N + Nf);
+        bcast_tile<mr, N % NC, N, K, SAm, SAk, Acc, Scaled>(A + m0 * SAm, B + Nf, C + m0 * N + Nf, alpha);
     };
     for (std::size_t m0 = 0; m0 < Mf; m0 += MR) row_block.template operator()<MR>(m0);
     if constexpr (M % MR != 0) row_block.template operator()<M % MR>(Mf);
@@ -128,13 +136,15 @@ CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
 
 }  // namespace detail
 
-template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, class T>
-CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, bool Scaled = false, class T>
+CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C,
+                         T alpha = T(1)) noexcept {
   if constexpr (!simd::has_batch<T>) {
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t n = 0; n < N; ++n) {
         T s = T(0);
         for (std::size_t k = 0; k < K; ++k) s += A[m * K + k] * B[n * K + k];
+        if constexpr (Scaled) s = alpha * s;
         if constexpr (Acc) C[m * N + n] += s;
         else C[m * N + n] = s;
       }
@@ -143,19 +153,19 @@ CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
     constexpr std::size_t Nf = N / NR * NR;
     for (std::size_t m = 0; m < M; ++m) {
       for (std::size_t n0 = 0; n0 < Nf; n0 += NR)
-        detail::nt_tile<1, NR, K, Acc>(A + m * K, B + n0 * K, C + m * N + n0, N);
-      if constexpr (N % NR != 0) detail::nt_tile<1, N % NR, K, Acc>(A + m * K, B + Nf * K, C + m * N + Nf, N);
+        detail::nt_tile<1, NR, K, Acc, Scaled>(A + m * K, B + n0 * K, C + m * N + n0, N, alpha);
+      if constexpr (N % NR != 0) detail::nt_tile<1, N % NR, K, Acc, Scaled>(A + m * K, B + Nf * K, C + m * N + Nf, N, alpha);
     }
   }
 }
 
-template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, class T>
-CTNN_INLINE void gemm_nn(const T* A, const T* B, T* C) noexcept {
-  detail::gemm_bcast<M, N, K, K, 1, Acc>(A, B, C);
+template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, bool Scaled = false, class T>
+CTNN_INLINE void gemm_nn(const T* A, const T* B, T* C, T alpha = T(1)) noexcept {
+  detail::gemm_bcast<M, N, K, K, 1, Acc, Scaled>(A, B, C, alpha);
 }
-template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, class T>
-CTNN_INLINE void gemm_tn(const T* A, const T* B, T* C) noexcept {
-  detail::gemm_bcast<M, N, K, 1, M, Acc>(A, B, C);
+template <std::size_t M, std::size_t N, std::size_t K, bool Acc = false, bool Scaled = false, class T>
+CTNN_INLINE void gemm_tn(const T* A, const T* B, T* C, T alpha = T(1)) noexcept {
+  detail::gemm_bcast<M, N, K, 1, M, Acc, Scaled>(A, B, C, alpha);
 }
 
 /// y[N] (=|+=) W[N,K] x[K]

@@ -22,6 +22,7 @@
 #include "ctnn/ad/ad.hpp"
 #include "ctnn/core/aligned.hpp"
 #include "ctnn/core/diagnostics.hpp"
+#include "ctnn/kernel/map.hpp"
 #include "ctnn/nn/init.hpp"
 #include "ctnn/nn/layers.hpp"
 
@@ -248,7 +249,31 @@ class Network {
     if constexpr (shapes_ok) {
       auto out = ad::tap(output_expression<B, false, true>(x, nullptr), output);
       auto target = ad::Leaf<T, ad::TargetTag, B, outputs, false>{{}, y, nullptr};
-      return ad::value_and_gradient(nn::detail::call_loss(loss_fn, out, target, params_view<true>()));
+      if constexpr (std::is_invocable_v<const Loss&, decltype(out), decltype(target)>)
+        return ad::value_and_gradient(loss_fn(std::move(out), target));
+      else
+        return ad::value_and_gradient(loss_fn(std::move(out), target, params_view<true>()));
+    } else {
+      return T{};
+    }
+  }
+  /// One plain SGD step, θ −= lr·∇θ loss, fused into the reverse sweep: each parameter block is
+  /// updated by the kernel that computes its gradient, so no gradient is stored and read back
+  /// (grads() is not written). Falls back to gradient() and an update when a parameter is used
+  /// more than once (e.g. an L2 term). Returns the loss before the step.
+  template <std::size_t B, class Loss>
+  T sgd_step(const Loss& loss_fn, const T* x, const T* y, T lr) {
+    if constexpr (shapes_ok) {
+      auto e = loss_expression<B, false, true, true>(loss_fn, x, y, nullptr, -lr);
+      if constexpr (ad::StaticTape<decltype(e)>::fused_step_ok) {
+        return ad::value_and_gradient(e);
+      } else {
+        const T loss = gradient<B>(loss_fn, x, y);
+        const T* g = grads_.data();
+        kernel::map<num_params>([lr](auto p, auto gv) { return p - decltype(p)(lr) * gv; }, params_.data(),
+                                params_.data(), g);
+        return loss;
+      }
     } else {
       return T{};
     }
@@ -268,16 +293,17 @@ class Network {
 
   /// The network's output expression on a B-sample input leaf (for users composing their own
   /// expressions, e.g. Jacobians or custom objectives).
-  template <std::size_t B, bool InputGrad, bool ParamGrad>
-  auto output_expression(const T* x, T* dx) const {
+  template <std::size_t B, bool InputGrad, bool ParamGrad, bool Sink = false>
+  auto output_expression(const T* x, T* dx, T alpha = T(0)) const {
     auto leaf = ad::Leaf<T, ad::InputTag, B, inputs, InputGrad>{{}, x, dx};
-    return hana::fold_left(layer_indices(), leaf,
-                           [this](auto e, auto i) { return this->apply_layer<decltype(i)::value, ParamGrad>(e); });
+    return hana::fold_left(layer_indices(), leaf, [this, alpha](auto e, auto i) {
+      return this->apply_layer<decltype(i)::value, ParamGrad, Sink>(e, alpha);
+    });
   }
-  template <bool ParamGrad>
-  auto params_view() const {
-    return ParamsView<decltype(weight_leaves<ParamGrad>()), decltype(all_leaves<ParamGrad>())>{
-        weight_leaves<ParamGrad>(), all_leaves<ParamGrad>()};
+  template <bool ParamGrad, bool Sink = false>
+  auto params_view(T alpha = T(0)) const {
+    return ParamsView<decltype(weight_leaves<ParamGrad, Sink>(alpha)), decltype(all_leaves<ParamGrad, Sink>(alpha))>{
+        weight_leaves<ParamGrad, Sink>(alpha), all_leaves<ParamGrad, Sink>(alpha)};
   }
 
  private:
@@ -302,60 +328,70 @@ class Network {
     }
   }
 
-  template <std::size_t Blk, class Shape, bool ParamGrad>
-  CTNN_INLINE auto param_leaf() const {
-    return ad::Leaf<T, ad::ParamTag<Blk>, Shape::rows, Shape::cols, ParamGrad>{
-        {}, params_.data() + block_offset[Blk], ParamGrad ? const_cast<T*>(grads_.data()) + block_offset[Blk] : nullptr};
+  template <std::size_t Blk, class Shape, bool ParamGrad, bool Sink = false>
+  CTNN_INLINE auto param_leaf(T alpha = T(0)) const {
+    if constexpr (Sink) {
+      T* p = const_cast<T*>(params_.data()) + block_offset[Blk];
+      return ad::SinkLeaf<T, ad::ParamTag<Blk>, Shape::rows, Shape::cols>{{{}, p, p}, alpha};
+    } else {
+      return ad::Leaf<T, ad::ParamTag<Blk>, Shape::rows, Shape::cols, ParamGrad>{
+          {}, params_.data() + block_offset[Blk], ParamGrad ? const_cast<T*>(grads_.data()) + block_offset[Blk] : nullptr};
+    }
   }
-  template <std::size_t I, bool ParamGrad, class E>
-  CTNN_INLINE auto apply_layer(E e) const {
+  template <std::size_t I, bool ParamGrad, bool Sink, class E>
+  CTNN_INLINE auto apply_layer(E e, T alpha) const {
     using Layer = meta::at_t<I, layers>;
     if constexpr (nn::HasParameters<Layer>) {
       return [&]<std::size_t... K>(std::index_sequence<K...>) {
-        return Layer::apply(e, param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad>()...);
+        return Layer::apply(
+            e, param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad, Sink>(alpha)...);
       }(std::make_index_sequence<Layer::blocks::size>{});
     } else {
       return Layer::apply(e);
     }
   }
-  template <bool ParamGrad>
-  auto weight_leaves() const {
+  template <bool ParamGrad, bool Sink>
+  auto weight_leaves(T alpha) const {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return hana::flatten(hana::make_tuple(weight_leaf_of<I, ParamGrad>()...));
+      return hana::flatten(hana::make_tuple(weight_leaf_of<I, ParamGrad, Sink>(alpha)...));
     }(std::make_index_sequence<num_layers>{});
   }
-  template <std::size_t I, bool ParamGrad>
-  auto weight_leaf_of() const {
+  template <std::size_t I, bool ParamGrad, bool Sink>
+  auto weight_leaf_of(T alpha) const {
     using Layer = meta::at_t<I, layers>;
     if constexpr (nn::HasParameters<Layer>) {
-      return hana::make_tuple(param_leaf<Topo::first_block[I], meta::at_t<0, typename Layer::blocks>, ParamGrad>());
+      return hana::make_tuple(param_leaf<Topo::first_block[I], meta::at_t<0, typename Layer::blocks>, ParamGrad, Sink>(alpha));
     } else {
       return hana::make_tuple();
     }
   }
-  template <bool ParamGrad>
-  auto all_leaves() const {
+  template <bool ParamGrad, bool Sink>
+  auto all_leaves(T alpha) const {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return hana::flatten(hana::make_tuple(layer_leaves<I, ParamGrad>()...));
+      return hana::flatten(hana::make_tuple(layer_leaves<I, ParamGrad, Sink>(alpha)...));
     }(std::make_index_sequence<num_layers>{});
   }
-  template <std::size_t I, bool ParamGrad>
-  auto layer_leaves() const {
+  template <std::size_t I, bool ParamGrad, bool Sink>
+  auto layer_leaves(T alpha) const {
     using Layer = meta::at_t<I, layers>;
     if constexpr (nn::HasParameters<Layer>) {
       return [&]<std::size_t... K>(std::index_sequence<K...>) {
-        return hana::make_tuple(param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad>()...);
+        return hana::make_tuple(
+            param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad, Sink>(alpha)...);
       }(std::make_index_sequence<Layer::blocks::size>{});
     } else {
       return hana::make_tuple();
     }
   }
 
-  template <std::size_t B, bool InputGrad, bool ParamGrad, class Loss>
-  CTNN_INLINE auto loss_expression(const Loss& loss_fn, const T* x, const T* y, T* dx) const {
-    auto out = output_expression<B, InputGrad, ParamGrad>(x, dx);
+  template <std::size_t B, bool InputGrad, bool ParamGrad, bool Sink = false, class Loss>
+  CTNN_INLINE auto loss_expression(const Loss& loss_fn, const T* x, const T* y, T* dx, T alpha = T(0)) const {
+    auto out = output_expression<B, InputGrad, ParamGrad, Sink>(x, dx, alpha);
     auto target = ad::Leaf<T, ad::TargetTag, B, outputs, false>{{}, y, nullptr};
-    return nn::detail::call_loss(loss_fn, out, target, params_view<ParamGrad>());
+    if constexpr (std::is_invocable_v<const Loss&, decltype(out), decltype(target)>)
+      return loss_fn(std::move(out), target);  // the parameter view is built only for losses that take it
+    else
+      return loss_fn(std::move(out), target, params_view<ParamGrad, Sink>(alpha));
   }
 
   template <std::size_t B, bool InputGrad, class Loss>
