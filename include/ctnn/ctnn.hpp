@@ -16,6 +16,7 @@ using ad::leaky_relu;
 using ad::log;
 using ad::logsumexp;
 using ad::matmul;
+using ad::maximum;
 using ad::mean;
 using ad::minimum;
 using ad::relu;

@@ -68,3 +68,29 @@ TEST_CASE("linalg: matmul at SIMD-awkward sizes (a 9x11 by 11x6 product, a 1x17 
   ref += std::exp(d);
   check_expression("matmul_sizes", build, th, ref);
 }
+
+TEST_CASE("linalg: products wider than the GEMM tiles (6x20 by 20x37, and A Dt with 19 rows of D)") {
+  Rng rng(27);
+  constexpr std::size_t oA = 0, oB = 120, oD = 860, n = 860 + 380;
+  const auto th = rng.uniform(n, -1, 1);
+  auto build = [](const auto* t, auto* g) {
+    auto A = ad::variable<0, 6, 20>(t + oA, g + oA);
+    auto B = ad::variable<1, 20, 37>(t + oB, g + oB);
+    auto D = ad::variable<2, 19, 20>(t + oD, g + oD);
+    return ad::sum(ad::tanh(ad::matmul(A, B))) + ad::sum(ad::square(ad::matmul(A, ad::transpose(D)))) * 0.05;
+  };
+  double ref = 0;
+  for (std::size_t i = 0; i < 6; ++i) {
+    for (std::size_t j = 0; j < 37; ++j) {
+      double s = 0;
+      for (std::size_t k = 0; k < 20; ++k) s += th[oA + i * 20 + k] * th[oB + k * 37 + j];
+      ref += std::tanh(s);
+    }
+    for (std::size_t j = 0; j < 19; ++j) {
+      double s = 0;
+      for (std::size_t k = 0; k < 20; ++k) s += th[oA + i * 20 + k] * th[oD + j * 20 + k];
+      ref += 0.05 * s * s;
+    }
+  }
+  check_expression("wide_products", build, th, ref);
+}

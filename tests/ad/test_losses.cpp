@@ -8,6 +8,7 @@
 // The finite-difference and identity checks at random inputs are in test_losses_fd.cpp.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -116,15 +117,41 @@ TEST_CASE("losses: class-weighted softmax cross-entropy, PyTorch and plain-mean 
                          ctnn::loss::weighted_softmax_cross_entropy_mean<3>(w.data()));
 }
 
-// Library bug (include/ctnn/nn/loss.hpp, WeightedSoftmaxCrossEntropy): the struct has a public
-// `bool plain_mean` documented as "plain_mean divides by N", but operator() never reads it and
-// always divides by sum_n w[c_n]. Setting it silently keeps the PyTorch convention. may_fail until
-// the field is honoured or removed (weighted_softmax_cross_entropy_mean is the working way).
-TEST_CASE("losses: WeightedSoftmaxCrossEntropy::plain_mean = true divides by N" * doctest::may_fail()) {
-  const auto w = ref::vec_at(ref::gradient_case("losses", "softmax_ce_logits_weighted_plain_mean"), "loss.class_weights");
-  auto l = ctnn::loss::weighted_softmax_cross_entropy<3>(w.data());
-  l.plain_mean = true;
-  check_label_case<5, 3>("softmax_ce_logits_weighted_plain_mean", l);
+// Regression (found by this test): bce_prob used to form y log p + (1 - y) log(1 - p), so a
+// saturated CORRECT prediction (p = y = 1, or p = y = 0; a float sigmoid reaches 1.0f for z > ~17)
+// gave 0 * log 0 = NaN in the value and the gradient. ctnn now clamps p at e^-100 before each log,
+// as PyTorch clamps each log term at -100.
+TEST_CASE("losses: bce_prob of a saturated correct prediction is 0 with a finite gradient") {
+  {  // probabilities exactly 1 and 0 with matching targets
+    const double p[2] = {1.0, 0.0}, y[2] = {1.0, 0.0};
+    double g[2] = {NAN, NAN};
+    const double v = ad::value_and_gradient(
+        ctnn::loss::bce_prob(ad::variable<0, 1, 2>(p, g), ad::constant<1, 1, 2>(y)));
+    CHECK(v == 0.0);
+    CHECK(g[0] == -0.5);  // d/dp of -y log p / 2 at p = 1; the (1 - y) term is identically 0
+    CHECK(g[1] == 0.5);
+  }
+  {  // through a float sigmoid that saturates: L = mean(softplus(-|z|)) ~ 2e-9, dL/dz = (sigmoid(z) - y)/2
+    const float z[2] = {20.0f, -20.0f}, y[2] = {1.0f, 0.0f};
+    float g[2] = {NAN, NAN};
+    const float v = ad::value_and_gradient(
+        ctnn::loss::bce_prob(ctnn::sigmoid(ad::variable<0, 1, 2>(z, g)), ad::constant<1, 1, 2>(y)));
+    CHECK(std::isfinite(v));
+    CHECK(v >= 0.0f);
+    CHECK(v < 1e-6f);
+    CHECK(std::isfinite(g[0]));
+    CHECK(std::isfinite(g[1]));
+    CHECK(std::abs(g[0]) < 1e-6f);
+    CHECK(std::abs(g[1]) < 1e-6f);
+  }
+  {  // the same in double at z = 40
+    const double z[1] = {40.0}, y[1] = {1.0};
+    double g[1] = {NAN};
+    const double v = ad::value_and_gradient(
+        ctnn::loss::bce_prob(ctnn::sigmoid(ad::variable<0, 1, 1>(z, g)), ad::constant<1, 1, 1>(y)));
+    CHECK(std::isfinite(v));
+    CHECK(std::isfinite(g[0]));
+  }
 }
 
 TEST_CASE("losses: huber, written by the user from abs and minimum") {

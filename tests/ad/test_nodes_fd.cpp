@@ -24,7 +24,7 @@ TEST_CASE("nodes: element-wise + - * / with every broadcast shape") {
     auto c = ad::variable<2, R, 1>(t + oC, g + oC);
     auto s = ad::variable<3, 1, 1>(t + oS, g + oS);
     return ad::sum(ad::sigmoid(X * r + c) - r / X + (c - X) * s) + ad::sum((X / c) * (r - s)) + ad::sum(s / r) +
-           ad::sum(c * s + X / s);
+           ad::sum(c * s + X / s) + ad::sum(ad::exp(c * r));  // c * r: R x 1 times 1 x C (outer)
   };
   double ref = 0;
   for (std::size_t i = 0; i < R; ++i)
@@ -33,6 +33,8 @@ TEST_CASE("nodes: element-wise + - * / with every broadcast shape") {
       ref += sig(X * r + c) - r / X + (c - X) * s + (X / c) * (r - s) + c * s + X / s;
     }
   for (std::size_t j = 0; j < C; ++j) ref += th[oS] / th[oR + j];
+  for (std::size_t i = 0; i < R; ++i)
+    for (std::size_t j = 0; j < C; ++j) ref += std::exp(th[oC + i] * th[oR + j]);
   check_expression("broadcast", build, th, ref);
 }
 

@@ -1,12 +1,11 @@
-// Element-wise primitives, properties: the analytic vjp agrees with central differences in
-// double (tests/support/gradcheck.hpp, relative error < 1e-6) and with the std:: derivative, on
-// random inputs away from kinks (relu, leaky_relu, step, abs, minimum: no point within 1e-3 of
-// the kink); and float agrees with double to float precision (values and gradients).
+// Element-wise primitives: the analytic vjp agrees with central differences in double
+// (tests/support/gradcheck.hpp, relative error < 1e-6) and with the std:: derivative, on random
+// inputs away from kinks (relu, leaky_relu, step, abs, minimum: no point within 1e-3 of the kink).
+// Float vs double is in test_primitives_float.cpp.
 #include <doctest/doctest.h>
 
 #include <array>
 #include <cmath>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -20,9 +19,6 @@ using namespace ctnn::test::adcheck;
 
 namespace {
 constexpr std::size_t R = 3, C = 5, N = R * C;  // a 3 x 5 block: 15 elements (full and partial batches)
-// float vs double on a 2 x 8 block (no partial batch in either type: the partial float batches of
-// 2, 3, 6, 7 lanes hit a library bug covered by test_simd_tails_float_*.cpp).
-constexpr std::size_t Rf = 2, Cf = 8, Nf = Rf * Cf;
 
 template <class D>
 std::vector<double> sample_inputs(Rng& rng, std::size_t n) {
@@ -65,41 +61,5 @@ TEST_CASE_TEMPLATE("unary primitive: vjp matches central differences and the std
     };
     const auto r = ctnn::test::gradcheck(f, x, g);
     CHECK_MESSAGE(r.max_rel_err < 1e-6, r.report);
-  }
-}
-
-TEST_CASE_TEMPLATE("unary primitive: float agrees with double to float precision", D, CTNN_UNARY_OPS) {
-  const std::string op_name = D::name;
-  CAPTURE(op_name);
-  constexpr double epsf = std::numeric_limits<float>::epsilon();
-  Rng rng(99);
-  std::array<float, Nf> xf{}, uf{}, yf{}, gf{};
-  std::array<double, Nf> xd{}, ud{}, yd{}, gd{};
-  for (std::size_t i = 0; i < Nf; ++i) {
-    xf[i] = static_cast<float>(rng.away_from(D::lo, D::hi, D::kinks, 1e-3));
-    uf[i] = static_cast<float>(rng.uniform(-1, 1));
-    xd[i] = xf[i];  // the same inputs in both precisions
-    ud[i] = uf[i];
-  }
-  {
-    auto x = ad::variable<0, Rf, Cf>(xf.data(), gf.data());
-    auto u = ad::constant<1, Rf, Cf>(uf.data());
-    ad::evaluate(D::apply(x), yf.data());
-    ad::value_and_gradient(ad::sum(D::apply(x) * u));
-  }
-  {
-    auto x = ad::variable<0, Rf, Cf>(xd.data(), gd.data());
-    auto u = ad::constant<1, Rf, Cf>(ud.data());
-    ad::evaluate(D::apply(x), yd.data());
-    ad::value_and_gradient(ad::sum(D::apply(x) * u));
-  }
-  for (std::size_t i = 0; i < Nf; ++i) {
-    CAPTURE(i);
-    CAPTURE(xd[i]);
-    CHECK(std::isfinite(yf[i]));
-    CHECK(std::isfinite(gf[i]));
-    // a few float ulps; derivatives formed as 1 - y^2 or y (1 - y) also carry ~eps_f absolute
-    CHECK(std::abs(double(yf[i]) - yd[i]) <= 4 * epsf * std::abs(yd[i]));
-    CHECK(std::abs(double(gf[i]) - gd[i]) <= 4 * epsf * (std::abs(gd[i]) + std::abs(ud[i])));
   }
 }

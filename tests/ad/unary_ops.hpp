@@ -2,7 +2,12 @@
 // float vs double, SIMD tails, extreme inputs): how to build the node, a scalar std:: reference
 // of the value and the derivative (in double), the input range to sample, the kinks to avoid, and
 // extreme inputs at which value and gradient must be finite (in float and double) and accurate.
-// A new primitive is tested by every property test once its descriptor is added to a list below.
+// A new primitive is tested by every property test once its descriptor is added to a list below
+// (test_primitives_fd, test_primitives_float, test_simd_tails_{float,double}_{a,b},
+// test_extreme_range). A descriptor has:
+//   name; lo, hi (sampling range); kinks (points to stay 1e-3 away from); extreme (inputs where
+//   value and gradient must be finite and accurate in float and double);
+//   apply(x) (builds the node); f(x), df(x) (scalar reference value and derivative, double).
 #pragma once
 
 #include <algorithm>

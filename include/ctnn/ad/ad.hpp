@@ -9,6 +9,7 @@
 #include "ctnn/ad/ops/exp.hpp"
 #include "ctnn/ad/ops/leaky_relu.hpp"
 #include "ctnn/ad/ops/log.hpp"
+#include "ctnn/ad/ops/maximum.hpp"
 #include "ctnn/ad/ops/minimum.hpp"
 #include "ctnn/ad/ops/relu.hpp"
 #include "ctnn/ad/ops/sigmoid.hpp"

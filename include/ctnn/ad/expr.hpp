@@ -63,6 +63,26 @@ struct SinkLeaf : Leaf<T, Tag, R, C, true> {
   bool same_payload(const SinkLeaf& o) const noexcept { return this->value == o.value && alpha == o.alpha; }
 };
 
+/// A leaf that holds no pointer: its buffers come from the binding passed to the tape
+/// (StaticTape::value_and_gradient(e, binding)), which answers value<Tag>(), grad<Tag>() and
+/// alpha. A network builds its expressions from these, so an expression object is (nearly)
+/// empty and building one copies nothing; Sink marks a parameter updated in place by a fused
+/// training step.
+template <class T, class Tag, std::size_t R, std::size_t C, bool NeedsGrad, bool Sink = false>
+struct Slot : ExprTag {
+  using scalar = T;
+  using tag = Tag;
+  using children = meta::TypeList<>;
+  static constexpr std::size_t rows = R, cols = C, size = R * C;
+  static constexpr bool is_leaf = true;
+  static constexpr bool leaf_needs_grad = NeedsGrad || Sink;
+  static constexpr bool is_sink = Sink;
+  bool same_payload(const Slot&) const noexcept { return true; }
+};
+
+/// The binding of an expression whose leaves all hold their own pointers.
+struct NoBinding {};
+
 template <class N>
 constexpr bool is_sink() {
   if constexpr (requires { N::is_sink; }) return N::is_sink;

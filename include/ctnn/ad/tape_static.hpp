@@ -322,7 +322,7 @@ template <class Root>
 using topological_order = typename detail::topo<meta::TypeList<>, Root>::type;
 
 /// Runs an expression: forward sweep, and the reverse sweep on request.
-template <class Root>
+template <class Root, class Binding = NoBinding>
 class StaticTape {
  public:
   using T = typename Root::scalar;
@@ -333,17 +333,17 @@ class StaticTape {
   static constexpr bool fused_step_ok = Plan<Order, true>::sink_ok;
 
   /// Forward sweep only; writes the root's value (Root::size elements) to out.
-  static void evaluate(const Root& e, T* out) {
-    run<false>(e, [out](const T* y) {
+  static void evaluate(const Root& e, T* out, const Binding& bind = {}) {
+    run<false>(e, bind, [out](const T* y) {
       for (std::size_t i = 0; i < Root::size; ++i) out[i] = y[i];
     });
   }
   /// Forward and reverse sweep of a scalar expression; returns its value. Every leaf that
   /// needs a gradient receives dRoot/dLeaf in its grad buffer (overwritten, not added to).
-  static T value_and_gradient(const Root& e) {
+  static T value_and_gradient(const Root& e, const Binding& bind = {}) {
     T v{};
     if constexpr (diagnostic::loss_not_scalar<Root::rows, Root::cols>::value)
-      run<true>(e, [&v](const T* y) { v = y[0]; });
+      run<true>(e, bind, [&v](const T* y) { v = y[0]; });
     return v;
   }
 
@@ -351,12 +351,35 @@ class StaticTape {
   using Entries = typename detail::flatten<Root, detail::Path<>>::type;
   using EntryNodes = typename detail::entry_nodes<Entries>::type;
   /// Node I of the order, reached by its member path from the root.
+  // What every sweep function receives: the expression object and the binding of its slots.
+  struct Ptrs {
+    const Root& e;
+    const Binding& bind;
+  };
+  /// Node I of the order, reached by its member path from the root.
   template <std::size_t I>
-  static CTNN_INLINE const auto& node_at(const Root& e) {
+  static CTNN_INLINE const auto& node_at(const Ptrs& p) {
     using E = meta::at_t<meta::index_of_v<EntryNodes, meta::at_t<I, Order>>, Entries>;
-    return detail::follow(e, typename E::path{});
+    return detail::follow(p.e, typename E::path{});
   }
-  using Ptrs = Root;
+  template <std::size_t I>
+  static CTNN_INLINE const T* leaf_value(const Ptrs& p) {
+    const auto& leaf = node_at<I>(p);
+    if constexpr (requires { leaf.value; }) return leaf.value;
+    else return p.bind.template value<typename meta::at_t<I, Order>::tag>();
+  }
+  template <std::size_t I>
+  static CTNN_INLINE T* leaf_grad(const Ptrs& p) {
+    const auto& leaf = node_at<I>(p);
+    if constexpr (requires { leaf.grad; }) return leaf.grad;
+    else return p.bind.template grad<typename meta::at_t<I, Order>::tag>();
+  }
+  template <std::size_t I>
+  static CTNN_INLINE T leaf_alpha(const Ptrs& p) {
+    const auto& leaf = node_at<I>(p);
+    if constexpr (requires { leaf.alpha; }) return leaf.alpha;
+    else return p.bind.alpha;
+  }
 
   // Only for expressions with a repeated type: every occurrence must carry the same constants.
   template <class Node, class Seen>
@@ -371,12 +394,12 @@ class StaticTape {
 
   template <class P, std::size_t I>
   static CTNN_INLINE const T* val(const Ptrs& p, T* ws) {
-    if constexpr (P::is_leaf[I]) return node_at<I>(p).value;
+    if constexpr (P::is_leaf[I]) return leaf_value<I>(p);
     else return ws + P::value_offset[I];
   }
   template <class P, std::size_t I>
   static CTNN_INLINE T* adj(const Ptrs& p, T* ws) {
-    if constexpr (P::is_leaf[I]) return node_at<I>(p).grad;
+    if constexpr (P::is_leaf[I]) return leaf_grad<I>(p);
     else return ws + P::adjoint_offset[I];
   }
 
@@ -486,7 +509,7 @@ class StaticTape {
       if constexpr (P::arity[I] == 1) {
         node->template backward_a<acc>(g, y, val<P, c[0]>(p, ws), dst);
       } else if constexpr (sink) {
-        const T alpha = node_at<c[K]>(p).alpha;
+        const T alpha = leaf_alpha<c[K]>(p);
         if constexpr (K == 0)
           node->template backward_a<true, true>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), dst, alpha);
         else
@@ -513,10 +536,10 @@ class StaticTape {
   }
 
   template <bool Backward, class Out>
-  static CTNN_INLINE void run(const Root& e, Out&& out) {
+  static CTNN_INLINE void run(const Root& e, const Binding& bind, Out&& out) {
     using P = Plan<Order, Backward>;
     static_assert(diagnostic::expression_is_leaf<Root::is_leaf>::value);
-    const Ptrs& ptrs = e;
+    const Ptrs ptrs{e, bind};
     if constexpr (has_duplicates) {
       std::array<const void*, Order::size> seen{};
       bool ok = true;
@@ -551,14 +574,14 @@ class StaticTape {
 };
 
 /// Value of a scalar expression and the gradients of every leaf that asks for one.
-template <Expression E>
-auto value_and_gradient(const E& e) {
-  return StaticTape<std::remove_cvref_t<E>>::value_and_gradient(e);
+template <Expression E, class Binding = NoBinding>
+auto value_and_gradient(const E& e, const Binding& bind = {}) {
+  return StaticTape<std::remove_cvref_t<E>, Binding>::value_and_gradient(e, bind);
 }
 /// Forward sweep only; writes the expression's R x C value to out.
-template <Expression E>
-void evaluate(const E& e, typename std::remove_cvref_t<E>::scalar* out) {
-  StaticTape<std::remove_cvref_t<E>>::evaluate(e, out);
+template <Expression E, class Binding = NoBinding>
+void evaluate(const E& e, typename std::remove_cvref_t<E>::scalar* out, const Binding& bind = {}) {
+  StaticTape<std::remove_cvref_t<E>, Binding>::evaluate(e, out, bind);
 }
 
 }  // namespace ctnn::ad

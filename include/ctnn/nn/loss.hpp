@@ -5,6 +5,7 @@
 // Layer: nn (includes ad).
 #pragma once
 #include <cstddef>
+#include <type_traits>
 
 #include <boost/hana/unpack.hpp>
 
@@ -29,12 +30,18 @@ struct MseMean {
     return ad::mean(ad::square(p - y));
   }
 };
-/// Binary cross-entropy from probabilities p ∈ (0, 1), mean over all elements.
+/// Binary cross-entropy from probabilities p ∈ [0, 1], mean over all elements. Each probability
+/// is clamped from below before its log, so a saturated correct prediction (p = y = 1, reached by
+/// a float sigmoid at z > 17) gives 0, not 0·log 0 = NaN, and the clamped side passes no gradient.
+/// The floor is e^-100 in double (PyTorch clamps each log term at -100) and the smallest normal
+/// float in float (log = -87.3), so that 1/p in the derivative stays finite.
 struct BceProb {
   static constexpr const char* name = "bce_prob";
   template <class P, class Y>
   auto operator()(P p, Y y) const {
-    return -ad::mean(y * ad::log(p) + (1.0 - y) * ad::log(1.0 - p));
+    constexpr double floor =
+        std::is_same_v<typename P::scalar, float> ? 1.1754943508222875e-38 : 3.720075976020836e-44;
+    return -ad::mean(y * ad::log(ad::maximum(p, floor)) + (1.0 - y) * ad::log(ad::maximum(1.0 - p, floor)));
   }
 };
 /// Binary cross-entropy from logits z, stable for any z: mean of softplus(z) − y·z.
@@ -65,12 +72,12 @@ struct CrossEntropy {
 };
 
 /// Class-weighted softmax cross-entropy; w has one weight per class (K values, kept alive by
-/// the caller). PyTorch's convention (default) divides by Σ_n w[c_n]; plain_mean divides by N.
+/// the caller). PyTorch's convention: a weighted mean, divided by Σ_n w[c_n] (for the plain mean
+/// over N, see WeightedSoftmaxCrossEntropyMean).
 template <class T, std::size_t K>
 struct WeightedSoftmaxCrossEntropy {
   static constexpr const char* name = "weighted_softmax_cross_entropy";
   const T* w;
-  bool plain_mean = false;
   template <class Z, class Y>
   auto operator()(Z z, Y y) const {
     static_assert(diagnostic::class_weight_count_mismatch<K, Z::cols>::value || true);

@@ -210,7 +210,8 @@ class Network {
   /// Batch forward over raw row-major storage: x is B x inputs, y is B x outputs.
   template <std::size_t B>
   void forward(const T* x, T* y) const noexcept {
-    if constexpr (shapes_ok) ad::evaluate(output_expression<B, false, false>(x, nullptr), y);
+    if constexpr (shapes_ok)
+      ad::evaluate(output_expression<B, false, false, false, true>(nullptr, nullptr), y, binding(x, nullptr, nullptr));
   }
 
   // ---- gradient ---------------------------------------------------------------------------
@@ -247,12 +248,13 @@ class Network {
   template <std::size_t B, class Loss>
   T gradient_and_output(const Loss& loss_fn, const T* x, const T* y, T* output) {
     if constexpr (shapes_ok) {
-      auto out = ad::tap(output_expression<B, false, true>(x, nullptr), output);
-      auto target = ad::Leaf<T, ad::TargetTag, B, outputs, false>{{}, y, nullptr};
+      auto out = ad::tap(output_expression<B, false, true, false, true>(nullptr, nullptr), output);
+      auto target = ad::Slot<T, ad::TargetTag, B, outputs, false>{};
       if constexpr (std::is_invocable_v<const Loss&, decltype(out), decltype(target)>)
-        return ad::value_and_gradient(loss_fn(std::move(out), target));
+        return ad::value_and_gradient(loss_fn(std::move(out), target), binding(x, nullptr, y));
       else
-        return ad::value_and_gradient(loss_fn(std::move(out), target, params_view<true>()));
+        return ad::value_and_gradient(loss_fn(std::move(out), target, params_view<true, false, true>()),
+                                      binding(x, nullptr, y));
     } else {
       return T{};
     }
@@ -264,9 +266,9 @@ class Network {
   template <std::size_t B, class Loss>
   T sgd_step(const Loss& loss_fn, const T* x, const T* y, T lr) {
     if constexpr (shapes_ok) {
-      auto e = loss_expression<B, false, true, true>(loss_fn, x, y, nullptr, -lr);
-      if constexpr (ad::StaticTape<decltype(e)>::fused_step_ok) {
-        return ad::value_and_gradient(e);
+      auto e = loss_expression<B, false, true, true>(loss_fn);
+      if constexpr (ad::StaticTape<decltype(e), Binding>::fused_step_ok) {
+        return ad::value_and_gradient(e, binding(x, nullptr, y, true, -lr));
       } else {
         const T loss = gradient<B>(loss_fn, x, y);
         const T* g = grads_.data();
@@ -282,9 +284,8 @@ class Network {
   template <std::size_t B, class Loss>
   T loss(const Loss& loss_fn, const T* x, const T* y) const {
     if constexpr (shapes_ok) {
-      auto e = loss_expression<B, false, false>(loss_fn, x, y, nullptr);
       T v{};
-      ad::evaluate(e, &v);
+      ad::evaluate(loss_expression<B, false, false>(loss_fn), &v, binding(x, nullptr, y));
       return v;
     } else {
       return T{};
@@ -293,17 +294,21 @@ class Network {
 
   /// The network's output expression on a B-sample input leaf (for users composing their own
   /// expressions, e.g. Jacobians or custom objectives).
-  template <std::size_t B, bool InputGrad, bool ParamGrad, bool Sink = false>
+  template <std::size_t B, bool InputGrad, bool ParamGrad, bool Sink = false, bool Slotted = false>
   auto output_expression(const T* x, T* dx, T alpha = T(0)) const {
-    auto leaf = ad::Leaf<T, ad::InputTag, B, inputs, InputGrad>{{}, x, dx};
+    auto leaf = [&] {
+      if constexpr (Slotted) return ad::Slot<T, ad::InputTag, B, inputs, InputGrad>{};
+      else return ad::Leaf<T, ad::InputTag, B, inputs, InputGrad>{{}, x, dx};
+    }();
     return hana::fold_left(layer_indices(), leaf, [this, alpha](auto e, auto i) {
-      return this->apply_layer<decltype(i)::value, ParamGrad, Sink>(e, alpha);
+      return this->apply_layer<decltype(i)::value, ParamGrad, Sink, Slotted>(e, alpha);
     });
   }
-  template <bool ParamGrad, bool Sink = false>
+  template <bool ParamGrad, bool Sink = false, bool Slotted = false>
   auto params_view(T alpha = T(0)) const {
-    return ParamsView<decltype(weight_leaves<ParamGrad, Sink>(alpha)), decltype(all_leaves<ParamGrad, Sink>(alpha))>{
-        weight_leaves<ParamGrad, Sink>(alpha), all_leaves<ParamGrad, Sink>(alpha)};
+    return ParamsView<decltype(weight_leaves<ParamGrad, Sink, Slotted>(alpha)),
+                      decltype(all_leaves<ParamGrad, Sink, Slotted>(alpha))>{
+        weight_leaves<ParamGrad, Sink, Slotted>(alpha), all_leaves<ParamGrad, Sink, Slotted>(alpha)};
   }
 
  private:
@@ -328,9 +333,11 @@ class Network {
     }
   }
 
-  template <std::size_t Blk, class Shape, bool ParamGrad, bool Sink = false>
+  template <std::size_t Blk, class Shape, bool ParamGrad, bool Sink = false, bool Slotted = false>
   CTNN_INLINE auto param_leaf(T alpha = T(0)) const {
-    if constexpr (Sink) {
+    if constexpr (Slotted) {
+      return ad::Slot<T, ad::ParamTag<Blk>, Shape::rows, Shape::cols, ParamGrad, Sink>{};
+    } else if constexpr (Sink) {
       T* p = const_cast<T*>(params_.data()) + block_offset[Blk];
       return ad::SinkLeaf<T, ad::ParamTag<Blk>, Shape::rows, Shape::cols>{{{}, p, p}, alpha};
     } else {
@@ -338,66 +345,96 @@ class Network {
           {}, params_.data() + block_offset[Blk], ParamGrad ? const_cast<T*>(grads_.data()) + block_offset[Blk] : nullptr};
     }
   }
-  template <std::size_t I, bool ParamGrad, bool Sink, class E>
+  template <std::size_t I, bool ParamGrad, bool Sink, bool Slotted, class E>
   CTNN_INLINE auto apply_layer(E e, T alpha) const {
     using Layer = meta::at_t<I, layers>;
     if constexpr (nn::HasParameters<Layer>) {
       return [&]<std::size_t... K>(std::index_sequence<K...>) {
         return Layer::apply(
-            e, param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad, Sink>(alpha)...);
+            e, param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad, Sink, Slotted>(
+                   alpha)...);
       }(std::make_index_sequence<Layer::blocks::size>{});
     } else {
       return Layer::apply(e);
     }
   }
-  template <bool ParamGrad, bool Sink>
+  template <bool ParamGrad, bool Sink, bool Slotted>
   auto weight_leaves(T alpha) const {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return hana::flatten(hana::make_tuple(weight_leaf_of<I, ParamGrad, Sink>(alpha)...));
+      return hana::flatten(hana::make_tuple(weight_leaf_of<I, ParamGrad, Sink, Slotted>(alpha)...));
     }(std::make_index_sequence<num_layers>{});
   }
-  template <std::size_t I, bool ParamGrad, bool Sink>
+  template <std::size_t I, bool ParamGrad, bool Sink, bool Slotted>
   auto weight_leaf_of(T alpha) const {
     using Layer = meta::at_t<I, layers>;
     if constexpr (nn::HasParameters<Layer>) {
-      return hana::make_tuple(param_leaf<Topo::first_block[I], meta::at_t<0, typename Layer::blocks>, ParamGrad, Sink>(alpha));
+      return hana::make_tuple(
+          param_leaf<Topo::first_block[I], meta::at_t<0, typename Layer::blocks>, ParamGrad, Sink, Slotted>(alpha));
     } else {
       return hana::make_tuple();
     }
   }
-  template <bool ParamGrad, bool Sink>
+  template <bool ParamGrad, bool Sink, bool Slotted>
   auto all_leaves(T alpha) const {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return hana::flatten(hana::make_tuple(layer_leaves<I, ParamGrad, Sink>(alpha)...));
+      return hana::flatten(hana::make_tuple(layer_leaves<I, ParamGrad, Sink, Slotted>(alpha)...));
     }(std::make_index_sequence<num_layers>{});
   }
-  template <std::size_t I, bool ParamGrad, bool Sink>
+  template <std::size_t I, bool ParamGrad, bool Sink, bool Slotted>
   auto layer_leaves(T alpha) const {
     using Layer = meta::at_t<I, layers>;
     if constexpr (nn::HasParameters<Layer>) {
       return [&]<std::size_t... K>(std::index_sequence<K...>) {
         return hana::make_tuple(
-            param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad, Sink>(alpha)...);
+            param_leaf<Topo::first_block[I] + K, meta::at_t<K, typename Layer::blocks>, ParamGrad, Sink, Slotted>(
+                alpha)...);
       }(std::make_index_sequence<Layer::blocks::size>{});
     } else {
       return hana::make_tuple();
     }
   }
 
+  // The pointers of a pass: what the network's slot leaves (ad::Slot) refer to.
+  struct Binding {
+    const T* params;
+    T* grads;  // the parameters themselves in a fused step (sink leaves)
+    const T* x;
+    T* dx;
+    const T* y;
+    T alpha;
+    template <class Tag>
+    CTNN_INLINE const T* value() const noexcept {
+      if constexpr (std::is_same_v<Tag, ad::InputTag>) return x;
+      else if constexpr (std::is_same_v<Tag, ad::TargetTag>) return y;
+      else return params + block_offset[Tag::index];
+    }
+    template <class Tag>
+    CTNN_INLINE T* grad() const noexcept {
+      if constexpr (std::is_same_v<Tag, ad::InputTag>) return dx;
+      else return grads + block_offset[Tag::index];
+    }
+  };
+  Binding binding(const T* x, T* dx, const T* y, bool sink = false, T alpha = T(0)) const noexcept {
+    T* p = const_cast<T*>(params_.data());
+    return {p, sink ? p : const_cast<T*>(grads_.data()), x, dx, y, alpha};
+  }
+
+  // The loss over slot leaves: the expression object holds no pointers (they come from the
+  // binding), so building it copies next to nothing.
   template <std::size_t B, bool InputGrad, bool ParamGrad, bool Sink = false, class Loss>
-  CTNN_INLINE auto loss_expression(const Loss& loss_fn, const T* x, const T* y, T* dx, T alpha = T(0)) const {
-    auto out = output_expression<B, InputGrad, ParamGrad, Sink>(x, dx, alpha);
-    auto target = ad::Leaf<T, ad::TargetTag, B, outputs, false>{{}, y, nullptr};
+  CTNN_INLINE auto loss_expression(const Loss& loss_fn) const {
+    auto out = output_expression<B, InputGrad, ParamGrad, Sink, true>(nullptr, nullptr);
+    auto target = ad::Slot<T, ad::TargetTag, B, outputs, false>{};
     if constexpr (std::is_invocable_v<const Loss&, decltype(out), decltype(target)>)
       return loss_fn(std::move(out), target);  // the parameter view is built only for losses that take it
     else
-      return loss_fn(std::move(out), target, params_view<ParamGrad, Sink>(alpha));
+      return loss_fn(std::move(out), target, params_view<ParamGrad, Sink, true>());
   }
 
   template <std::size_t B, bool InputGrad, class Loss>
   T run_gradient(const Loss& loss_fn, const T* x, const T* y, T* dx) {
     if constexpr (shapes_ok) {
-      return ad::value_and_gradient(loss_expression<B, InputGrad, true>(loss_fn, x, y, dx));
+      return ad::value_and_gradient(loss_expression<B, InputGrad, true>(loss_fn), binding(x, dx, y));
     } else {
       return T{};
     }
