@@ -133,6 +133,17 @@ struct Minimum {  // min(x, 0.5)
   static double df(double x) { return x < bound ? 1.0 : 0.0; }
 };
 
+struct Maximum {  // max(x, -0.5)
+  static constexpr const char* name = "maximum";
+  static constexpr double lo = -3, hi = 3;
+  static constexpr double bound = -0.5;
+  static constexpr std::array<double, 1> kinks{bound};
+  static constexpr std::array<double, 5> extreme{-800.0, -500.0, -0.5, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::maximum(x, bound); }
+  static double f(double x) { return x > bound ? x : bound; }
+  static double df(double x) { return x > bound ? 1.0 : 0.0; }
+};
+
 }  // namespace ctnn::test::unary
 
 // The lists used by TEST_CASE_TEMPLATE: A = the transcendental ones, B = the piecewise ones (two
@@ -142,5 +153,5 @@ struct Minimum {  // min(x, 0.5)
       ctnn::test::unary::Softplus, ctnn::test::unary::Sqrt
 #define CTNN_UNARY_OPS_B                                                                                \
   ctnn::test::unary::Relu, ctnn::test::unary::LeakyRelu, ctnn::test::unary::Square, ctnn::test::unary::Step, \
-      ctnn::test::unary::Abs, ctnn::test::unary::Minimum
+      ctnn::test::unary::Abs, ctnn::test::unary::Minimum, ctnn::test::unary::Maximum
 #define CTNN_UNARY_OPS CTNN_UNARY_OPS_A, CTNN_UNARY_OPS_B
