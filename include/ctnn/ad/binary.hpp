@@ -133,23 +133,23 @@ struct Binary : NodeBase<typename A::scalar, detail::bmax(A::rows, B::rows), det
   static constexpr bool supports_sink = true;  // backward rules take a scale (fused training step)
   template <bool Acc, bool Scaled = false, class T>
   CTNN_INLINE void backward_a(const T* g, const T* y, const T* av, const T* bv, T* da, T alpha = T(1)) const noexcept {
-    if constexpr (Scaled)
-      reduce_into<A::rows, A::cols, Acc>(
-          [alpha](auto gg, auto x, auto z, auto yy) { return Op::da(gg, x, z, yy) * decltype(gg)(alpha); }, g, y, av,
-          bv, da);
-    else
-      reduce_into<A::rows, A::cols, Acc>([](auto gg, auto x, auto z, auto yy) { return Op::da(gg, x, z, yy); }, g,
-                                         y, av, bv, da);
+    operand_rule<A::rows, A::cols, Acc, Scaled>([](auto... v) { return Op::da(v...); }, g, y, av, bv, da, alpha);
   }
   template <bool Acc, bool Scaled = false, class T>
   CTNN_INLINE void backward_b(const T* g, const T* y, const T* av, const T* bv, T* db, T alpha = T(1)) const noexcept {
+    operand_rule<B::rows, B::cols, Acc, Scaled>([](auto... v) { return Op::db(v...); }, g, y, av, bv, db, alpha);
+  }
+
+ private:
+  // An operand's rule, scaled by alpha in a fused training step.
+  template <std::size_t Rx, std::size_t Cx, bool Acc, bool Scaled, class Rule, class T>
+  static CTNN_INLINE void operand_rule(Rule rule, const T* g, const T* y, const T* av, const T* bv, T* dx,
+                                       T alpha) noexcept {
     if constexpr (Scaled)
-      reduce_into<B::rows, B::cols, Acc>(
-          [alpha](auto gg, auto x, auto z, auto yy) { return Op::db(gg, x, z, yy) * decltype(gg)(alpha); }, g, y, av,
-          bv, db);
+      reduce_into<Rx, Cx, Acc>([rule, alpha](auto gg, auto x, auto z, auto yy) { return rule(gg, x, z, yy) * decltype(gg)(alpha); },
+                               g, y, av, bv, dx);
     else
-      reduce_into<B::rows, B::cols, Acc>([](auto gg, auto x, auto z, auto yy) { return Op::db(gg, x, z, yy); }, g,
-                                         y, av, bv, db);
+      reduce_into<Rx, Cx, Acc>(rule, g, y, av, bv, dx);
   }
 };
 
