@@ -123,12 +123,6 @@ struct Topology {
   static constexpr bool shapes_ok = first_ok && check(std::make_index_sequence<L>{});
 };
 
-template <class Loss, class O, class Y, class P>
-CTNN_INLINE auto call_loss(const Loss& loss, O o, Y y, const P& p) {
-  if constexpr (std::is_invocable_v<const Loss&, O, Y, const P&>) return loss(o, y, p);
-  else return loss(o, y);
-}
-
 }  // namespace nn::detail
 
 template <class T, class... Layers>
