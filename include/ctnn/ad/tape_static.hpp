@@ -232,22 +232,21 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
       if (is_sink[i]) ok = ok && uses[i] == 1 && scalable[parent[i]];
     return ok;
   }();
-  static constexpr std::array<std::size_t, n> value_offset = [] {
-    std::array<std::size_t, n> o{};
-    std::size_t at = 0;
+  struct Layout {
+    std::array<std::size_t, n> offset{};
+    std::size_t end = 0;
+  };
+  static constexpr Layout values = [] {
+    Layout l;
     for (std::size_t i = 0; i < n; ++i)
       if (!is_leaf[i] && !inlined[i]) {
-        o[i] = at;
-        at += detail::pad_to(size[i], slot_align);
+        l.offset[i] = l.end;
+        l.end += detail::pad_to(size[i], slot_align);
       }
-    return o;
+    return l;
   }();
-  static constexpr std::size_t value_size = [] {
-    std::size_t at = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      if (!is_leaf[i] && !inlined[i]) at += detail::pad_to(size[i], slot_align);
-    return at;
-  }();
+  static constexpr std::array<std::size_t, n> value_offset = values.offset;
+  static constexpr std::size_t value_size = values.end;
   // Reverse-sweep edges into each child (from interior parents that run a backward rule).
   static constexpr std::array<std::size_t, n> grad_uses = [] {
     std::array<std::size_t, n> u{};
@@ -271,36 +270,27 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
     }
     return a;
   }();
-  static constexpr std::array<std::size_t, n> adjoint_offset = [] {
-    std::array<std::size_t, n> o{};
-    std::size_t at = value_size;
+  static constexpr Layout adjoints = [] {
+    Layout l;
+    l.end = value_size;
     for (std::size_t j = n; j-- > 0;) {  // parents before children: an alias takes its parent's slot
       if (is_leaf[j] || !needs_grad[j]) continue;
       bool aliased = false;
       for (std::size_t p = j + 1; p < n; ++p)
         for (std::size_t k = 0; k < arity[p]; ++k)
           if (alias[p][k] && child[p][k] == j) {
-            o[j] = o[p];
+            l.offset[j] = l.offset[p];
             aliased = true;
           }
       if (!aliased) {
-        o[j] = at;
-        at += detail::pad_to(size[j], slot_align);
+        l.offset[j] = l.end;
+        l.end += detail::pad_to(size[j], slot_align);
       }
     }
-    return o;
+    return l;
   }();
-  static constexpr std::size_t workspace_size = [] {
-    std::size_t at = value_size;
-    for (std::size_t j = 0; j < n; ++j) {
-      if (is_leaf[j] || !needs_grad[j]) continue;
-      bool aliased = false;
-      for (std::size_t p = j + 1; p < n; ++p)
-        for (std::size_t k = 0; k < arity[p]; ++k) aliased = aliased || (alias[p][k] && child[p][k] == j);
-      if (!aliased) at += detail::pad_to(size[j], slot_align);
-    }
-    return at;
-  }();
+  static constexpr std::array<std::size_t, n> adjoint_offset = adjoints.offset;
+  static constexpr std::size_t workspace_size = adjoints.end;
   // first_write[i][k]: edge (node i, operand k) is the first to reach its child in the reverse sweep.
   static constexpr std::array<std::array<bool, 2>, n> first_write = [] {
     std::array<std::array<bool, 2>, n> f{};
