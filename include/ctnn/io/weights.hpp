@@ -1,0 +1,130 @@
+// ctnn/io/weights.hpp: save and load a network's parameters, as one JSON model file (format
+// "ctnn-model": topology, dtype and weights) or as a folder of .npy files (xtensor's xnpy), one per
+// tensor: "layer<i>.Dense.W.npy" [out, in] and "layer<i>.Dense.b.npy" [out], i counting every
+// layer from 0 (activations included). Layout on both sides: a Dense W is [out, in] row-major,
+// exactly torch.nn.Linear.weight (nothing is transposed), then b [out].
+// Loading checks the file against the compile-time topology (layer types by name, Dense sizes)
+// and dtype; it parses and validates everything into a temporary buffer and copies it into the
+// network only when all of it is good, so a bad file (truncated, corrupt, wrong dtype or shape,
+// NaN/Inf) throws DataError naming the file and the place and leaves the network as it was.
+// A float32 file loads into a double network exactly; a float64 file into a float network is
+// refused (it would round). The parsing is compiled (src/io/weights.cpp, ctnn_io_dep); this header
+// only describes a Network type to it. Layer: io (needs no nn header: it reads Net's members).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ctnn/core/type_list.hpp"
+#include "ctnn/io/dataset.hpp"
+
+namespace ctnn::io {
+
+/// One layer as a file records it: its name ("Dense", "relu", "sigmoid", ...) and, for a Dense,
+/// its sizes (in = out = 0 for a layer without parameters).
+struct LayerSpec {
+  std::string type;
+  std::size_t in = 0, out = 0;
+  bool has_params() const noexcept { return in != 0; }
+};
+
+/// A network's topology and dtype at run time, what the loaders check a file against.
+struct ModelSpec {
+  std::string dtype;  // "float32" or "float64"
+  std::vector<LayerSpec> layers;
+  std::size_t num_params() const noexcept;
+  /// e.g. "float32 Dense(4,8) relu Dense(8,3)": the topology a checkpoint must match.
+  std::string signature() const;
+  /// e.g. "Dense(4,8)" or "relu".
+  static std::string describe(const LayerSpec& l);
+};
+
+template <class T>
+constexpr const char* dtype_name() {
+  static_assert(sizeof(T) == 0 || std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "ctnn: weight files hold float or double parameters");
+  return std::is_same_v<T, float> ? "float32" : "float64";
+}
+
+namespace detail {
+template <class L>
+concept NamedLayer = requires { L::name; };
+template <class L>
+concept SizedLayer = requires {
+  L::in;
+  L::out;
+};
+template <class L>
+LayerSpec layer_spec() {
+  static_assert(NamedLayer<L>,
+                "ctnn: saving or loading weights needs every layer type to have a `static constexpr const char* "
+                "name` (the file records layers by name)");
+  if constexpr (NamedLayer<L>) {
+    if constexpr (SizedLayer<L>) return {L::name, L::in, L::out};
+    else return {L::name, 0, 0};
+  } else {
+    return {};
+  }
+}
+template <class List>
+struct layer_specs;
+template <class... Ls>
+struct layer_specs<meta::TypeList<Ls...>> {
+  static std::vector<LayerSpec> get() { return {layer_spec<Ls>()...}; }
+};
+}  // namespace detail
+
+/// The spec of a compile-time network type (any Network<T, Layers...>).
+template <class Net>
+ModelSpec model_spec() {
+  ModelSpec s{dtype_name<typename Net::scalar>(), detail::layer_specs<typename Net::layers>::get()};
+  return s;
+}
+
+// ---- the compiled parts (T = float or double) ------------------------------------------------
+/// Writes the JSON model file atomically (temporary + rename). params: the flat buffer, spec.num_params() values.
+template <class T>
+void save_model_json(const std::string& path, const ModelSpec& spec, std::span<const T> params);
+/// Reads, checks against spec and, only if all is good, overwrites params. Throws DataError.
+template <class T>
+void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T> params);
+/// Writes one .npy per tensor into dir (created if missing; each file written atomically).
+template <class T>
+void save_weights_npy(const std::string& dir, const ModelSpec& spec, std::span<const T> params);
+/// Reads every tensor of dir, checks them all, then overwrites params. Throws DataError.
+template <class T>
+void load_weights_npy(const std::string& dir, const ModelSpec& spec, std::span<T> params);
+/// The .npy file name of block `which` ('W' or 'b') of layer `index`: "layer0.Dense.W.npy".
+std::string npy_file_name(const ModelSpec& spec, std::size_t index, char which);
+
+#define CTNN_IO_WEIGHTS_EXTERN(T)                                                    \
+  extern template void save_model_json<T>(const std::string&, const ModelSpec&, std::span<const T>); \
+  extern template void load_model_json<T>(const std::string&, const ModelSpec&, std::span<T>);       \
+  extern template void save_weights_npy<T>(const std::string&, const ModelSpec&, std::span<const T>); \
+  extern template void load_weights_npy<T>(const std::string&, const ModelSpec&, std::span<T>);
+CTNN_IO_WEIGHTS_EXTERN(float)
+CTNN_IO_WEIGHTS_EXTERN(double)
+#undef CTNN_IO_WEIGHTS_EXTERN
+
+// ---- on a network ----------------------------------------------------------------------------
+template <class Net>
+void save_model_json(const Net& net, const std::string& path) {
+  save_model_json<typename Net::scalar>(path, model_spec<Net>(), net.params());
+}
+template <class Net>
+void load_model_json(Net& net, const std::string& path) {
+  load_model_json<typename Net::scalar>(path, model_spec<Net>(), net.params());
+}
+template <class Net>
+void save_weights_npy(const Net& net, const std::string& dir) {
+  save_weights_npy<typename Net::scalar>(dir, model_spec<Net>(), net.params());
+}
+template <class Net>
+void load_weights_npy(Net& net, const std::string& dir) {
+  load_weights_npy<typename Net::scalar>(dir, model_spec<Net>(), net.params());
+}
+
+}  // namespace ctnn::io

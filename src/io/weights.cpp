@@ -1,0 +1,408 @@
+// Weight files: the JSON model file (nlohmann-json) and the .npy folder (xtensor's xnpy). Every
+// loader parses and validates the whole file into a temporary buffer first and copies it into the
+// caller's parameters only at the end, so a bad file leaves them untouched.
+// Hand-written here: bounds guards in front of xnpy (it reads uninitialised bytes when a file is
+// shorter than its header says, and does not report truncated data), and the checks against the
+// compile-time topology.
+#include "ctnn/io/weights.hpp"
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xarray.hpp>
+#include <xtensor/xnpy.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ctnn/io/atomic_file.hpp"
+#include "weights_detail.hpp"
+
+namespace ctnn::io {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+
+// ---- ModelSpec ---------------------------------------------------------------------------------
+std::size_t ModelSpec::num_params() const noexcept {
+  std::size_t n = 0;
+  for (const auto& l : layers) n += l.out * l.in + l.out;
+  return n;
+}
+std::string ModelSpec::describe(const LayerSpec& l) {
+  if (!l.has_params()) return l.type;
+  return l.type + "(" + std::to_string(l.in) + "," + std::to_string(l.out) + ")";
+}
+std::string ModelSpec::signature() const {
+  std::string s = dtype;
+  for (const auto& l : layers) {
+    s += ' ';
+    s += describe(l);
+  }
+  return s;
+}
+
+namespace detail {
+
+std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw DataError(path + ": cannot open file (Is a directory)", path);
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path + ": cannot open file (" + std::strerror(errno ? errno : ENOENT) + ")", path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw DataError(path + ": read error", path);
+  return std::move(ss).str();
+}
+
+[[noreturn]] void bad(const std::string& path, const std::string& place, const std::string& what) {
+  throw DataError(path + ": " + place + ": " + what, path);
+}
+
+std::string shape_string(const std::vector<std::size_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string number_string(double v) {
+  std::ostringstream ss;
+  ss.precision(17);
+  ss << v;
+  return ss.str();
+}
+
+std::vector<Block> blocks_of(const ModelSpec& spec) {
+  std::vector<Block> b;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < spec.layers.size(); ++i) {
+    const auto& l = spec.layers[i];
+    if (!l.has_params()) continue;
+    b.push_back({i, 'W', {l.out, l.in}, at});
+    at += l.out * l.in;
+    b.push_back({i, 'b', {l.out}, at});
+    at += l.out;
+  }
+  return b;
+}
+
+std::string block_name(const ModelSpec& spec, const Block& b) {
+  return "layer " + std::to_string(b.layer) + " (" + ModelSpec::describe(spec.layers[b.layer]) + ") " + b.which;
+}
+
+void check_size(const ModelSpec& spec, std::size_t n, const char* what) {
+  if (n != spec.num_params())
+    throw DataError(std::string(what) + ": the parameter buffer has " + std::to_string(n) + " values, the topology " +
+                    spec.signature() + " needs " + std::to_string(spec.num_params()));
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+// ---- JSON model file -----------------------------------------------------------------------------
+namespace {
+
+constexpr const char* json_format = "ctnn-model";
+constexpr int json_version = 1;
+constexpr const char* layout_note =
+    "Dense: W is [out, in] row-major (torch.nn.Linear.weight, not transposed), then b [out]";
+
+template <class T>
+void check_finite_for_save(const std::string& path, const ModelSpec& spec, std::span<const T> params) {
+  for (const Block& b : blocks_of(spec))
+    for (std::size_t k = 0; k < b.size(); ++k)
+      if (!std::isfinite(params[b.offset + k]))
+        throw DataError(path + ": cannot save: " + block_name(spec, b) + " value " + std::to_string(k) +
+                            " is non-finite (" + number_string(static_cast<double>(params[b.offset + k])) + ")",
+                        path);
+}
+
+const char* type_of(const json& v) { return v.type_name(); }
+
+const json& member(const std::string& path, const json& obj, const std::string& at, const char* key) {
+  const auto it = obj.find(key);
+  if (it == obj.end()) bad(path, at + "/" + key, "missing key");
+  return *it;
+}
+
+std::size_t size_value(const std::string& path, const json& v, const std::string& at) {
+  if (!v.is_number_unsigned()) bad(path, at, std::string("expected a non-negative integer, found ") + type_of(v));
+  return v.get<std::size_t>();
+}
+
+// One number of the file, as the file's dtype holds it (float32 values are rounded to float).
+double file_number(const std::string& path, const json& v, const std::string& at, bool float32) {
+  if (!v.is_number()) {
+    std::string msg = std::string("expected a number, found ") + type_of(v);
+    if (v.is_null()) msg += " (JSON has no NaN or Infinity; writers put null in their place)";
+    bad(path, at, msg);
+  }
+  const double d = v.get<double>();
+  if (!std::isfinite(d)) bad(path, at, "non-finite value " + number_string(d));
+  if (float32) {
+    const float f = static_cast<float>(d);
+    if (!std::isfinite(f)) bad(path, at, "value " + number_string(d) + " is out of range for float32");
+    return f;
+  }
+  return d;
+}
+
+}  // namespace
+
+template <class T>
+void save_model_json(const std::string& path, const ModelSpec& spec, std::span<const T> params) {
+  check_size(spec, params.size(), path.c_str());
+  check_finite_for_save(path, spec, params);
+  ordered_json j;
+  j["format"] = json_format;
+  j["version"] = json_version;
+  j["dtype"] = dtype_name<T>();
+  j["layout"] = layout_note;
+  ordered_json layers = ordered_json::array();
+  const T* p = params.data();
+  for (const auto& l : spec.layers) {
+    ordered_json e;
+    e["type"] = l.type;
+    if (l.has_params()) {
+      e["in"] = l.in;
+      e["out"] = l.out;
+      ordered_json w = ordered_json::array();
+      for (std::size_t r = 0; r < l.out; ++r) {
+        ordered_json row = ordered_json::array();
+        for (std::size_t c = 0; c < l.in; ++c) row.push_back(static_cast<double>(*p++));
+        w.push_back(std::move(row));
+      }
+      ordered_json b = ordered_json::array();
+      for (std::size_t r = 0; r < l.out; ++r) b.push_back(static_cast<double>(*p++));
+      e["W"] = std::move(w);
+      e["b"] = std::move(b);
+    }
+    layers.push_back(std::move(e));
+  }
+  j["layers"] = std::move(layers);
+  // nlohmann prints a double with the shortest digits that read back to the same double, so a
+  // float (widened exactly to double) and a double both round-trip bit for bit.
+  write_file_atomically(path, j.dump() + "\n");
+}
+
+template <class T>
+void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T> params) {
+  check_size(spec, params.size(), path.c_str());
+  const std::string text = read_file(path);
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.byte counts from 1; report line:column of that byte and nlohmann's explanation.
+    std::size_t line = 1, col = 1;
+    const std::size_t upto = std::min<std::size_t>(e.byte ? e.byte - 1 : 0, text.size());
+    for (std::size_t i = 0; i < upto; ++i) {
+      if (text[i] == '\n') ++line, col = 1;
+      else ++col;
+    }
+    std::string why = e.what();
+    if (const auto k = why.find(": "); k != std::string::npos && why.find("column") < k) why = why.substr(k + 2);
+    else if (const auto m = why.find("] "); m != std::string::npos) why = why.substr(m + 2);
+    throw DataError(path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": invalid JSON: " + why, path,
+                    line, col);
+  } catch (const json::exception& e) {  // out_of_range.406: a number beyond double's range
+    std::string why = e.what();
+    if (const auto m = why.find("] "); m != std::string::npos) why = why.substr(m + 2);
+    throw DataError(path + ": invalid JSON: " + why, path);
+  }
+  if (!j.is_object()) bad(path, "/", std::string("expected an object, found ") + type_of(j));
+  const json& format = member(path, j, "", "format");
+  if (!format.is_string() || format.get<std::string>() != json_format)
+    bad(path, "/format", std::string("expected \"") + json_format + "\", found " + format.dump());
+  const json& version = member(path, j, "", "version");
+  if (!version.is_number_integer() || version.get<long long>() != json_version)
+    bad(path, "/version", "unsupported version " + version.dump() + " (this build reads version 1)");
+  const json& dtype = member(path, j, "", "dtype");
+  if (!dtype.is_string() || (dtype != "float32" && dtype != "float64"))
+    bad(path, "/dtype", "expected \"float32\" or \"float64\", found " + dtype.dump());
+  const bool file_f32 = dtype == "float32";
+  if (!file_f32 && std::is_same_v<T, float>)
+    bad(path, "/dtype",
+        "the file holds float64 weights, the network is float32 (narrowing would round; load it into a double "
+        "network)");
+  const json& layers = member(path, j, "", "layers");
+  if (!layers.is_array()) bad(path, "/layers", std::string("expected an array, found ") + type_of(layers));
+  if (layers.size() != spec.layers.size())
+    bad(path, "/layers",
+        "expected " + std::to_string(spec.layers.size()) + " layers (" + spec.signature() + "), found " +
+            std::to_string(layers.size()));
+
+  std::vector<T> tmp(params.size());
+  T* out = tmp.data();
+  for (std::size_t i = 0; i < spec.layers.size(); ++i) {
+    const LayerSpec& want = spec.layers[i];
+    const std::string at = "/layers/" + std::to_string(i);
+    const std::string who = "layer " + std::to_string(i) + " (" + ModelSpec::describe(want) + ")";
+    const json& l = layers[i];
+    if (!l.is_object()) bad(path, at, std::string("expected an object, found ") + type_of(l));
+    const json& type = member(path, l, at, "type");
+    if (!type.is_string()) bad(path, at + "/type", std::string("expected a string, found ") + type_of(type));
+    if (type.get<std::string>() != want.type)
+      bad(path, at + "/type", "layer " + std::to_string(i) + ": expected \"" + want.type + "\", found " + type.dump());
+    if (!want.has_params()) continue;
+    const std::size_t in = size_value(path, member(path, l, at, "in"), at + "/in");
+    const std::size_t o = size_value(path, member(path, l, at, "out"), at + "/out");
+    if (in != want.in || o != want.out)
+      bad(path, at, who + ": expected in " + std::to_string(want.in) + ", out " + std::to_string(want.out) +
+                        ", found in " + std::to_string(in) + ", out " + std::to_string(o));
+    const json& w = member(path, l, at, "W");
+    if (!w.is_array()) bad(path, at + "/W", std::string("expected an array of rows, found ") + type_of(w));
+    const std::size_t cols0 = !w.empty() && w[0].is_array() ? w[0].size() : 0;
+    if (w.size() != want.out || cols0 != want.in)
+      bad(path, at + "/W",
+          who + " W: expected shape " + shape_string({want.out, want.in}) + ", found " +
+              shape_string({w.size(), cols0}));
+    for (std::size_t r = 0; r < want.out; ++r) {
+      const json& row = w[r];
+      const std::string rat = at + "/W/" + std::to_string(r);
+      if (!row.is_array() || row.size() != want.in)
+        bad(path, rat,
+            who + " W: expected a row of " + std::to_string(want.in) + " numbers, found " +
+                (row.is_array() ? "a row of " + std::to_string(row.size()) : std::string(type_of(row))));
+      for (std::size_t c = 0; c < want.in; ++c)
+        *out++ = static_cast<T>(file_number(path, row[c], rat + "/" + std::to_string(c), file_f32));
+    }
+    const json& b = member(path, l, at, "b");
+    if (!b.is_array() || b.size() != want.out)
+      bad(path, at + "/b",
+          who + " b: expected shape " + shape_string({want.out}) + ", found " +
+              (b.is_array() ? shape_string({b.size()}) : std::string(type_of(b))));
+    for (std::size_t r = 0; r < want.out; ++r)
+      *out++ = static_cast<T>(file_number(path, b[r], at + "/b/" + std::to_string(r), file_f32));
+  }
+  std::copy(tmp.begin(), tmp.end(), params.begin());  // commit: everything above has been checked
+}
+
+// ---- .npy folder -----------------------------------------------------------------------------------
+std::string npy_file_name(const ModelSpec& spec, std::size_t index, char which) {
+  return "layer" + std::to_string(index) + "." + spec.layers.at(index).type + "." + which + ".npy";
+}
+
+namespace {
+
+// Reads one .npy file (xnpy) into dst after checking dtype, layout, shape, length and finiteness.
+template <class T>
+void read_npy_block(const std::string& file, const std::string& who, const std::vector<std::size_t>& want,
+                    T* dst) {
+  const std::string bytes = read_file(file);
+  // Guards xnpy needs: it trusts the header length and reads uninitialised memory past the end.
+  if (bytes.size() < 10)
+    throw DataError(file + ": truncated header: " + std::to_string(bytes.size()) +
+                        " bytes, a .npy file starts with at least 10",
+                    file);
+  unsigned char major = 0, minor = 0;
+  {
+    std::istringstream magic(bytes.substr(0, 8));
+    try {
+      xt::detail::read_magic(magic, &major, &minor);
+    } catch (const std::exception&) {
+      throw DataError(file + ": bad magic: not a .npy file (it must start with \\x93NUMPY)", file);
+    }
+  }
+  if (!((major == 1 || major == 2) && minor == 0))
+    throw DataError(file + ": unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor) +
+                        " (1.0 and 2.0 are read)",
+                    file);
+  const auto u = [&](std::size_t i) { return std::size_t{static_cast<unsigned char>(bytes[i])}; };
+  const std::size_t prefix = major == 1 ? 10 : 12;
+  if (bytes.size() < prefix)
+    throw DataError(file + ": truncated header: " + std::to_string(bytes.size()) + " bytes", file);
+  const std::size_t hlen = major == 1 ? u(8) | u(9) << 8 : u(8) | u(9) << 8 | u(10) << 16 | u(11) << 24;
+  if (hlen == 0 || prefix + hlen > bytes.size())
+    throw DataError(file + ": truncated header: it declares " + std::to_string(hlen) + " header bytes, the file has " +
+                        std::to_string(bytes.size() - prefix) + " after the magic",
+                    file);
+  std::string descr;
+  bool fortran = false;
+  std::vector<std::size_t> shape;
+  try {
+    xt::detail::parse_header(bytes.substr(prefix, hlen), descr, &fortran, shape);
+  } catch (const std::exception& e) {
+    throw DataError(file + ": malformed .npy header (xtensor: " + e.what() + ")", file);
+  }
+  const bool f32 = descr == "<f4", f64 = descr == "<f8";
+  if (!f32 && !f64)
+    throw DataError(file + ": " + who + ": dtype '" + descr + "' is not little-endian float32 ('<f4') or float64 ('<f8')",
+                    file);
+  if (f64 && std::is_same_v<T, float>)
+    throw DataError(file + ": " + who +
+                        ": dtype '<f8' (float64) cannot be loaded into a float32 network (narrowing would round)",
+                    file);
+  if (shape != want)
+    throw DataError(file + ": " + who + ": expected shape " + shape_string(want) + ", found " + shape_string(shape),
+                    file);
+  if (fortran && shape.size() > 1)
+    throw DataError(file + ": " + who + ": fortran_order (column-major) arrays are not read; save it in C order", file);
+  std::size_t count = 1;
+  for (std::size_t s : shape) count *= s;
+  const std::size_t need = count * (f32 ? 4 : 8), have = bytes.size() - prefix - hlen;
+  if (have < need)
+    throw DataError(file + ": truncated data: expected " + std::to_string(need) + " bytes after the header, found " +
+                        std::to_string(have),
+                    file);
+  if (have > need)
+    throw DataError(file + ": " + std::to_string(have - need) + " unexpected bytes after the data (expected " +
+                        std::to_string(need) + ")",
+                    file);
+  std::istringstream in(bytes);
+  const auto put = [&](const auto& a) {
+    for (std::size_t k = 0; k < count; ++k) {
+      const auto v = a.data()[k];
+      if (!std::isfinite(v)) {
+        std::string idx = "[" + std::to_string(shape.size() == 2 ? k / shape[1] : k);
+        if (shape.size() == 2) idx += ", " + std::to_string(k % shape[1]);
+        throw DataError(file + ": " + who + idx + "]: non-finite value " + number_string(static_cast<double>(v)), file);
+      }
+      dst[k] = static_cast<T>(v);
+    }
+  };
+  if (f32) put(xt::load_npy<float>(in));
+  else put(xt::load_npy<double>(in));
+  if (!in) throw DataError(file + ": read error in the data", file);
+}
+
+}  // namespace
+
+template <class T>
+void save_weights_npy(const std::string& dir, const ModelSpec& spec, std::span<const T> params) {
+  check_size(spec, params.size(), dir.c_str());
+  check_finite_for_save(dir, spec, params);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw DataError(dir + ": cannot create folder (" + ec.message() + ")", dir);
+  for (const Block& b : blocks_of(spec)) {
+    const auto a = xt::adapt(params.data() + b.offset, b.size(), xt::no_ownership(), b.shape);
+    write_file_atomically(fs::path(dir) / npy_file_name(spec, b.layer, b.which), xt::dump_npy(a));
+  }
+}
+
+template <class T>
+void load_weights_npy(const std::string& dir, const ModelSpec& spec, std::span<T> params) {
+  check_size(spec, params.size(), dir.c_str());
+  std::vector<T> tmp(params.size());
+  for (const Block& b : blocks_of(spec))
+    read_npy_block((fs::path(dir) / npy_file_name(spec, b.layer, b.which)).string(), block_name(spec, b), b.shape,
+                   tmp.data() + b.offset);
+  std::copy(tmp.begin(), tmp.end(), params.begin());  // commit: every file has been checked
+}
+
+#define CTNN_IO_WEIGHTS_INSTANTIATE(T)                                                         \
+  template void save_model_json<T>(const std::string&, const ModelSpec&, std::span<const T>);  \
+  template void load_model_json<T>(const std::string&, const ModelSpec&, std::span<T>);        \
+  template void save_weights_npy<T>(const std::string&, const ModelSpec&, std::span<const T>); \
+  template void load_weights_npy<T>(const std::string&, const ModelSpec&, std::span<T>);
+CTNN_IO_WEIGHTS_INSTANTIATE(float)
+CTNN_IO_WEIGHTS_INSTANTIATE(double)
+
+}  // namespace ctnn::io

@@ -1,0 +1,253 @@
+// The JSON model file: bit-exact round trips (float and double, awkward values included), the
+// file's layout ([out, in] row-major, as torch.nn.Linear.weight) and every bad-file case of
+// docs/errors.md: exact message, and the network keeps its previous weights.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "ctnn/ctnn.hpp"
+#include "ctnn/io/weights.hpp"
+#include "persist_check.hpp"
+
+using namespace ctnn;
+using persist::check_rejected;
+using persist::same_bits;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+using NetF = Network<float, Dense<3, 4>, ReLU, Dense<4, 2>, Softmax>;
+using NetD = NetF::rebind<double>;
+
+// Puts values that a careless printer would not round-trip into the buffer.
+template <class T>
+void awkward_values(std::span<T> p) {
+  const T v[] = {T(0.1), T(-0.0), std::numeric_limits<T>::denorm_min(), std::numeric_limits<T>::max(),
+                 std::numeric_limits<T>::lowest(), std::numeric_limits<T>::min(), T(1) / T(3), std::nextafter(T(1), T(2))};
+  for (std::size_t i = 0; i < std::size(v) && i < p.size(); ++i) p[i] = v[i];
+}
+
+template <class Net>
+void round_trip() {
+  persist::TempDir dir("json-rt");
+  Net a(11, Init::xavier_normal), b(12, Init::xavier_normal);
+  awkward_values(a.params());
+  io::save_model_json(a, dir / "m.json");
+  REQUIRE(!same_bits<typename Net::scalar>(a.params(), b.params()));
+  io::load_model_json(b, dir / "m.json");
+  CHECK(same_bits<typename Net::scalar>(a.params(), b.params()));
+  CHECK(std::signbit(b.params()[1]));  // -0.0 kept
+}
+
+ojson read_json(const std::string& file) { return ojson::parse(persist::read_bytes(file)); }
+void write_json(const std::string& file, const ojson& j) { persist::write_bytes(file, j.dump()); }
+
+}  // namespace
+
+TEST_CASE("JSON model file round-trips bit for bit (float and double)") {
+  round_trip<NetF>();
+  round_trip<NetD>();
+}
+
+TEST_CASE("JSON model file records topology, dtype and W as [out, in] rows") {
+  persist::TempDir dir("json-layout");
+  NetF net(3, Init::xavier_normal);
+  io::save_model_json(net, dir / "m.json");
+  const ojson j = read_json(dir / "m.json");
+  CHECK(j["format"] == "ctnn-model");
+  CHECK(j["version"] == 1);
+  CHECK(j["dtype"] == "float32");
+  REQUIRE(j["layers"].size() == 4);
+  CHECK(j["layers"][1]["type"] == "relu");
+  CHECK(j["layers"][3]["type"] == "softmax");
+  const auto& d = j["layers"][2];
+  CHECK(d["type"] == "Dense");
+  CHECK(d["in"] == 4);
+  CHECK(d["out"] == 2);
+  const auto p = net.params();
+  const std::size_t w2 = NetF::block_offset[2], b2 = NetF::block_offset[3];
+  for (std::size_t r = 0; r < 2; ++r) {
+    for (std::size_t c = 0; c < 4; ++c) CHECK(d["W"][r][c].get<double>() == double(p[w2 + r * 4 + c]));
+    CHECK(d["b"][r].get<double>() == double(p[b2 + r]));
+  }
+  CHECK(io::model_spec<NetF>().signature() == "float32 Dense(3,4) relu Dense(4,2) softmax");
+}
+
+TEST_CASE("a float32 file loads exactly into a double network") {
+  persist::TempDir dir("json-widen");
+  NetF f(5, Init::xavier_normal);
+  NetD d(6);
+  io::save_model_json(f, dir / "m.json");
+  io::load_model_json(d, dir / "m.json");
+  for (std::size_t i = 0; i < NetF::num_params; ++i) CHECK(d.params()[i] == double(f.params()[i]));
+}
+
+TEST_CASE("saving a non-finite weight is refused") {
+  persist::TempDir dir("json-save-nan");
+  NetF net(5);
+  net.params()[NetF::block_offset[2] + 5] = std::numeric_limits<float>::quiet_NaN();
+  std::string msg;
+  try {
+    io::save_model_json(net, dir / "m.json");
+  } catch (const io::DataError& e) {
+    msg = e.what();
+  }
+  CHECK(msg == dir / "m.json" + ": cannot save: layer 2 (Dense(4,2)) W value 5 is non-finite (nan)");
+  CHECK(!std::filesystem::exists(dir / "m.json"));
+}
+
+TEST_CASE("bad JSON model files are rejected whole with a message naming file and place") {
+  persist::TempDir dir("json-bad");
+  const std::string good = dir / "good.json", p = dir / "bad.json";
+  {
+    NetF other(77, Init::xavier_normal);  // the file's weights differ from the network's
+    io::save_model_json(other, good);
+  }
+  NetF net(1, Init::xavier_normal);
+  NetD netd(1, Init::xavier_normal);
+  const auto params = std::span<const float>(net.params());
+  const auto load = [&] { io::load_model_json(net, p); };
+  const auto mutate = [&](auto&& f) {
+    ojson j = read_json(good);
+    f(j);
+    write_json(p, j);
+  };
+  const auto text_replace = [&](const std::string& from, const std::string& to) {
+    std::string t = persist::read_bytes(good);
+    const auto at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    persist::write_bytes(p, t.replace(at, from.size(), to));
+  };
+
+  SUBCASE("missing file") {
+    check_rejected(params, load, p + ": cannot open file (No such file or directory)");
+  }
+  SUBCASE("truncated") {
+    persist::write_bytes(p, persist::read_bytes(good).substr(0, 150));
+    check_rejected(params, load,
+                   p + ":1:151: invalid JSON: syntax error while parsing object - unexpected end of input; "
+                       "expected '}'");
+  }
+  SUBCASE("NaN literal") {
+    text_replace("\"W\":[[", "\"W\":[[NaN,");
+    check_rejected(params, load,
+                   p + ":1:199: invalid JSON: syntax error while parsing value - invalid literal; last read: "
+                       "'\"W\":[[N'");
+  }
+  SUBCASE("top level not an object") {
+    write_json(p, ojson::array({1, 2}));
+    check_rejected(params, load, p + ": /: expected an object, found array");
+  }
+  SUBCASE("missing format") {
+    mutate([](ojson& j) { j.erase("format"); });
+    check_rejected(params, load, p + ": /format: missing key");
+  }
+  SUBCASE("wrong format") {
+    mutate([](ojson& j) { j["format"] = "keras"; });
+    check_rejected(params, load, p + ": /format: expected \"ctnn-model\", found \"keras\"");
+  }
+  SUBCASE("unsupported version") {
+    mutate([](ojson& j) { j["version"] = 2; });
+    check_rejected(params, load, p + ": /version: unsupported version 2 (this build reads version 1)");
+  }
+  SUBCASE("unknown dtype") {
+    mutate([](ojson& j) { j["dtype"] = "int8"; });
+    check_rejected(params, load, p + ": /dtype: expected \"float32\" or \"float64\", found \"int8\"");
+  }
+  SUBCASE("float64 file into a float network") {
+    mutate([](ojson& j) { j["dtype"] = "float64"; });
+    check_rejected(params, load,
+                   p + ": /dtype: the file holds float64 weights, the network is float32 (narrowing would round; "
+                       "load it into a double network)");
+  }
+  SUBCASE("missing layers") {
+    mutate([](ojson& j) { j.erase("layers"); });
+    check_rejected(params, load, p + ": /layers: missing key");
+  }
+  SUBCASE("layers of the wrong type") {
+    mutate([](ojson& j) { j["layers"] = ojson::object(); });
+    check_rejected(params, load, p + ": /layers: expected an array, found object");
+  }
+  SUBCASE("one layer too few") {
+    mutate([](ojson& j) { j["layers"].erase(3); });
+    check_rejected(params, load,
+                   p + ": /layers: expected 4 layers (float32 Dense(3,4) relu Dense(4,2) softmax), found 3");
+  }
+  SUBCASE("other activation") {
+    mutate([](ojson& j) { j["layers"][1]["type"] = "sigmoid"; });
+    check_rejected(params, load, p + ": /layers/1/type: layer 1: expected \"relu\", found \"sigmoid\"");
+  }
+  SUBCASE("type not a string") {
+    mutate([](ojson& j) { j["layers"][1]["type"] = 5; });
+    check_rejected(params, load, p + ": /layers/1/type: expected a string, found number");
+  }
+  SUBCASE("Dense sizes differ") {
+    mutate([](ojson& j) { j["layers"][2]["in"] = 5; });
+    check_rejected(params, load, p + ": /layers/2: layer 2 (Dense(4,2)): expected in 4, out 2, found in 5, out 2");
+  }
+  SUBCASE("size not an integer") {
+    mutate([](ojson& j) { j["layers"][2]["out"] = "2"; });
+    check_rejected(params, load, p + ": /layers/2/out: expected a non-negative integer, found string");
+  }
+  SUBCASE("missing W") {
+    mutate([](ojson& j) { j["layers"][2].erase("W"); });
+    check_rejected(params, load, p + ": /layers/2/W: missing key");
+  }
+  SUBCASE("W of the wrong shape") {
+    mutate([](ojson& j) {
+      for (auto& row : j["layers"][2]["W"]) row.erase(3);
+    });
+    check_rejected(params, load, p + ": /layers/2/W: layer 2 (Dense(4,2)) W: expected shape [2, 4], found [2, 3]");
+  }
+  SUBCASE("W transposed") {
+    mutate([](ojson& j) {
+      ojson t = ojson::array();
+      for (std::size_t c = 0; c < 4; ++c) {
+        ojson row = ojson::array();
+        for (std::size_t r = 0; r < 2; ++r) row.push_back(j["layers"][2]["W"][r][c]);
+        t.push_back(row);
+      }
+      j["layers"][2]["W"] = t;
+    });
+    check_rejected(params, load, p + ": /layers/2/W: layer 2 (Dense(4,2)) W: expected shape [2, 4], found [4, 2]");
+  }
+  SUBCASE("ragged W") {
+    mutate([](ojson& j) { j["layers"][2]["W"][1].erase(0); });
+    check_rejected(params, load,
+                   p + ": /layers/2/W/1: layer 2 (Dense(4,2)) W: expected a row of 4 numbers, found a row of 3");
+  }
+  SUBCASE("W not an array") {
+    mutate([](ojson& j) { j["layers"][2]["W"] = "weights"; });
+    check_rejected(params, load, p + ": /layers/2/W: expected an array of rows, found string");
+  }
+  SUBCASE("a weight that is a string") {
+    mutate([](ojson& j) { j["layers"][2]["W"][1][2] = "0.5"; });
+    check_rejected(params, load, p + ": /layers/2/W/1/2: expected a number, found string");
+  }
+  SUBCASE("null where a writer put NaN") {
+    mutate([](ojson& j) { j["layers"][2]["W"][1][2] = nullptr; });
+    check_rejected(params, load,
+                   p + ": /layers/2/W/1/2: expected a number, found null (JSON has no NaN or Infinity; writers put "
+                       "null in their place)");
+  }
+  SUBCASE("b of the wrong size") {
+    mutate([](ojson& j) { j["layers"][2]["b"].push_back(0.5); });
+    check_rejected(params, load, p + ": /layers/2/b: layer 2 (Dense(4,2)) b: expected shape [2], found [3]");
+  }
+  SUBCASE("a bias too large for float32") {
+    mutate([](ojson& j) { j["layers"][2]["b"][1] = 1e300; });
+    check_rejected(params, load, p + ": /layers/2/b/1: value 1.0000000000000001e+300 is out of range for float32");
+  }
+  SUBCASE("a bias that overflows double") {
+    text_replace("\"b\":[", "\"b\":[1e999,");
+    check_rejected(params, load, p + ": invalid JSON: number overflow parsing '1e999'");
+  }
+  SUBCASE("the double network refuses bad files the same way") {
+    mutate([](ojson& j) { j["layers"][2]["W"][1][2] = nullptr; });
+    check_rejected(std::span<const double>(netd.params()), [&] { io::load_model_json(netd, p); },
+                   p + ": /layers/2/W/1/2: expected a number, found null (JSON has no NaN or Infinity; writers put "
+                       "null in their place)");
+  }
+}
