@@ -1,0 +1,216 @@
+// Checkpoint files: round trip of every part (params, named buffers, step, schedule position,
+// epoch, RNG), and the bad-file cases of docs/errors.md: every truncation and single-bit flips
+// (every header bit, a rotating bit of every payload byte) are rejected whole (the header's length
+// and the two CRC32s); topology/dtype/buffer mismatches name the place; the caller's spans are
+// untouched after each rejection.
+#include <doctest/doctest.h>
+
+#include <limits>
+#include <random>
+
+#include "ctnn/ctnn.hpp"
+#include "ctnn/io/checkpoint.hpp"
+#include "persist_check.hpp"
+
+using namespace ctnn;
+using persist::same_bits;
+
+namespace {
+
+using NetF = Network<float, Dense<3, 4>, ReLU, Dense<4, 2>>;
+
+template <class T>
+struct State {
+  Network<T, Dense<3, 4>, ReLU, Dense<4, 2>> net;
+  std::vector<T> velocity, second;
+  std::mt19937_64 rng;
+  explicit State(std::uint64_t seed)
+      : net(seed, Init::xavier_normal), velocity(decltype(net)::num_params), second(5), rng(seed) {
+    for (auto& v : velocity) v = T(rng() % 1000) / T(7);
+    for (auto& v : second) v = T(rng() % 1000) / T(3);
+    rng.discard(seed % 17);
+  }
+  std::vector<io::NamedBuffer<const T>> to_save() const {
+    return {{"sgd.velocity", velocity}, {"adam.v", second}};
+  }
+  std::vector<io::NamedBuffer<T>> to_load() { return {{"sgd.velocity", velocity}, {"adam.v", second}}; }
+  io::CheckpointMeta meta() const { return {123, 45, 6, rng}; }
+};
+
+template <class T>
+void round_trip() {
+  persist::TempDir dir("ckpt-rt");
+  State<T> a(1), b(2);
+  io::save_checkpoint(dir / "c.ckpt", a.net, a.to_save(), a.meta());
+  const auto bufs = b.to_load();
+  const io::CheckpointMeta m = io::load_checkpoint(dir / "c.ckpt", b.net, bufs);
+  CHECK(same_bits<T>(a.net.params(), b.net.params()));
+  CHECK(same_bits<T>(a.velocity, b.velocity));
+  CHECK(same_bits<T>(a.second, b.second));
+  CHECK(m.step == 123);
+  CHECK(m.schedule_position == 45);
+  CHECK(m.epoch == 6);
+  REQUIRE(m.rng.has_value());
+  CHECK(*m.rng == a.rng);  // the whole engine state, so the next draws agree
+  std::mt19937_64 r = *m.rng;
+  CHECK(r() == a.rng());
+}
+
+// Runs load and returns its DataError message; the spans of `s` must be bit for bit unchanged.
+std::string rejected(State<float>& s, const std::string& file) {
+  const std::vector<float> p(s.net.params().begin(), s.net.params().end()), v = s.velocity, w = s.second;
+  std::string message = "(nothing thrown)";
+  try {
+    const auto bufs = s.to_load();
+    io::load_checkpoint(file, s.net, bufs);
+  } catch (const io::DataError& e) {
+    message = e.what();
+  }
+  CHECK(same_bits<float>(p, s.net.params()));
+  CHECK(same_bits<float>(v, s.velocity));
+  CHECK(same_bits<float>(w, s.second));
+  return message;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+TEST_CASE("checkpoint round-trips params, buffers, counters and RNG bit for bit (float and double)") {
+  round_trip<float>();
+  round_trip<double>();
+}
+
+TEST_CASE("a checkpoint without RNG state loads with meta.rng empty") {
+  persist::TempDir dir("ckpt-norng");
+  State<float> a(1), b(2);
+  io::save_checkpoint(dir / "c.ckpt", a.net, a.to_save(), io::CheckpointMeta{1, 2, 3, std::nullopt});
+  const auto bufs = b.to_load();
+  CHECK(!io::load_checkpoint(dir / "c.ckpt", b.net, bufs).rng.has_value());
+  const auto d = io::read_checkpoint<float>(dir / "c.ckpt");
+  CHECK(d.topology == "float32 Dense(3,4) relu Dense(4,2)");
+  CHECK(d.buffers.size() == 2);
+}
+
+TEST_CASE("every truncation and every single-bit flip of a checkpoint is rejected whole") {
+  persist::TempDir dir("ckpt-flip");
+  State<float> a(1), s(2);
+  const std::string good = dir / "good.ckpt", p = dir / "bad.ckpt";
+  io::save_checkpoint(good, a.net, a.to_save(), a.meta());
+  const std::string bytes = persist::read_bytes(good);
+  REQUIRE(bytes.size() > 100);
+  const auto known = [&](const std::string& m) {
+    return starts_with(m, p + ": truncated") || starts_with(m, p + ": bad magic") ||
+           starts_with(m, p + ": header checksum mismatch") || starts_with(m, p + ": payload checksum mismatch") ||
+           starts_with(m, p + ": unsupported checkpoint version") ||
+           (starts_with(m, p + ": ") && m.find("unexpected bytes after the payload") != std::string::npos);
+  };
+  std::size_t cases = 0, failures = 0;
+  for (std::size_t n = 0; n < bytes.size(); ++n) {  // every proper prefix
+    persist::write_bytes(p, bytes.substr(0, n));
+    const std::string m = rejected(s, p);
+    ++cases;
+    if (!known(m)) {
+      ++failures;
+      MESSAGE("truncated to " << n << " bytes: " << m);
+    }
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i)  // every bit of the header, one bit (rotating) of each payload byte
+    for (int bit = i < 32 ? 0 : int(i % 8); bit < (i < 32 ? 8 : int(i % 8) + 1); ++bit) {
+      std::string b = bytes;
+      b[i] = static_cast<char>(b[i] ^ (1 << bit));
+      persist::write_bytes(p, b);
+      const std::string m = rejected(s, p);
+      ++cases;
+      if (!known(m)) {
+        ++failures;
+        MESSAGE("bit " << bit << " of byte " << i << " flipped: " << m);
+      }
+    }
+  MESSAGE(cases << " damaged files (" << bytes.size() << "-byte checkpoint), all rejected");
+  CHECK(failures == 0);
+}
+
+TEST_CASE("bad checkpoints: the messages of docs/errors.md") {
+  persist::TempDir dir("ckpt-bad");
+  State<float> a(1), s(2);
+  const std::string good = dir / "good.ckpt", p = dir / "bad.ckpt";
+  io::save_checkpoint(good, a.net, a.to_save(), a.meta());
+  const std::string bytes = persist::read_bytes(good);
+  const std::size_t payload = bytes.size() - 32;
+
+  SUBCASE("missing file") { CHECK(rejected(s, p) == p + ": cannot open file (No such file or directory)"); }
+  SUBCASE("truncated in the header") {
+    persist::write_bytes(p, bytes.substr(0, 20));
+    CHECK(rejected(s, p) == p + ": truncated header: 20 bytes, a checkpoint header has 32");
+  }
+  SUBCASE("truncated in the payload (a torn write)") {
+    persist::write_bytes(p, bytes.substr(0, 100));
+    CHECK(rejected(s, p) ==
+          p + ": truncated: the header promises " + std::to_string(payload) + " payload bytes, the file has 68");
+  }
+  SUBCASE("bytes appended") {
+    persist::write_bytes(p, bytes + "\n");
+    CHECK(rejected(s, p) == p + ": 1 unexpected bytes after the payload");
+  }
+  SUBCASE("not a checkpoint") {
+    persist::write_bytes(p, std::string(64, 'x'));
+    CHECK(rejected(s, p) == p + ": bad magic: not a ctnn checkpoint (it must start with \"CTNNCKPT\")");
+  }
+  SUBCASE("bit flipped in the header") {
+    std::string b = bytes;
+    b[17] ^= 0x04;
+    persist::write_bytes(p, b);
+    CHECK(rejected(s, p) == p + ": header checksum mismatch (the header is corrupt)");
+  }
+  SUBCASE("bit flipped in the payload") {
+    std::string b = bytes;
+    b[bytes.size() / 2] ^= 0x10;
+    persist::write_bytes(p, b);
+    const std::string m = rejected(s, p);
+    CHECK(starts_with(m, p + ": payload checksum mismatch: stored 0x"));
+    CHECK(m.find(", computed 0x") != std::string::npos);
+    CHECK(m.find(" (the file is corrupt)") == m.size() - 22);
+  }
+  SUBCASE("another topology") {
+    Network<float, Dense<3, 4>, Tanh, Dense<4, 2>> other(3);
+    io::save_checkpoint(p, other, a.to_save(), a.meta());
+    CHECK(rejected(s, p) ==
+          p + ": /topology: expected \"float32 Dense(3,4) relu Dense(4,2)\", found \"float32 Dense(3,4) tanh Dense(4,2)\"");
+  }
+  SUBCASE("a double checkpoint") {
+    State<double> d(3);
+    io::save_checkpoint(p, d.net, d.to_save(), d.meta());
+    CHECK(rejected(s, p) == p + ": /dtype: the checkpoint holds float64 values, expected float32");
+  }
+  SUBCASE("an expected buffer is missing") {
+    const std::vector<io::NamedBuffer<const float>> only{{"sgd.velocity", a.velocity}};
+    io::save_checkpoint(p, a.net, only, a.meta());
+    CHECK(rejected(s, p) == p + ": /buffers: expected a buffer \"adam.v\", the file has none");
+  }
+  SUBCASE("an unexpected buffer") {
+    auto more = a.to_save();
+    more.push_back({"adam.m", a.second});
+    io::save_checkpoint(p, a.net, more, a.meta());
+    CHECK(rejected(s, p) == p + ": /buffers/adam.m: the file holds a buffer \"adam.m\" that nothing expects");
+  }
+  SUBCASE("a buffer of another size") {
+    const std::vector<io::NamedBuffer<const float>> shorter{{"sgd.velocity", a.velocity},
+                                                            {"adam.v", std::span(a.second).first(4)}};
+    io::save_checkpoint(p, a.net, shorter, a.meta());
+    CHECK(rejected(s, p) == p + ": /buffers/adam.v: expected 5 values, found 4");
+  }
+  SUBCASE("saving NaN is refused and leaves the previous checkpoint") {
+    persist::write_bytes(p, bytes);
+    State<float> n(4);
+    n.velocity[7] = std::numeric_limits<float>::quiet_NaN();
+    std::string m;
+    try {
+      io::save_checkpoint(p, n.net, n.to_save(), n.meta());
+    } catch (const io::DataError& e) {
+      m = e.what();
+    }
+    CHECK(m == p + ": /buffers/sgd.velocity/7: cannot save a non-finite value nan");
+    CHECK(persist::read_bytes(p) == bytes);
+  }
+}
