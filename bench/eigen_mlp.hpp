@@ -9,6 +9,7 @@
 //   A: 4-5-1,      sigmoid hidden, sigmoid output, loss ½·Σ(ŷ−y)²          (one sample)
 //   B: 64-32-10,   relu hidden, softmax output, cross-entropy from logits  (one sample)
 //   C: 784-128-10, relu hidden, softmax output, cross-entropy, batch of 64, loss = mean over batch
+//   D: 784-256-128-64-10, as C with three relu hidden layers (bench/peers)
 //
 // Nothing here allocates per call.  A and B live in plain fixed-size Eigen objects (stack-friendly);
 // C's parameters and workspace are too large for fixed-size Eigen storage (Eigen caps fixed-size
@@ -205,6 +206,106 @@ inline float sgd_step_c(NetC& net, const float* X, const int* labels, float lr, 
 }
 
 // ---------------------------------------------------------------------------------------------
+// D: 784-256-128-64-10, relu / relu / relu / softmax, cross-entropy, mini-batch of 64 (batch mean)
+// Same structure as C with two more hidden layers (used by bench/peers).
+// ---------------------------------------------------------------------------------------------
+
+namespace d {
+inline constexpr int N = 64, In = 784, H1 = 256, H2 = 128, H3 = 64, Out = 10;
+}
+
+// One layer's parameters as aligned arrays viewed through compile-time-sized maps.
+template <int In, int Out>
+struct DenseC {
+  alignas(64) float w[Out * In];
+  alignas(64) float b[Out];
+  Eigen::Map<RowMat<Out, In>, Eigen::Aligned64> W() { return Eigen::Map<RowMat<Out, In>, Eigen::Aligned64>(w); }
+  Eigen::Map<const RowMat<Out, In>, Eigen::Aligned64> W() const {
+    return Eigen::Map<const RowMat<Out, In>, Eigen::Aligned64>(w);
+  }
+  Eigen::Map<Vec<Out>, Eigen::Aligned64> bias() { return Eigen::Map<Vec<Out>, Eigen::Aligned64>(b); }
+  Eigen::Map<const Vec<Out>, Eigen::Aligned64> bias() const { return Eigen::Map<const Vec<Out>, Eigen::Aligned64>(b); }
+};
+
+struct NetD {
+  static constexpr std::size_t num_params = std::size_t(d::H1) * (d::In + 1) + std::size_t(d::H2) * (d::H1 + 1) +
+                                            std::size_t(d::H3) * (d::H2 + 1) + std::size_t(d::Out) * (d::H3 + 1);
+  DenseC<d::In, d::H1> l1;
+  DenseC<d::H1, d::H2> l2;
+  DenseC<d::H2, d::H3> l3;
+  DenseC<d::H3, d::Out> l4;
+};
+
+using InputD = Eigen::Map<const RowMat<d::N, d::In>>;
+using ProbsD = RowMat<d::N, d::Out>;
+
+struct WorkD {
+  RowMat<d::N, d::H1> H1, dH1;
+  RowMat<d::N, d::H2> H2, dH2;
+  RowMat<d::N, d::H3> H3, dH3;
+  RowMat<d::N, d::Out> Z, dZ;
+  Vec<d::N> rowmax, rowsum;
+};
+
+inline std::unique_ptr<NetD> make_net_d() { return std::make_unique<NetD>(); }
+inline std::unique_ptr<WorkD> make_work_d() { return std::make_unique<WorkD>(); }
+
+namespace detail {
+// H = relu(X Wᵀ + b) for one hidden layer.
+template <class X, class H, int In, int Out>
+void relu_layer(const X& x, const DenseC<In, Out>& l, H& h) {
+  h.noalias() = x * l.W().transpose();
+  h = (h.rowwise() + l.bias().transpose()).cwiseMax(0.f);
+}
+inline void logits_d(const NetD& net, const InputD& X, WorkD& ws) {
+  relu_layer(X, net.l1, ws.H1);
+  relu_layer(ws.H1, net.l2, ws.H2);
+  relu_layer(ws.H2, net.l3, ws.H3);
+  ws.Z.noalias() = ws.H3 * net.l4.W().transpose();
+  ws.Z.rowwise() += net.l4.bias().transpose();
+}
+// Backward through a layer whose output gradient is dY (N x Out) and input activations A (N x In):
+// dA = (dY W) masked by relu(A) > 0 (computed with the old W), then W −= s dYᵀ A, b −= s Σ_rows dY.
+template <class DY, class A, class DA, int In, int Out>
+void backward_relu_input(const DY& dY, const A& a, DenseC<In, Out>& l, DA& dA, float s) {
+  dA.noalias() = dY * l.W();
+  dA = (a.array() > 0.f).select(dA, 0.f);
+  l.W().noalias() -= s * dY.transpose() * a;
+  l.bias().noalias() -= s * dY.colwise().sum().transpose();
+}
+}  // namespace detail
+
+inline void forward_d(const NetD& net, const float* X, ProbsD& probs, WorkD& ws) {
+  detail::logits_d(net, InputD(X), ws);
+  ws.rowmax = ws.Z.rowwise().maxCoeff();
+  probs = (ws.Z.colwise() - ws.rowmax).array().exp();
+  ws.rowsum = probs.rowwise().sum();
+  probs.array().colwise() /= ws.rowsum.array();
+}
+
+// One SGD step in place on the batch mean loss; returns the loss before the update.
+inline float sgd_step_d(NetD& net, const float* X, const int* labels, float lr, WorkD& ws) {
+  const InputD x(X);
+  detail::logits_d(net, x, ws);
+  ws.rowmax = ws.Z.rowwise().maxCoeff();
+  ws.dZ = (ws.Z.colwise() - ws.rowmax).array().exp();
+  ws.rowsum = ws.dZ.rowwise().sum();
+  float loss = 0.f;
+  for (int i = 0; i < d::N; ++i) loss += std::log(ws.rowsum[i]) - (ws.Z(i, labels[i]) - ws.rowmax[i]);
+  loss /= float(d::N);
+  ws.dZ.array().colwise() /= ws.rowsum.array();
+  for (int i = 0; i < d::N; ++i) ws.dZ(i, labels[i]) -= 1.f;
+
+  const float s = lr / float(d::N);
+  detail::backward_relu_input(ws.dZ, ws.H3, net.l4, ws.dH3, s);
+  detail::backward_relu_input(ws.dH3, ws.H2, net.l3, ws.dH2, s);
+  detail::backward_relu_input(ws.dH2, ws.H1, net.l2, ws.dH1, s);
+  net.l1.W().noalias() -= s * ws.dH1.transpose() * x;
+  net.l1.bias().noalias() -= s * ws.dH1.colwise().sum().transpose();
+  return loss;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Flat-parameter I/O (order W1 row-major, b1, W2 row-major, b2), e.g. to share weights with the
 // double reference or with ctnn. T is float or double.
 // ---------------------------------------------------------------------------------------------
@@ -251,6 +352,29 @@ void store_flat(const NetC& net, T* p) {
   p = detail::store_block(net.b1(), p);
   p = detail::store_block(net.W2(), p);
   detail::store_block(net.b2(), p);
+}
+
+template <class T>
+void load_flat(NetD& net, const T* p) {
+  p = detail::load_block(net.l1.W(), p);
+  p = detail::load_block(net.l1.bias(), p);
+  p = detail::load_block(net.l2.W(), p);
+  p = detail::load_block(net.l2.bias(), p);
+  p = detail::load_block(net.l3.W(), p);
+  p = detail::load_block(net.l3.bias(), p);
+  p = detail::load_block(net.l4.W(), p);
+  detail::load_block(net.l4.bias(), p);
+}
+template <class T>
+void store_flat(const NetD& net, T* p) {
+  p = detail::store_block(net.l1.W(), p);
+  p = detail::store_block(net.l1.bias(), p);
+  p = detail::store_block(net.l2.W(), p);
+  p = detail::store_block(net.l2.bias(), p);
+  p = detail::store_block(net.l3.W(), p);
+  p = detail::store_block(net.l3.bias(), p);
+  p = detail::store_block(net.l4.W(), p);
+  detail::store_block(net.l4.bias(), p);
 }
 
 }  // namespace eigen_mlp
