@@ -1,0 +1,147 @@
+// ctnn/train/run_log.hpp: the record of a training run (one EpochRecord per epoch, the result and
+// the criterion that stopped it) and its files: a CSV with one row per epoch, written and
+// flushed as the run goes (a run that dies keeps its rows; tools can plot it), and a JSON
+// document with the settings, the epochs, the result and the final confusion matrix, written at
+// the end (nlohmann-json).
+// Layer: train (includes train/metrics.hpp).
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ctnn/train/metrics.hpp"
+
+namespace ctnn::train {
+
+/// Why a training run returned.
+enum class StopCriterion {
+  max_epochs,      ///< the requested number of epochs was run
+  max_steps,       ///< the step limit was reached (possibly mid-epoch)
+  gradient_norm,   ///< the full training-set gradient norm fell below the threshold
+  early_stopping,  ///< the validation loss did not improve for `patience` epochs
+  non_finite,      ///< a loss or gradient was NaN or Inf (see TrainResult::message)
+};
+
+inline const char* to_string(StopCriterion c) noexcept {
+  switch (c) {
+    case StopCriterion::max_epochs: return "max_epochs";
+    case StopCriterion::max_steps: return "max_steps";
+    case StopCriterion::gradient_norm: return "gradient_norm";
+    case StopCriterion::early_stopping: return "early_stopping";
+    case StopCriterion::non_finite: return "non_finite";
+  }
+  return "?";
+}
+
+inline constexpr double not_measured = std::numeric_limits<double>::quiet_NaN();
+
+struct EpochRecord {
+  std::size_t epoch = 0;       ///< 1-based
+  std::size_t steps = 0;       ///< optimiser steps so far (cumulative)
+  double lr = not_measured;    ///< learning rate of the epoch's last step
+  double train_loss = not_measured, train_accuracy = not_measured;  ///< running means over the epoch
+  double val_loss = not_measured, val_accuracy = not_measured;      ///< NaN without a validation set
+  double grad_norm = not_measured;  ///< full training-set gradient norm, when that criterion is on
+  double seconds = 0;               ///< training time of the epoch (without the evaluation)
+  double eval_seconds = 0;          ///< validation pass
+};
+
+struct TrainResult {
+  StopCriterion stopped_by = StopCriterion::max_epochs;
+  std::string message;     ///< one line saying why training stopped
+  std::size_t epochs = 0;  ///< epochs run (the last possibly partial)
+  std::size_t steps = 0;   ///< optimiser steps taken
+  std::size_t best_epoch = 0;  ///< epoch of the lowest validation loss (0: no validation)
+  double best_val_loss = not_measured;
+  bool restored_best = false;  ///< the parameters of best_epoch were put back
+  std::vector<EpochRecord> history;
+  Evaluation validation;  ///< on the validation set with the returned parameters (empty without one)
+};
+
+class RunLog {
+ public:
+  RunLog() = default;
+  /// Opens the CSV (if csv_path is not empty) and writes its header; json_path is written by
+  /// finish(). Throws std::runtime_error naming the file if it cannot be opened.
+  RunLog(std::string csv_path, std::string json_path) : csv_path_(std::move(csv_path)), json_path_(std::move(json_path)) {
+    if (!csv_path_.empty()) {
+      csv_.open(csv_path_);
+      if (!csv_) throw std::runtime_error("ctnn::train::RunLog: cannot write " + csv_path_);
+      csv_ << "epoch,steps,lr,train_loss,train_accuracy,val_loss,val_accuracy,grad_norm,seconds\n" << std::flush;
+    }
+    if (!json_path_.empty()) {  // fail now, not after hours of training
+      std::ofstream probe(json_path_);
+      if (!probe) throw std::runtime_error("ctnn::train::RunLog: cannot write " + json_path_);
+    }
+  }
+  nlohmann::json& settings() { return settings_; }
+
+  void add(const EpochRecord& r) {
+    if (!csv_.is_open()) return;
+    char line[512];
+    std::snprintf(line, sizeof line, "%zu,%zu,%.17g,%.17g,%.17g,%s,%s,%s,%.6f\n", r.epoch, r.steps, r.lr,
+                  r.train_loss, r.train_accuracy, num(r.val_loss).c_str(), num(r.val_accuracy).c_str(),
+                  num(r.grad_norm).c_str(), r.seconds);
+    csv_ << line << std::flush;
+  }
+
+  void finish(const TrainResult& res) {
+    if (json_path_.empty()) return;
+    using nlohmann::json;
+    auto n = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+    json epochs = json::array();
+    for (const auto& r : res.history)
+      epochs.push_back({{"epoch", r.epoch}, {"steps", r.steps}, {"lr", n(r.lr)}, {"train_loss", n(r.train_loss)},
+                        {"train_accuracy", n(r.train_accuracy)}, {"val_loss", n(r.val_loss)},
+                        {"val_accuracy", n(r.val_accuracy)}, {"grad_norm", n(r.grad_norm)},
+                        {"seconds", r.seconds}, {"eval_seconds", r.eval_seconds}});
+    json doc{{"format", "ctnn-run/1"},
+             {"settings", settings_},
+             {"epochs", epochs},
+             {"result",
+              {{"stopped_by", to_string(res.stopped_by)},
+               {"message", res.message},
+               {"epochs", res.epochs},
+               {"steps", res.steps},
+               {"best_epoch", res.best_epoch},
+               {"best_val_loss", n(res.best_val_loss)},
+               {"restored_best", res.restored_best}}}};
+    const ConfusionMatrix& cm = res.validation.confusion;
+    if (cm.classes()) {
+      json m = json::array(), per = json::array();
+      for (std::size_t t = 0; t < cm.classes(); ++t) {
+        json row = json::array();
+        for (std::size_t p = 0; p < cm.classes(); ++p) row.push_back(cm(t, p));
+        m.push_back(row);
+        per.push_back({{"class", t}, {"precision", n(cm.precision(t))}, {"recall", n(cm.recall(t))}});
+      }
+      doc["validation"] = {{"loss", n(res.validation.loss)},
+                           {"accuracy", n(cm.accuracy())},
+                           {"confusion_matrix", m},
+                           {"per_class", per}};
+    }
+    std::ofstream out(json_path_);
+    out << doc.dump(2) << '\n';
+    if (!out) throw std::runtime_error("ctnn::train::RunLog: cannot write " + json_path_);
+  }
+
+ private:
+  static std::string num(double v) {
+    if (!std::isfinite(v)) return "";
+    char b[32];
+    std::snprintf(b, sizeof b, "%.17g", v);
+    return b;
+  }
+  std::string csv_path_, json_path_;
+  std::ofstream csv_;
+  nlohmann::json settings_ = nlohmann::json::object();
+};
+
+}  // namespace ctnn::train

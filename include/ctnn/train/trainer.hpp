@@ -1,0 +1,469 @@
+// ctnn/train/trainer.hpp: the training loop. Trainer<B> runs epochs of seeded-shuffled
+// mini-batches of the compile-time size B through net.gradient (reverse mode), applies any
+// optimiser (ctnn/optim) with the learning rate of a schedule, optionally clips the gradient,
+// and reports: running loss and accuracy per epoch, validation loss/accuracy/confusion matrix,
+// a progress bar on a terminal, a CSV/JSON log. It stops on the first criterion met -- NaN/Inf
+// (naming the step and the parameter block), a step limit, a full-training-set gradient-norm
+// threshold, early stopping on the validation loss (with best-weights restore), or the epoch
+// count -- and the result says which.
+//
+// Ragged last batch: when B does not divide the training set, each epoch ends with one smaller
+// batch of r = N mod B samples, which is used, not dropped: its gradient is the mean of its r
+// single-sample gradients (net.gradient<1>), which is exactly the gradient of its mean loss (ctnn
+// losses are means over the batch), so it is one ordinary optimiser step on r samples.
+//
+// Data: any type with Dataset's members (rows, cols, row(i) -> pointer to cols features,
+// labels[i] 0-based class), e.g. ctnn::io::Dataset; this header does not include io. Targets are
+// one-hot rows for a network with K > 1 outputs (predicted class = argmax), the label itself
+// (0/1) for one output (predicted class 1 when the output exceeds binary_threshold).
+// Layer: train (includes nn, optim and train's metrics, progress and run log).
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ctnn/ad/ad.hpp"
+#include "ctnn/core/aligned.hpp"
+#include "ctnn/nn/init.hpp"
+#include "ctnn/optim/clip.hpp"
+#include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/metrics.hpp"
+#include "ctnn/train/progress.hpp"
+#include "ctnn/train/run_log.hpp"
+
+namespace ctnn::train {
+
+template <class D>
+concept LabelledData = requires(const D& d, std::size_t i) {
+  { d.rows } -> std::convertible_to<std::size_t>;
+  { d.cols } -> std::convertible_to<std::size_t>;
+  { d.labels[i] } -> std::convertible_to<long long>;
+  { *d.row(i) } -> std::convertible_to<double>;
+};
+
+/// What the schedule's t counts: optimiser steps (PyTorch's per-step schedulers) or epochs.
+enum class ScheduleUnit { step, epoch };
+
+struct TrainerOptions {
+  std::size_t epochs = 10;        ///< maximum number of epochs
+  std::size_t max_steps = 0;      ///< maximum optimiser steps; 0 = no limit
+  std::uint64_t seed = 0;         ///< shuffling and the validation split
+  bool shuffle = true;            ///< reshuffle the training order every epoch
+  ScheduleUnit schedule_unit = ScheduleUnit::step;
+  double clip_norm = 0;           ///< clip the global gradient norm to this; 0 = off
+  optim::Rescale clip_rescale = optim::Rescale::pytorch;
+  double clip_value = 0;          ///< clamp every gradient entry to [-v, v]; 0 = off
+  /// Stop when the gradient norm of the mean loss over the whole training set (computed after
+  /// each epoch, one extra pass) is below this; 0 = off.
+  double grad_norm_tolerance = 0;
+  /// Without an explicit validation set: hold out this fraction of the training set (a seeded
+  /// random subset) for validation; 0 = none.
+  double validation_split = 0;
+  std::size_t patience = 0;       ///< early stopping: epochs without improvement; 0 = off
+  double min_delta = 0;           ///< an improvement must lower the validation loss by more
+  bool restore_best = true;       ///< on early stopping, put back the best epoch's parameters
+  double binary_threshold = 0.5;  ///< one-output networks: class 1 when output > this
+  Display display = Display::automatic;
+  std::FILE* out = stdout;
+  std::string validation_name = "val";  ///< how the progress lines call the validation set
+  std::string csv_path, json_path;      ///< run logs; empty = none
+};
+
+template <std::size_t B, class Net, class Opt, optim::Schedule Sched = optim::ConstantLR>
+class Trainer {
+  static_assert(B > 0, "ctnn: the batch size B must be positive");
+  using T = typename Net::scalar;
+  static constexpr std::size_t In = Net::inputs, Out = Net::outputs, P = Net::num_params;
+  static constexpr std::size_t K = Out > 1 ? Out : 2;  // classes
+
+ public:
+  Trainer(Net& net, Opt& opt, Sched schedule, TrainerOptions o = {})
+      : net_(net), opt_(opt), sched_(std::move(schedule)), o_(std::move(o)),
+        x_(B * In), y_(B * Out), out_(B * Out), acc_(P), best_(P) {}
+  /// A constant learning rate: the optimiser's own options().lr.
+  Trainer(Net& net, Opt& opt, TrainerOptions o = {})
+    requires std::same_as<Sched, optim::ConstantLR>
+      : Trainer(net, opt, optim::ConstantLR{opt.options().lr}, std::move(o)) {}
+
+  const TrainerOptions& options() const noexcept { return o_; }
+
+  /// Trains on `train`, validating on `validation` (or on a validation_split of train).
+  template <LabelledData D, class Loss>
+  TrainResult fit(const Loss& loss, const D& train, const D* validation = nullptr) {
+    check_data(train, "training");
+    if (validation) check_data(*validation, "validation");
+    if (o_.validation_split < 0 || o_.validation_split >= 1)
+      throw std::invalid_argument("ctnn::train::Trainer: validation_split must be in [0, 1)");
+    if (validation && o_.validation_split > 0)
+      throw std::invalid_argument("ctnn::train::Trainer: give a validation set or a validation_split, not both");
+
+    // Index lists: the training rows and the validation rows (of `train` when split off).
+    std::vector<std::size_t> tr(train.rows), va;
+    std::iota(tr.begin(), tr.end(), std::size_t{0});
+    Random rng(o_.seed);
+    if (o_.validation_split > 0) {
+      shuffle(tr, rng);
+      const auto nv = static_cast<std::size_t>(std::llround(o_.validation_split * static_cast<double>(train.rows)));
+      va.assign(tr.end() - static_cast<std::ptrdiff_t>(nv), tr.end());
+      tr.resize(tr.size() - nv);
+      std::sort(tr.begin(), tr.end());
+    } else if (validation) {
+      va.resize(validation->rows);
+      std::iota(va.begin(), va.end(), std::size_t{0});
+    }
+    if (tr.empty()) throw std::invalid_argument("ctnn::train::Trainer: no training rows left");
+    const D& vdata = validation ? *validation : train;
+    const bool has_val = !va.empty();
+    if (o_.patience > 0 && !has_val)
+      throw std::invalid_argument("ctnn::train::Trainer: early stopping (patience > 0) needs a validation set");
+
+    const std::size_t n = tr.size(), full = n / B, ragged = n % B, per_epoch = full + (ragged ? 1 : 0);
+    std::vector<double> gfull(o_.grad_norm_tolerance > 0 ? P : 0);
+    RunLog log(o_.csv_path, o_.json_path);
+    fill_settings(log.settings(), n, va.size());
+    Progress progress(o_.out, o_.display);
+    TrainResult res;
+    res.history.reserve(o_.epochs);
+    std::size_t wait = 0;
+    bool stop = false;
+
+    for (std::size_t epoch = 1; epoch <= o_.epochs && !stop; ++epoch) {
+      if (o_.shuffle) shuffle(tr, rng);
+      progress.begin_epoch(epoch, o_.epochs, per_epoch);
+      const auto t0 = std::chrono::steady_clock::now();
+      double loss_sum = 0, lr = 0;
+      std::size_t seen = 0, correct = 0;
+      for (std::size_t s = 0; s < per_epoch; ++s) {
+        const std::size_t rows = s < full ? B : ragged;
+        gather(train, tr.data() + s * B, rows);
+        std::span<T> g;
+        double l;
+        if (rows == B) {
+          l = static_cast<double>(net_.template gradient_and_output<B>(loss, x_.data(), y_.data(), out_.data()));
+          g = net_.grads_mutable();
+        } else {  // the ragged last batch: mean of single-sample gradients (see the top comment)
+          std::fill(acc_.begin(), acc_.end(), T(0));
+          const T w = T(1) / static_cast<T>(rows);
+          const auto gs = net_.grads();
+          l = 0;
+          for (std::size_t j = 0; j < rows; ++j) {
+            l += static_cast<double>(net_.template gradient_and_output<1>(loss, x_.data() + j * In,
+                                                                          y_.data() + j * Out, out_.data() + j * Out));
+            for (std::size_t k = 0; k < P; ++k) acc_[k] += w * gs[k];
+          }
+          l /= static_cast<double>(rows);
+          g = acc_.span();
+        }
+        const std::size_t step = res.steps + 1;
+        if (const auto msg = non_finite(l, g, epoch, s + 1, per_epoch, step); !msg.empty()) {
+          res.stopped_by = StopCriterion::non_finite;
+          res.message = msg;
+          stop = true;
+          break;
+        }
+        correct += count_correct(rows);
+        loss_sum += l * static_cast<double>(rows);
+        seen += rows;
+        if (o_.clip_norm > 0) optim::clip_grad_norm(g, o_.clip_norm, o_.clip_rescale);
+        if (o_.clip_value > 0) optim::clip_grad_value(g, o_.clip_value);
+        lr = sched_(o_.schedule_unit == ScheduleUnit::step ? res.steps : epoch - 1);
+        opt_.step(net_.params(), std::span<const T>(g), lr);
+        ++res.steps;
+        progress.update(s + 1, loss_sum / static_cast<double>(seen));
+        if (o_.max_steps && res.steps >= o_.max_steps) {
+          res.stopped_by = StopCriterion::max_steps;
+          res.message = "reached the step limit of " + std::to_string(o_.max_steps) + " steps";
+          stop = true;
+          break;
+        }
+      }
+      EpochRecord r;
+      r.epoch = epoch;
+      r.steps = res.steps;
+      r.lr = lr;
+      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (seen) {
+        r.train_loss = loss_sum / static_cast<double>(seen);
+        r.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+      }
+      res.epochs = epoch;
+      if (res.stopped_by == StopCriterion::non_finite) {
+        res.history.push_back(r);
+        log.add(r);
+        progress.end_epoch(line(r, has_val));
+        break;
+      }
+      const auto t1 = std::chrono::steady_clock::now();
+      if (o_.grad_norm_tolerance > 0) r.grad_norm = full_gradient_norm(loss, train, tr, gfull);
+      if (has_val) {
+        res.validation = evaluate_rows(loss, vdata, va);
+        r.val_loss = res.validation.loss;
+        r.val_accuracy = res.validation.accuracy();
+      }
+      r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      res.history.push_back(r);
+      log.add(r);
+      progress.end_epoch(line(r, has_val));
+
+      if (has_val && (res.best_epoch == 0 || r.val_loss < res.best_val_loss - o_.min_delta)) {
+        res.best_epoch = epoch;
+        res.best_val_loss = r.val_loss;
+        std::copy(net_.params().begin(), net_.params().end(), best_.begin());
+        wait = 0;
+      } else if (has_val) {
+        ++wait;
+      }
+      if (stop) break;  // max_steps
+      if (o_.grad_norm_tolerance > 0 && r.grad_norm < o_.grad_norm_tolerance) {
+        res.stopped_by = StopCriterion::gradient_norm;
+        res.message = "training-set gradient norm " + fmt(r.grad_norm) + " < " + fmt(o_.grad_norm_tolerance) +
+                      " after epoch " + std::to_string(epoch);
+        break;
+      }
+      if (o_.patience > 0 && wait >= o_.patience) {
+        res.stopped_by = StopCriterion::early_stopping;
+        res.message = o_.validation_name + " loss did not improve for " + std::to_string(o_.patience) +
+                      " epochs; best " + fmt(res.best_val_loss) + " at epoch " + std::to_string(res.best_epoch);
+        if (o_.restore_best) {
+          std::copy(best_.begin(), best_.end(), net_.params().begin());
+          res.restored_best = true;
+          res.message += " (its parameters restored)";
+          res.validation = evaluate_rows(loss, vdata, va);
+        }
+        break;
+      }
+      if (epoch == o_.epochs) {
+        res.stopped_by = StopCriterion::max_epochs;
+        res.message = "ran the " + std::to_string(o_.epochs) + " epochs requested";
+      }
+    }
+    if (res.message.empty()) res.message = "ran the " + std::to_string(o_.epochs) + " epochs requested";
+    progress.message("stopped (" + std::string(to_string(res.stopped_by)) + "): " + res.message);
+    log.finish(res);
+    return res;
+  }
+
+  /// Loss (mean over the set) and confusion matrix of the network on a whole labelled set.
+  template <LabelledData D, class Loss>
+  Evaluation evaluate(const Loss& loss, const D& data) {
+    check_data(data, "evaluation");
+    std::vector<std::size_t> idx(data.rows);
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    return evaluate_rows(loss, data, idx);
+  }
+
+ private:
+  static void shuffle(std::vector<std::size_t>& v, Random& rng) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+  }
+  static std::string fmt(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.6g", v);
+    return b;
+  }
+
+  template <class D>
+  static void check_data(const D& d, const char* what) {
+    const std::string w = std::string("ctnn::train::Trainer: ") + what + " data: ";
+    if (d.rows == 0) throw std::invalid_argument(w + "no rows");
+    if (d.cols != In)
+      throw std::invalid_argument(w + std::to_string(d.cols) + " features per row, the network takes " +
+                                  std::to_string(In));
+    if (d.labels.size() != d.rows)
+      throw std::invalid_argument(w + std::to_string(d.labels.size()) + " labels for " + std::to_string(d.rows) +
+                                  " rows");
+    for (std::size_t i = 0; i < d.rows; ++i) {
+      const long long c = static_cast<long long>(d.labels[i]);
+      if (c < 0 || static_cast<std::size_t>(c) >= K)
+        throw std::invalid_argument(w + "row " + std::to_string(i) + " has label " + std::to_string(c) +
+                                    ", the network has " + std::to_string(K) + " classes (0.." +
+                                    std::to_string(K - 1) + ")");
+    }
+  }
+
+  /// Rows idx[0..rows) into x_ and their targets into y_.
+  template <class D>
+  void gather(const D& d, const std::size_t* idx, std::size_t rows) {
+    for (std::size_t j = 0; j < rows; ++j) {
+      const auto* r = d.row(idx[j]);
+      T* x = x_.data() + j * In;
+      for (std::size_t k = 0; k < In; ++k) x[k] = static_cast<T>(r[k]);
+      T* y = y_.data() + j * Out;
+      const auto c = static_cast<std::size_t>(d.labels[idx[j]]);
+      if constexpr (Out == 1) {
+        y[0] = static_cast<T>(c);
+      } else {
+        std::fill(y, y + Out, T(0));
+        y[c] = T(1);
+      }
+    }
+  }
+  std::size_t predicted(std::size_t j) const noexcept {
+    const T* o = out_.data() + j * Out;
+    if constexpr (Out == 1) return static_cast<double>(o[0]) > o_.binary_threshold ? 1 : 0;
+    else return static_cast<std::size_t>(std::max_element(o, o + Out) - o);
+  }
+  std::size_t truth(std::size_t j) const noexcept {
+    const T* y = y_.data() + j * Out;
+    if constexpr (Out == 1) return y[0] > T(0.5) ? 1 : 0;
+    else return static_cast<std::size_t>(std::max_element(y, y + Out) - y);
+  }
+  std::size_t count_correct(std::size_t rows) const noexcept {
+    std::size_t c = 0;
+    for (std::size_t j = 0; j < rows; ++j) c += predicted(j) == truth(j);
+    return c;
+  }
+
+  /// "" when loss and gradient are finite; else a message naming the step and the first
+  /// parameter block with a non-finite gradient entry.
+  std::string non_finite(double loss, std::span<const T> g, std::size_t epoch, std::size_t batch,
+                         std::size_t batches, std::size_t step) const {
+    std::size_t bad = P;
+    for (std::size_t k = 0; k < P; ++k)
+      if (!std::isfinite(static_cast<double>(g[k]))) {
+        bad = k;
+        break;
+      }
+    if (std::isfinite(loss) && bad == P) return {};
+    std::string m = "non-finite value at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
+                    ", batch " + std::to_string(batch) + "/" + std::to_string(batches) + "): loss " + fmt(loss);
+    if (bad == P) return m + ", gradient finite";
+    std::size_t blk = 0;
+    while (blk + 1 < Net::num_blocks && Net::block_offset[blk + 1] <= bad) ++blk;
+    std::size_t layer = 0;  // the layer owning block blk (parameterless layers own none)
+    for (std::size_t l = 0; l < Net::num_layers; ++l) {
+      const std::size_t next = l + 1 < Net::num_layers ? Net::first_block(l + 1) : Net::num_blocks;
+      if (Net::first_block(l) <= blk && blk < next) layer = l;
+    }
+    const std::size_t within = blk - Net::first_block(layer);
+    const char* part = within == 0 ? "W" : within == 1 ? "b" : "block";
+    return m + ", gradient " + fmt(static_cast<double>(g[bad])) + " at parameter " + std::to_string(bad) +
+           " in block " + std::to_string(blk) + " = layer " + std::to_string(layer) + " " + part + " (" +
+           std::to_string(Net::widths[layer + 1]) + "x" + std::to_string(Net::widths[layer]) +
+           " Dense; layers counted from 0 in the network's type list); parameters not updated";
+  }
+
+  /// The loss of a batch from its outputs (out_) and targets (y_) when the loss needs no
+  /// parameters, else by a forward pass.
+  template <std::size_t R, class Loss>
+  double batch_loss(const Loss& loss, const T* x, const T* y, const T* out) const {
+    auto po = ad::constant<-7001, R, Out>(out);
+    auto yo = ad::constant<-7002, R, Out>(y);
+    if constexpr (std::is_invocable_v<const Loss&, decltype(po), decltype(yo)>) {
+      T v{};
+      ad::evaluate(loss(po, yo), &v);
+      return static_cast<double>(v);
+    } else {
+      return static_cast<double>(net_.template loss<R>(loss, x, y));
+    }
+  }
+
+  template <class Loss, class D>
+  Evaluation evaluate_rows(const Loss& loss, const D& d, const std::vector<std::size_t>& idx) {
+    Evaluation e;
+    e.confusion = ConfusionMatrix(K);
+    double sum = 0;
+    const std::size_t n = idx.size();
+    for (std::size_t s = 0; s < n; s += B) {
+      const std::size_t rows = std::min(B, n - s);
+      gather(d, idx.data() + s, rows);
+      if (rows == B) {
+        net_.template forward<B>(x_.data(), out_.data());
+        sum += batch_loss<B>(loss, x_.data(), y_.data(), out_.data()) * static_cast<double>(B);
+      } else {
+        for (std::size_t j = 0; j < rows; ++j) {
+          net_.template forward<1>(x_.data() + j * In, out_.data() + j * Out);
+          sum += batch_loss<1>(loss, x_.data() + j * In, y_.data() + j * Out, out_.data() + j * Out);
+        }
+      }
+      for (std::size_t j = 0; j < rows; ++j) e.confusion.add(truth(j), predicted(j));
+    }
+    e.loss = sum / static_cast<double>(n);
+    return e;
+  }
+
+  /// ||gradient of the mean loss over the training rows||, from B-row chunks and single rows
+  /// weighted by their share of the rows (exact: the losses are batch means).
+  template <class Loss, class D>
+  double full_gradient_norm(const Loss& loss, const D& d, const std::vector<std::size_t>& idx,
+                            std::vector<double>& acc) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    const std::size_t n = idx.size();
+    const auto g = net_.grads();
+    for (std::size_t s = 0; s < n; s += B) {
+      const std::size_t rows = std::min(B, n - s);
+      gather(d, idx.data() + s, rows);
+      if (rows == B) {
+        net_.template gradient_and_output<B>(loss, x_.data(), y_.data(), out_.data());
+        const double w = static_cast<double>(B) / static_cast<double>(n);
+        for (std::size_t k = 0; k < P; ++k) acc[k] += w * static_cast<double>(g[k]);
+      } else {
+        for (std::size_t j = 0; j < rows; ++j) {
+          net_.template gradient_and_output<1>(loss, x_.data() + j * In, y_.data() + j * Out, out_.data() + j * Out);
+          for (std::size_t k = 0; k < P; ++k) acc[k] += static_cast<double>(g[k]) / static_cast<double>(n);
+        }
+      }
+    }
+    return optim::global_norm(std::span<const double>(acc));
+  }
+
+  std::string line(const EpochRecord& r, bool has_val) const {
+    char b[320];
+    int k = std::snprintf(b, sizeof b, "epoch %zu/%zu  loss %.4f  acc %.4f", r.epoch, o_.epochs, r.train_loss,
+                          r.train_accuracy);
+    if (has_val && std::isfinite(r.val_loss))
+      k += std::snprintf(b + k, sizeof b - static_cast<std::size_t>(k), "  %s_loss %.4f  %s_acc %.4f",
+                         o_.validation_name.c_str(), r.val_loss, o_.validation_name.c_str(), r.val_accuracy);
+    if (std::isfinite(r.grad_norm))
+      k += std::snprintf(b + k, sizeof b - static_cast<std::size_t>(k), "  grad_norm %.3g", r.grad_norm);
+    std::snprintf(b + k, sizeof b - static_cast<std::size_t>(k), "  lr %.3g  %.2f s (+%.2f s eval)", r.lr, r.seconds,
+                  r.eval_seconds);
+    return b;
+  }
+
+  void fill_settings(nlohmann::json& s, std::size_t n_train, std::size_t n_val) const {
+    std::vector<std::size_t> widths(Net::widths.begin(), Net::widths.end());
+    s = {{"batch", B},
+         {"widths", widths},
+         {"num_params", P},
+         {"epochs", o_.epochs},
+         {"max_steps", o_.max_steps},
+         {"seed", o_.seed},
+         {"train_rows", n_train},
+         {"validation_rows", n_val},
+         {"clip_norm", o_.clip_norm},
+         {"clip_value", o_.clip_value},
+         {"grad_norm_tolerance", o_.grad_norm_tolerance},
+         {"patience", o_.patience},
+         {"min_delta", o_.min_delta},
+         {"schedule_unit", o_.schedule_unit == ScheduleUnit::step ? "step" : "epoch"}};
+  }
+
+  Net& net_;
+  Opt& opt_;
+  Sched sched_;
+  TrainerOptions o_;
+  AlignedBuffer<T> x_, y_, out_, acc_, best_;
+};
+
+/// Trainer<B> with the template arguments after B deduced.
+template <std::size_t B, class Net, class Opt, optim::Schedule Sched>
+Trainer<B, Net, Opt, Sched> make_trainer(Net& net, Opt& opt, Sched schedule, TrainerOptions o = {}) {
+  return Trainer<B, Net, Opt, Sched>(net, opt, std::move(schedule), std::move(o));
+}
+template <std::size_t B, class Net, class Opt>
+Trainer<B, Net, Opt> make_trainer(Net& net, Opt& opt, TrainerOptions o = {}) {
+  return Trainer<B, Net, Opt>(net, opt, std::move(o));
+}
+
+}  // namespace ctnn::train

@@ -1,0 +1,172 @@
+// tests/optim/test_trainer_report.cpp: what the Trainer reports: metrics (confusion matrix,
+// per-class precision and recall, accuracy), the NaN/Inf stop naming the step and the parameter
+// block, the progress output (a live bar only when asked for or on a terminal, plain lines
+// otherwise) and the CSV and JSON run logs.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ctnn/optim/optim.hpp"
+#include "ctnn/train/trainer.hpp"
+#include "trainer_data.hpp"
+
+using namespace trainer_test;
+namespace optim = ctnn::optim;
+namespace train = ctnn::train;
+
+namespace {
+std::string slurp(std::FILE* f) {
+  std::fflush(f);
+  std::rewind(f);
+  std::string s;
+  char b[4096];
+  for (std::size_t n; (n = std::fread(b, 1, sizeof b, f)) > 0;) s.append(b, n);
+  return s;
+}
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+std::size_t count(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("ConfusionMatrix: precision, recall, accuracy on a hand-counted case") {
+  train::ConfusionMatrix m(3);
+  // truth 0: 3 right, 1 as class 2; truth 1: 2 right; truth 2: 1 as class 0.
+  for (int i = 0; i < 3; ++i) m.add(0, 0);
+  m.add(0, 2);
+  m.add(1, 1);
+  m.add(1, 1);
+  m.add(2, 0);
+  CHECK(m.total() == 7);
+  CHECK(m.accuracy() == doctest::Approx(5.0 / 7));
+  CHECK(m.precision(0) == doctest::Approx(3.0 / 4));
+  CHECK(m.recall(0) == doctest::Approx(3.0 / 4));
+  CHECK(m.precision(1) == 1.0);
+  CHECK(m.recall(2) == 0.0);
+  CHECK(m.precision(2) == 0.0);
+  CHECK(m(0, 2) == 1);
+  train::ConfusionMatrix e(2);
+  CHECK(std::isnan(e.precision(1)));
+  CHECK_THROWS_AS(m.add(3, 0), std::out_of_range);
+}
+
+TEST_CASE("Trainer::evaluate: the confusion matrix and loss of the network's own predictions") {
+  const auto d = blobs(23, 4);  // B = 8: two full chunks and 7 single rows
+  Net net(5);
+  optim::SGD<double> sgd(Net::num_params);
+  auto t = train::make_trainer<8>(net, sgd);
+  const auto e = t.evaluate(loss, d);
+  train::ConfusionMatrix m(3);
+  std::vector<double> x, y(69, 0.0);
+  for (float v : d.features) x.push_back(v);
+  for (std::size_t i = 0; i < 23; ++i) y[3 * i + static_cast<std::size_t>(d.labels[i])] = 1;
+  for (std::size_t i = 0; i < 23; ++i) {
+    const auto o = net.forward(std::array<double, 2>{x[2 * i], x[2 * i + 1]});
+    m.add(static_cast<std::size_t>(d.labels[i]), static_cast<std::size_t>(std::max_element(o.begin(), o.end()) - o.begin()));
+  }
+  for (std::size_t a = 0; a < 3; ++a)
+    for (std::size_t b = 0; b < 3; ++b) CHECK(e.confusion(a, b) == m(a, b));
+  CHECK(e.loss == doctest::Approx(net.loss<23>(loss, x.data(), y.data())).epsilon(1e-12));
+}
+
+TEST_CASE("Trainer: a NaN stops training with a message naming the step and the parameter block") {
+  auto d = blobs(12, 3);
+  d.features[2 * 9] = std::numeric_limits<float>::quiet_NaN();  // row 9: in the third batch of 4
+  Net net(4);
+  optim::Adam<double> adam(Net::num_params);
+  train::TrainerOptions o;
+  o.epochs = 5;
+  o.shuffle = false;
+  o.display = train::Display::none;
+  auto t = train::make_trainer<4>(net, adam, o);
+  const auto r = t.fit(loss, d);
+  REQUIRE(r.stopped_by == train::StopCriterion::non_finite);
+  CHECK(r.steps == 2);
+  CHECK(r.epochs == 1);
+  CHECK_MESSAGE(r.message.find("step 3 (epoch 1, batch 3/3)") != std::string::npos, r.message);
+  CHECK_MESSAGE(r.message.find("block 0 = layer 0 W") != std::string::npos, r.message);
+  for (double p : net.params()) CHECK(std::isfinite(p));  // the bad step was not applied
+
+  // A non-finite value reaching only the last layer's bias block.
+  Net n2(4);
+  optim::SGD<double> sgd(Net::num_params);
+  auto t2 = train::make_trainer<4>(n2, sgd, o);
+  const auto inf_loss = [](auto p, auto y) { return ctnn::loss::softmax_cross_entropy(p, y) * 1e308 * 1e308; };
+  const auto r2 = t2.fit(inf_loss, blobs(12, 3));
+  REQUIRE(r2.stopped_by == train::StopCriterion::non_finite);
+  CHECK_MESSAGE(r2.message.find("step 1 (epoch 1, batch 1/3)") != std::string::npos, r2.message);
+  CHECK_MESSAGE(r2.message.find("loss inf") != std::string::npos, r2.message);
+}
+
+TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CSV and JSON logs") {
+  const auto tr = blobs(50, 3), va = blobs(21, 7);
+  const auto dir = std::filesystem::temp_directory_path() / "ctnn_test_trainer_report";
+  std::filesystem::create_directories(dir);
+  const std::string csv = (dir / "run.csv").string(), json = (dir / "run.json").string();
+  for (auto display : {train::Display::automatic, train::Display::bar}) {
+    std::FILE* f = std::tmpfile();
+    REQUIRE(f);
+    Net net(4);
+    optim::Adam<double> adam(Net::num_params, {0.02});
+    train::TrainerOptions o;
+    o.epochs = 3;
+    o.out = f;
+    o.display = display;
+    o.csv_path = csv;
+    o.json_path = json;
+    auto t = train::make_trainer<8>(net, adam, optim::CosineAnnealing{0.02, 21}, o);
+    const auto r = t.fit(loss, tr, &va);
+    const std::string text = slurp(f);
+    std::fclose(f);
+    CHECK(count(text, "\n") == 4);  // 3 epoch lines and the stop line
+    CHECK(count(text, "epoch 3/3  loss ") == 1);
+    CHECK(text.find("val_acc") != std::string::npos);
+    CHECK(text.find("stopped (max_epochs)") != std::string::npos);
+    if (display == train::Display::automatic) {  // a file is not a terminal
+      CHECK(text.find('\r') == std::string::npos);
+      CHECK(text.find('[') == std::string::npos);
+    } else {
+      CHECK(text.find("\r\033[Kepoch 1/3 [") != std::string::npos);
+      CHECK(text.find("7/7") != std::string::npos);  // the bar reaches the epoch's last step
+    }
+    // CSV: header and one row per epoch with the recorded figures.
+    const std::string c = read(csv);
+    CHECK(c.starts_with("epoch,steps,lr,train_loss,train_accuracy,val_loss,val_accuracy,grad_norm,seconds\n"));
+    CHECK(count(c, "\n") == 4);
+    CHECK(c.find("\n3,21,") != std::string::npos);
+    // JSON: settings, epochs, result, the confusion matrix of the validation set.
+    const auto j = nlohmann::json::parse(read(json));
+    CHECK(j["settings"]["batch"] == 8);
+    CHECK(j["epochs"].size() == 3);
+    CHECK(j["epochs"][2]["val_loss"].get<double>() == doctest::Approx(r.history[2].val_loss).epsilon(1e-15));
+    CHECK(j["result"]["stopped_by"] == "max_epochs");
+    std::size_t total = 0;
+    for (const auto& row : j["validation"]["confusion_matrix"])
+      for (const auto& v : row) total += v.get<std::size_t>();
+    CHECK(total == 21);
+    CHECK(j["validation"]["per_class"].size() == 3);
+  }
+  train::TrainerOptions bad;
+  bad.csv_path = (dir / "no" / "such" / "dir.csv").string();
+  bad.display = train::Display::none;
+  Net net(4);
+  optim::SGD<double> sgd(Net::num_params);
+  auto t = train::make_trainer<8>(net, sgd, bad);
+  CHECK_THROWS_WITH_AS(t.fit(loss, tr), doctest::Contains("no/such/dir.csv"), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
