@@ -19,11 +19,14 @@ namespace persist {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the system temp dir, removed at the end of the test.
+// A fresh folder under the system temp dir (or /dev/shm when `in_memory` and it exists), removed at
+// the end of the test.
 struct TempDir {
   fs::path path;
-  explicit TempDir(const std::string& name) {
-    path = fs::temp_directory_path() / ("ctnn-persist-" + name + "-" + std::to_string(::getpid()));
+  explicit TempDir(const std::string& name, bool in_memory = false) {
+    std::error_code ec;
+    const fs::path base = in_memory && fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
+    path = base / ("ctnn-persist-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(path);
     fs::create_directories(path);
   }

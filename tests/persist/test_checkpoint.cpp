@@ -5,7 +5,11 @@
 // untouched after each rejection.
 #include <doctest/doctest.h>
 
+#include <zlib.h>
+
+#include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "ctnn/ctnn.hpp"
@@ -74,6 +78,28 @@ std::string rejected(State<float>& s, const std::string& file) {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
+std::uint32_t crc(const char* p, std::size_t n) {
+  return static_cast<std::uint32_t>(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(p), static_cast<uInt>(n)));
+}
+
+// A checkpoint whose payload was edited by `edit` and whose length and checksums were then made
+// right again: what a buggy writer (not a torn write) would produce.
+template <class Edit>
+std::string resealed(const std::string& file, Edit&& edit, std::uint32_t version = 1) {
+  auto payload = nlohmann::json::from_cbor(file.substr(32));
+  edit(payload);
+  const std::vector<std::uint8_t> cbor = nlohmann::json::to_cbor(payload);
+  std::string out = file.substr(0, 32) + std::string(cbor.begin(), cbor.end());
+  const std::uint64_t len = cbor.size();
+  std::memcpy(out.data() + 8, &version, 4);
+  std::memcpy(out.data() + 16, &len, 8);
+  const std::uint32_t c = crc(out.data() + 32, cbor.size());
+  std::memcpy(out.data() + 24, &c, 4);
+  const std::uint32_t h = crc(out.data(), 28);
+  std::memcpy(out.data() + 28, &h, 4);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("checkpoint round-trips params, buffers, counters and RNG bit for bit (float and double)") {
@@ -93,7 +119,7 @@ TEST_CASE("a checkpoint without RNG state loads with meta.rng empty") {
 }
 
 TEST_CASE("every truncation and every single-bit flip of a checkpoint is rejected whole") {
-  persist::TempDir dir("ckpt-flip");
+  persist::TempDir dir("ckpt-flip", true);  // 20000 small files: in memory when /dev/shm exists
   State<float> a(1), s(2);
   const std::string good = dir / "good.ckpt", p = dir / "bad.ckpt";
   io::save_checkpoint(good, a.net, a.to_save(), a.meta());
@@ -171,6 +197,46 @@ TEST_CASE("bad checkpoints: the messages of docs/errors.md") {
     CHECK(starts_with(m, p + ": payload checksum mismatch: stored 0x"));
     CHECK(m.find(", computed 0x") != std::string::npos);
     CHECK(m.find(" (the file is corrupt)") == m.size() - 22);
+  }
+  SUBCASE("resealed without a change loads (the reseal helper is right)") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json&) {}));
+    const auto bufs = s.to_load();
+    CHECK_NOTHROW(io::load_checkpoint(p, s.net, bufs));
+    CHECK(same_bits<float>(s.net.params(), a.net.params()));
+  }
+  SUBCASE("another version") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json&) {}, 2));
+    CHECK(rejected(s, p) == p + ": unsupported checkpoint version 2 (this build reads version 1)");
+  }
+  SUBCASE("RNG state unreadable") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) { j["rng"] = "12 34 x"; }));
+    CHECK(rejected(s, p) == p + ": /rng: not a valid std::mt19937_64 state");
+  }
+  SUBCASE("RNG of the wrong type") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) { j["rng"] = 5; }));
+    CHECK(rejected(s, p) == p + ": /rng: expected a string or null, found number");
+  }
+  SUBCASE("step counter missing") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) { j.erase("step"); }));
+    CHECK(rejected(s, p) == p + ": /step: missing key");
+  }
+  SUBCASE("epoch negative") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) { j["epoch"] = -1; }));
+    CHECK(rejected(s, p) == p + ": /epoch: expected a non-negative integer, found number");
+  }
+  SUBCASE("params not a whole number of values") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) {
+      j["params"] = nlohmann::json::binary(std::vector<std::uint8_t>(6, 0));
+    }));
+    CHECK(rejected(s, p) == p + ": /params: 6 bytes is not a whole number of float32 values");
+  }
+  SUBCASE("NaN in a buffer") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) {
+      const float nan = std::numeric_limits<float>::quiet_NaN();
+      auto& b = j["buffers"]["adam.v"].get_binary();
+      std::memcpy(b.data() + 2 * sizeof(float), &nan, sizeof nan);
+    }));
+    CHECK(rejected(s, p) == p + ": /buffers/adam.v/2: non-finite value nan");
   }
   SUBCASE("another topology") {
     Network<float, Dense<3, 4>, Tanh, Dense<4, 2>> other(3);
