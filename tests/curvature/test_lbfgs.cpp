@@ -12,6 +12,7 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/optim/lbfgs.hpp"
+#include "ctnn/train/gradient_descent.hpp"
 #include "reference.hpp"
 
 namespace ref = ctnn::test::ref;
@@ -279,13 +280,22 @@ TEST_CASE("L-BFGS on a network's full-batch loss (reference mlp 4-5-1 tanh/sigmo
   net.gradient<8>(ctnn::loss::mse_half_sum, X.data(), Y.data());
   CHECK(l2(net.grads()) < 1e-9);
 
-  SUBCASE("chunked full batch (B = 3: two chunks and two single rows) gives the same objective") {
-    ctnn::optim::NetworkObjective<3, Net, ctnn::loss::MseHalfSum> f3(net, ctnn::loss::mse_half_sum, X.data(), Y.data(), 8);
-    std::vector<double> p(net.params().begin(), net.params().end()), g8(Net::num_params), g3(Net::num_params);
+  SUBCASE("a sample count that is not the batch size: a lambda over full_batch_gradient (chunks of 3)") {
+    Net net2;
+    std::copy(theta0.begin(), theta0.end(), net2.params().begin());
+    auto chunked = [&](std::span<const double> x, std::span<double> g) {
+      std::copy(x.begin(), x.end(), net2.params().begin());
+      return ctnn::full_batch_gradient<3>(net2, ctnn::loss::mse_half_sum, X.data(), Y.data(), 8, g);
+    };
+    std::vector<double> p(theta0), g8(Net::num_params), g3(Net::num_params);
     const double l8 = f(std::span<const double>(p), std::span<double>(g8));
-    const double l3 = f3(std::span<const double>(p), std::span<double>(g3));
+    const double l3 = chunked(std::span<const double>(p), std::span<double>(g3));
     CHECK(std::abs(l8 - l3) <= 1e-14);
     for (std::size_t k = 0; k < Net::num_params; ++k) CHECK(std::abs(g8[k] - g3[k]) <= 1e-14);
+    Lbfgs<double> opt2(Net::num_params, o);
+    const auto r2 = opt2.minimize(chunked, std::span<double>(p));
+    CHECK(r2.stopped_by == LbfgsStop::gradient);
+    CHECK(std::abs(r2.loss - r.loss) <= 1e-9);
   }
 }
 

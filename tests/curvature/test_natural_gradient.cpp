@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <vector>
@@ -92,6 +93,9 @@ void solvers_agree(bool one_hot) {
                    << b.cg.relative_residual << ", max difference / max|x| " << diff);
       // Forward error <= condition number (<= (max eig + λ)/λ) times the residual.
       CHECK(diff < 1e-7);
+      std::printf("P = %zu, %s Fisher, damping %g: CG %zu iterations (residual %.1e), |x_cg - x_chol| / max|x| = %.1e\n",
+                  Net::num_params, kind == FisherKind::empirical ? "empirical" : "true", damping, b.cg.iterations,
+                  b.cg.relative_residual, diff);
     }
   }
 }
@@ -171,4 +175,23 @@ TEST_CASE("natural-gradient steps and L-BFGS iterations allocate nothing after c
   const auto r = opt.minimize(f, net.params());
   CHECK(allocations.load() == before);
   CHECK(r.iterations > 1);
+}
+
+TEST_CASE("natural gradient in float: steps on a small float net lower the loss") {
+  using Net = ctnn::Network<float, ctnn::Dense<4, 6>, ctnn::Tanh, ctnn::Dense<6, 3>>;
+  Data d(4, 3, true, 13);
+  const std::vector<float> X(d.X.begin(), d.X.end()), Y(d.Y.begin(), d.Y.end());
+  for (NgSolver s : {NgSolver::cholesky, NgSolver::conjugate_gradient}) {
+    Net net(4);
+    ctnn::optim::NaturalGradientOptions o;
+    o.solver = s;
+    o.damping = 1e-2;
+    o.lr = 0.5;
+    o.cg_tolerance = 1e-5;
+    ctnn::optim::NaturalGradient<Net, lk::SoftmaxLogits> ng(N, o);
+    const float l0 = ng.step(net, X.data(), Y.data(), N).loss;
+    float l = l0;
+    for (int i = 0; i < 10; ++i) l = ng.step(net, X.data(), Y.data(), N).loss;
+    CHECK(l < 0.5f * l0);
+  }
 }

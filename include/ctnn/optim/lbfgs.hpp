@@ -20,7 +20,7 @@
 //   step_tolerance  max|t d| <= change_tolerance
 //   loss_change     |f_k − f_{k−1}| < change_tolerance
 // Allocation: at construction only (history 2·m·n, a few vectors of n).
-// Layer: optim (includes core, train for the chunked full-batch gradient).
+// Layer: optim (includes core; the network adapter is a template over any Net).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -31,7 +31,6 @@
 
 #include "ctnn/core/aligned.hpp"
 #include "ctnn/optim/line_search.hpp"
-#include "ctnn/train/gradient_descent.hpp"
 
 namespace ctnn::optim {
 
@@ -280,38 +279,27 @@ class Lbfgs {
   T h_diag_ = 1, t_ = 0, prev_loss_ = 0;
 };
 
-/// A network's mean loss over N samples as a function of its parameter vector, for Lbfgs (or any
-/// optimiser that takes f(x, grad)). Gradients come from net.gradient: one pass of B = N rows,
-/// or, when N != B, full_batch_gradient's chunks of B rows plus single rows (the same mean).
-/// X is N x Net::inputs, Y is N x Net::outputs, row-major, kept alive by the caller. If x is not
-/// net.params() itself it is copied into the network first.
+/// A network's mean loss over its B training samples as a function of its parameter vector, for
+/// Lbfgs (or any optimiser that takes f(x, grad)): one full-batch pass net.gradient<B>. X is
+/// B x Net::inputs, Y is B x Net::outputs, row-major, kept alive by the caller. If x is not
+/// net.params() itself it is copied into the network first. For a sample count that is not a
+/// compile-time constant, pass Lbfgs a lambda over ctnn::full_batch_gradient<Chunk>
+/// (train/gradient_descent.hpp) instead, as tests/curvature/test_lbfgs.cpp does.
 template <std::size_t B, class Net, class Loss>
 class NetworkObjective {
   using T = typename Net::scalar;
 
  public:
-  NetworkObjective(Net& net, Loss loss, const T* X, const T* Y, std::size_t N = B)
-      : net_(net), loss_(std::move(loss)), X_(X), Y_(Y), N_(N), acc_(std::is_same_v<T, double> ? 0 : Net::num_params) {
-    if (N == 0) throw std::invalid_argument("ctnn::optim::NetworkObjective: no samples");
-  }
+  NetworkObjective(Net& net, Loss loss, const T* X, const T* Y) : net_(net), loss_(std::move(loss)), X_(X), Y_(Y) {}
   T operator()(std::span<const T> x, std::span<T> grad) {
     if (x.size() != Net::num_params || grad.size() != Net::num_params)
       throw std::invalid_argument("ctnn::optim::NetworkObjective: x and grad must have Net::num_params values");
     auto p = net_.params();
     if (x.data() != p.data()) std::copy(x.begin(), x.end(), p.begin());
-    if (N_ == B) {
-      const T l = net_.template gradient<B>(loss_, X_, Y_);
-      const auto gr = net_.grads();
-      std::copy(gr.begin(), gr.end(), grad.begin());
-      return l;
-    }
-    if constexpr (std::is_same_v<T, double>) {
-      return full_batch_gradient<B>(net_, loss_, X_, Y_, N_, grad);
-    } else {
-      const double l = full_batch_gradient<B>(net_, loss_, X_, Y_, N_, acc_.span());
-      for (std::size_t k = 0; k < Net::num_params; ++k) grad[k] = static_cast<T>(acc_[k]);
-      return static_cast<T>(l);
-    }
+    const T l = net_.template gradient<B>(loss_, X_, Y_);
+    const auto gr = net_.grads();
+    std::copy(gr.begin(), gr.end(), grad.begin());
+    return l;
   }
 
  private:
@@ -319,18 +307,15 @@ class NetworkObjective {
   Loss loss_;
   const T* X_;
   const T* Y_;
-  std::size_t N_;
-  AlignedBuffer<double> acc_;
 };
 
-/// L-BFGS on a network's mean loss over N samples (see NetworkObjective), in place on
+/// L-BFGS on a network's mean loss over B samples (see NetworkObjective), in place on
 /// net.params(). After it returns, net.grads() holds the gradient of the last trial point, which
 /// need not be the returned one.
 template <std::size_t B, class Net, class Loss>
 LbfgsResult<typename Net::scalar> minimize_loss(Lbfgs<typename Net::scalar>& opt, Net& net, const Loss& loss,
-                                                const typename Net::scalar* X, const typename Net::scalar* Y,
-                                                std::size_t N = B) {
-  NetworkObjective<B, Net, Loss> f(net, loss, X, Y, N);
+                                                const typename Net::scalar* X, const typename Net::scalar* Y) {
+  NetworkObjective<B, Net, Loss> f(net, loss, X, Y);
   return opt.minimize(f, net.params());
 }
 
