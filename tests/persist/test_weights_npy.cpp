@@ -15,32 +15,21 @@
 
 using namespace ctnn;
 using persist::check_rejected;
-using persist::same_bits;
 
 namespace {
 
 using NetF = Network<float, Dense<3, 4>, Tanh, Dense<4, 2>>;
 using NetD = NetF::rebind<double>;
 
-template <class Net>
-void round_trip() {
-  using T = typename Net::scalar;
-  persist::TempDir dir("npy-rt");
-  Net a(21, Init::xavier_normal), b(22, Init::xavier_normal);
-  a.params()[0] = std::numeric_limits<T>::denorm_min();
-  a.params()[1] = T(-0.0);
-  a.params()[2] = std::numeric_limits<T>::max();
-  io::save_weights_npy(a, dir / "w");
-  REQUIRE(!same_bits<T>(a.params(), b.params()));
-  io::load_weights_npy(b, dir / "w");
-  CHECK(same_bits<T>(a.params(), b.params()));
-}
+const auto save_file = [](const auto& net, const std::string& dir) { io::save_weights_npy(net, dir); };
+const auto load_file = [](auto& net, const std::string& dir) { io::load_weights_npy(net, dir); };
 
 }  // namespace
 
 TEST_CASE(".npy folder round-trips bit for bit (float and double)") {
-  round_trip<NetF>();
-  round_trip<NetD>();
+  persist::TempDir dir("npy-rt");
+  persist::check_round_trip<NetF>(dir / "w", save_file, load_file);
+  persist::check_round_trip<NetD>(dir / "w", save_file, load_file);
 }
 
 TEST_CASE(".npy files are named by layer and block and hold W [out, in], b [out]") {
@@ -65,11 +54,7 @@ TEST_CASE(".npy files are named by layer and block and hold W [out, in], b [out]
 
 TEST_CASE("a float32 .npy folder loads exactly into a double network") {
   persist::TempDir dir("npy-widen");
-  NetF f(5, Init::xavier_normal);
-  NetD d(6);
-  io::save_weights_npy(f, dir / "w");
-  io::load_weights_npy(d, dir / "w");
-  for (std::size_t i = 0; i < NetF::num_params; ++i) CHECK(d.params()[i] == double(f.params()[i]));
+  persist::check_widening<NetF>(dir / "w", save_file, load_file);
 }
 
 TEST_CASE("bad .npy files are rejected whole with a message naming file and place") {
