@@ -153,88 +153,73 @@ TEST_CASE("L-BFGS on an ill-conditioned quadratic: the budgets stop it and say s
     }
     return f;
   };
+  // Minimises quad from 0 with options o; x receives the result, pairs the pairs kept at the end.
+  std::size_t pairs = 0;
+  std::vector<double> x(n);
+  auto run = [&](const LbfgsOptions& o) {
+    Lbfgs<double> opt(n, o);
+    std::fill(x.begin(), x.end(), 0.0);
+    const auto r = opt.minimize(quad, std::span<double>(x));
+    pairs = opt.pairs_stored();
+    return r;
+  };
+  LbfgsOptions o;  // a run to high accuracy: only the gradient or the budgets stop it
+  o.grad_tolerance = 1e-10;
+  o.change_tolerance = 0;
+  o.curvature_threshold = 0;
   SUBCASE("m >= n and a near-exact line search: n iterations, as conjugate gradient") {
     // With exact line searches and all pairs kept, L-BFGS on a quadratic generates CG's iterates
     // and ends in n steps (Nocedal & Wright, Thm 7.4 / 6.4): a check of the two-loop recursion.
-    LbfgsOptions o;
     o.history = n;
-    o.grad_tolerance = 1e-10;
-    o.change_tolerance = 0;
-    o.curvature_threshold = 0;
     o.line_search.c2 = 1e-3;
     o.line_search.max_evaluations = 100;
     o.max_evaluations = 100000;
-    Lbfgs<double> opt(n, o);
-    std::vector<double> x(n, 0.0);
-    const auto r = opt.minimize(quad, std::span<double>(x));
+    const auto r = run(o);
     CHECK(r.stopped_by == LbfgsStop::gradient);
     CHECK(r.iterations <= n);
     for (double v : x) CHECK(std::abs(v - 1) < 1e-12);
   }
   SUBCASE("m = 5, more iterations than pairs: the ring of pairs wraps; converges") {
     condition = 1e2;
-    LbfgsOptions o;
     o.history = 5;
-    o.grad_tolerance = 1e-10;
-    o.change_tolerance = 0;
-    o.curvature_threshold = 0;
-    Lbfgs<double> opt(n, o);
-    std::vector<double> x(n, 0.0);
-    const auto r = opt.minimize(quad, std::span<double>(x));
+    const auto r = run(o);
     std::printf("quadratic n = 50, condition 1e2, m = 5: %zu iterations, %zu evaluations, |g| %.1e\n", r.iterations,
                 r.evaluations, r.grad_norm);
     CHECK(r.stopped_by == LbfgsStop::gradient);
     CHECK(r.iterations > 5);
-    CHECK(opt.pairs_stored() == 5);
+    CHECK(pairs == 5);
     for (double v : x) CHECK(std::abs(v - 1) < 1e-10);
   }
   SUBCASE("PyTorch's absolute curvature threshold 1e-10 stalls it near the minimum; 0 does not") {
     condition = 1e2;
-    LbfgsOptions o;
     o.history = 5;
-    o.grad_tolerance = 1e-10;
-    o.change_tolerance = 0;
     o.max_iterations = 300;
     o.max_evaluations = 100000;
-    double g_final[2];
-    for (int k = 0; k < 2; ++k) {
-      o.curvature_threshold = k == 0 ? 1e-10 : 0.0;
-      Lbfgs<double> opt(n, o);
-      std::vector<double> x(n, 0.0);
-      g_final[k] = opt.minimize(quad, std::span<double>(x)).grad_norm;
-    }
-    std::printf("after at most 300 iterations: |g| %.1e with threshold 1e-10, %.1e with 0\n", g_final[0], g_final[1]);
-    CHECK(g_final[1] <= 1e-10);
-    CHECK(g_final[0] > 100 * g_final[1]);
+    const double g0 = run(o).grad_norm;
+    o.curvature_threshold = 1e-10;
+    const double g1 = run(o).grad_norm;
+    std::printf("after at most 300 iterations: |g| %.1e with threshold 1e-10, %.1e with 0\n", g1, g0);
+    CHECK(g0 <= 1e-10);
+    CHECK(g1 > 100 * g0);
   }
   SUBCASE("max_iterations") {
-    LbfgsOptions o;
     o.max_iterations = 3;
     o.max_evaluations = 100;
-    Lbfgs<double> opt(n, o);
-    std::vector<double> x(n, 0.0);
-    const auto r = opt.minimize(quad, std::span<double>(x));
+    const auto r = run(o);
     CHECK(r.stopped_by == LbfgsStop::max_iterations);
     CHECK(r.iterations == 3);
   }
   SUBCASE("max_evaluations") {
-    LbfgsOptions o;
-    o.max_iterations = 100;
     o.max_evaluations = 4;
-    Lbfgs<double> opt(n, o);
-    std::vector<double> x(n, 0.0);
-    const auto r = opt.minimize(quad, std::span<double>(x));
+    const auto r = run(o);
     CHECK(r.stopped_by == LbfgsStop::max_evaluations);
     CHECK(r.evaluations >= 4);
     CHECK(r.evaluations < 4 + 25);
   }
   SUBCASE("loss change") {
-    LbfgsOptions o;
     o.grad_tolerance = 0;
     o.change_tolerance = 1e-3;
-    Lbfgs<double> opt(n, o);
-    std::vector<double> x(n, 0.0);
-    const auto r = opt.minimize(quad, std::span<double>(x));
+    const auto r = run(o);
     CHECK((r.stopped_by == LbfgsStop::loss_change || r.stopped_by == LbfgsStop::step_tolerance ||
            r.stopped_by == LbfgsStop::no_descent));
     std::vector<double> x0(n, 0.0), g0(n);
@@ -242,8 +227,8 @@ TEST_CASE("L-BFGS on an ill-conditioned quadratic: the budgets stop it and say s
   }
   SUBCASE("already stationary: no iteration") {
     Lbfgs<double> opt(n);
-    std::vector<double> x(n, 1.0);
-    const auto r = opt.minimize(quad, std::span<double>(x));
+    std::vector<double> one(n, 1.0);
+    const auto r = opt.minimize(quad, std::span<double>(one));
     CHECK(r.stopped_by == LbfgsStop::gradient);
     CHECK(r.iterations == 0);
     CHECK(r.evaluations == 1);
