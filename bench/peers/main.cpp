@@ -86,12 +86,11 @@ void fma_peak(benchmark::State& st) {
   VecF acc[kChains];
   for (int i = 0; i < kChains; ++i) acc[i] = vset(0.001f * float(i));
   VecF b = vset(0.999999f), c = vset(1e-7f);
-  benchmark::DoNotOptimize(b);
-  benchmark::DoNotOptimize(c);
+  asm volatile("" : "+x"(b), "+x"(c));  // unknown to the compiler: nothing is folded
   for (auto _ : st) {
     for (int k = 0; k < kInner; ++k)
       for (int i = 0; i < kChains; ++i) acc[i] = vfma(acc[i], b, c);
-    for (int i = 0; i < kChains; ++i) benchmark::DoNotOptimize(acc[i]);
+    for (int i = 0; i < kChains; ++i) asm volatile("" : "+x"(acc[i]));  // results are used
   }
   st.counters["flops"] =
       benchmark::Counter(double(st.iterations()) * kInner * kChains * kLanes * 2.0, benchmark::Counter::kIsRate);

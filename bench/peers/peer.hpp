@@ -49,7 +49,9 @@ struct Case final : CaseBase {
     Impl* p = &impl;
     benchmark::RegisterBenchmark((workload + "_forward/" + peer).c_str(), [p](benchmark::State& st) {
       Impl* q = p;
-      benchmark::DoNotOptimize(q);
+      // Hide where q points (the "+r" form: benchmark 1.7's non-const DoNotOptimize uses "+m,r",
+      // which g++ 12 can miscompile into reading an uninitialised stack slot).
+      asm volatile("" : "+r"(q));
       for (auto _ : st) {
         q->forward();
         benchmark::ClobberMemory();
@@ -57,9 +59,9 @@ struct Case final : CaseBase {
     });
     benchmark::RegisterBenchmark((workload + "_step/" + peer).c_str(), [p](benchmark::State& st) {
       Impl* q = p;
-      benchmark::DoNotOptimize(q);
+      asm volatile("" : "+r"(q));
       for (auto _ : st) {
-        auto loss = q->step(kBenchLr);
+        const auto loss = q->step(kBenchLr);  // const: the "r,m" input form of DoNotOptimize
         benchmark::DoNotOptimize(loss);
         benchmark::ClobberMemory();
       }

@@ -28,7 +28,7 @@ struct Single {  // A and B: one sample, fully fixed-size objects
   void forward() {
     if constexpr (Out == 1) em::forward_a(net, x, out);
     else em::forward_b(net, x, out);
-    benchmark::DoNotOptimize(out);
+    benchmark::DoNotOptimize(out.data());
   }
   std::vector<float> output() { return {out.data(), out.data() + Out}; }
   double step(float lr) {

@@ -62,7 +62,7 @@ struct FannImpl {
 
   void forward() {
     out = fann_run(ann, x.data());
-    benchmark::DoNotOptimize(out);
+    benchmark::DoNotOptimize(static_cast<const fann_type*>(out));
   }
   std::vector<float> output() { return {out, out + w->out()}; }
   double step(float lr) {
