@@ -6,9 +6,10 @@
 // and on a network's full-batch loss through NetworkObjective / minimize_loss below.
 //
 // The algorithm is PyTorch's torch.optim.LBFGS(line_search_fn="strong_wolfe") step for step: first
-// trial step min(1, 1/‖g‖₁)·lr, later lr; a pair is stored only if s·y > 1e-10 (curvature_threshold); the same stopping
-// tests in the same order. So with the same settings it visits the same iterates with the same
-// evaluation counts (tests/curvature/test_lbfgs.cpp holds it to PyTorch's Rosenbrock run).
+// trial step min(1, 1/‖g‖₁)·lr, later lr; a pair is stored only if s·y > 1e-10 (curvature_threshold);
+// the same stopping tests (the gradient test moved first, which changes only the reported reason).
+// So with the same settings it visits the same iterates with the same evaluation counts
+// (tests/curvature/test_lbfgs.cpp holds it to PyTorch's Rosenbrock run, iterates within 1e-9).
 // Like PyTorch's step(), minimize() keeps its state (history, last direction): calling it again
 // continues the run; reset() starts afresh (needed before minimising another function).
 //
@@ -27,7 +28,6 @@
 #include <cstddef>
 #include <span>
 #include <stdexcept>
-#include <type_traits>
 
 #include "ctnn/core/aligned.hpp"
 #include "ctnn/optim/line_search.hpp"
