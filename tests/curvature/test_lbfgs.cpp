@@ -308,3 +308,24 @@ TEST_CASE("Lbfgs rejects bad sizes with a message") {
   std::vector<double> x(2);
   CHECK_THROWS_AS(opt.minimize(rosenbrock<double>, std::span<double>(x)), std::invalid_argument);
 }
+
+TEST_CASE("L-BFGS stops on a NaN loss and leaves x at the last finite point") {
+  // f = (x0 - 3)^2 + x1^2, but NaN for x0 > 1.5: the minimiser lies beyond the valid region.
+  auto f = [](std::span<const double> x, std::span<double> g) {
+    g[0] = 2 * (x[0] - 3);
+    g[1] = 2 * x[1];
+    return x[0] > 1.5 ? std::nan("") : (x[0] - 3) * (x[0] - 3) + x[1] * x[1];
+  };
+  Lbfgs<double> opt(2);
+  std::vector<double> x{0.0, 1.0};
+  const auto r = opt.minimize(f, std::span<double>(x));
+  CHECK(r.stopped_by == LbfgsStop::non_finite);
+  CHECK(std::isfinite(r.loss));
+  CHECK(x[0] <= 1.5);
+  double g[2];
+  CHECK(f(x, g) == doctest::Approx(r.loss).epsilon(1e-15));
+  std::vector<double> bad{2.0, 0.0};
+  Lbfgs<double> opt2(2);
+  CHECK(opt2.minimize(f, std::span<double>(bad)).stopped_by == LbfgsStop::non_finite);
+  CHECK(bad[0] == 2.0);
+}

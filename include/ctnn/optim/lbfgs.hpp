@@ -20,6 +20,7 @@
 //   no_descent      g·d > −change_tolerance (the direction no longer descends measurably)
 //   step_tolerance  max|t d| <= change_tolerance
 //   loss_change     |f_k − f_{k−1}| < change_tolerance
+//   non_finite      f or ∇f NaN/Inf: x is left at the last point where both were finite
 // Allocation: at construction only (history 2·m·n, a few vectors of n).
 // Layer: optim (includes core; the network adapter is a template over any Net).
 #pragma once
@@ -46,6 +47,7 @@ enum class LbfgsStop {
   no_descent,       ///< the directional derivative g·d rose above −change_tolerance
   step_tolerance,   ///< the step max|t d| fell to change_tolerance
   loss_change,      ///< the loss changed by less than change_tolerance
+  non_finite,       ///< f or ∇f was NaN/Inf (at the start, or at the line search's point: x is left at the last finite one)
 };
 
 inline const char* to_string(LbfgsStop s) noexcept {
@@ -56,6 +58,7 @@ inline const char* to_string(LbfgsStop s) noexcept {
     case LbfgsStop::no_descent: return "no descent direction";
     case LbfgsStop::step_tolerance: return "step below tolerance";
     case LbfgsStop::loss_change: return "loss change below tolerance";
+    case LbfgsStop::non_finite: return "non-finite loss or gradient";
   }
   return "?";
 }
@@ -156,6 +159,7 @@ class Lbfgs {
       r.total_evaluations = total_evaluations_;
       return r;
     };
+    if (!finite(loss, g)) return finish(LbfgsStop::non_finite);
     if (norm_of<T>(g, opt_.grad_norm) <= T(opt_.grad_tolerance)) return finish(LbfgsStop::gradient);
 
     while (true) {
@@ -191,11 +195,16 @@ class Lbfgs {
         return f(std::span<const T>(x), g_out);
       };
       const auto ls = line_search_.search(phi, std::span<const T>(d), t, loss, std::span<const T>(g), gtd, g);
+      r.evaluations += ls.evaluations;
+      total_evaluations_ += ls.evaluations;
+      if (!finite(ls.f, g) || !std::isfinite(ls.t)) {  // back to the start of the iteration
+        std::copy(x0_.begin(), x0_.end(), x.begin());
+        std::copy(g_prev_.begin(), g_prev_.end(), g.begin());
+        return finish(LbfgsStop::non_finite);
+      }
       t = t_ = ls.t;
       loss = ls.f;
       move_to(x, t);
-      r.evaluations += ls.evaluations;
-      total_evaluations_ += ls.evaluations;
       const LbfgsIterate<T> it{total_iterations_, total_evaluations_, std::span<const T>(x), loss, std::span<const T>(g), t};
       observe(it);
 
@@ -216,6 +225,12 @@ class Lbfgs {
   }
 
  private:
+  static bool finite(T f, std::span<const T> g) noexcept {
+    if (!std::isfinite(f)) return false;
+    for (T v : g)
+      if (!std::isfinite(v)) return false;
+    return true;
+  }
   // x = x0 + t d, computed from the saved start so that every trial and the accepted point are
   // rounded the same way.
   void move_to(std::span<T> x, T t) const noexcept {
