@@ -146,7 +146,7 @@ TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CS
     }
     // CSV: header and one row per epoch with the recorded figures.
     const std::string c = read(csv);
-    CHECK(c.starts_with("epoch,steps,lr,train_loss,train_accuracy,val_loss,val_accuracy,grad_norm,seconds\n"));
+    CHECK(c.starts_with("epoch,steps,lr,train_loss,train_accuracy,val_loss,val_accuracy,grad_norm,seconds,cpu_seconds\n"));
     CHECK(count(c, "\n") == 4);
     CHECK(c.find("\n3,21,") != std::string::npos);
     // JSON: settings, epochs, result, the confusion matrix of the validation set.

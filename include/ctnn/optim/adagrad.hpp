@@ -41,26 +41,18 @@ class AdaGrad : public OptimizerBase<T> {
 
   void step(std::span<T> params, std::span<const T> grads) { step(params, grads, o_.lr); }
   void step(std::span<T> params, std::span<const T> grads, double lr_) {
-    this->check_sizes("AdaGrad", params.size(), grads.size());
     const double t = static_cast<double>(++this->steps_);
     const T clr = static_cast<T>(lr_ / (1 + (t - 1) * o_.lr_decay));
     const T eps = static_cast<T>(o_.eps);
-    T* p = params.data();
-    const T* g = grads.data();
     T* acc = this->buffer(0);
-    this->mask_.for_each_segment(this->n_, [&](std::size_t a, std::size_t b, bool decays) {
-      const T wd = decays ? static_cast<T>(o_.weight_decay) : T(0);
-      const T keep = decays ? static_cast<T>(1 - lr_ * o_.decoupled_weight_decay) : T(1);
-      detail::for_lanes<T>(a, b, [&](std::size_t i, auto lanes) {
-        using L = decltype(lanes);
-        using std::sqrt;
-        const auto th = L::load(p + i);
-        const auto gi = L::load(g + i) + L::splat(wd) * th;
-        const auto G = L::load(acc + i) + gi * gi;
-        L::store(acc + i, G);
-        L::store(p + i, th * L::splat(keep) - L::splat(clr) * (gi / (sqrt(G) + L::splat(eps))));
-      });
-    });
+    this->update("AdaGrad", params, grads, lr_, o_.weight_decay, o_.decoupled_weight_decay,
+                 [&](std::size_t i, auto lanes, auto kept, auto gi) {
+                   using L = decltype(lanes);
+                   using std::sqrt;
+                   const auto G = L::load(acc + i) + gi * gi;
+                   L::store(acc + i, G);
+                   return kept - L::splat(clr) * (gi / (sqrt(G) + L::splat(eps)));
+                 });
   }
 
  private:

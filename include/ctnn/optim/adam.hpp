@@ -49,32 +49,24 @@ class Adam : public OptimizerBase<T> {
 
   void step(std::span<T> params, std::span<const T> grads) { step(params, grads, o_.lr); }
   void step(std::span<T> params, std::span<const T> grads, double lr_) {
-    this->check_sizes("Adam", params.size(), grads.size());
     const double t = static_cast<double>(++this->steps_);
     const T step_size = static_cast<T>(lr_ / (1 - std::pow(o_.beta1, t)));
-    const T bc2_sqrt = static_cast<T>(std::sqrt(1 - std::pow(o_.beta2, t)));
+    const T inv_bc2_sqrt = static_cast<T>(1 / std::sqrt(1 - std::pow(o_.beta2, t)));  // one division per step
     const T b1 = static_cast<T>(o_.beta1), b2 = static_cast<T>(o_.beta2);
     const T c1 = static_cast<T>(1 - o_.beta1), c2 = static_cast<T>(1 - o_.beta2), eps = static_cast<T>(o_.eps);
-    T* p = params.data();
-    const T* g = grads.data();
     T* m = this->buffer(0);
     T* v = this->buffer(1);
-    this->mask_.for_each_segment(this->n_, [&](std::size_t a, std::size_t b, bool decays) {
-      const T wd = decays ? static_cast<T>(o_.weight_decay) : T(0);
-      const T keep = decays ? static_cast<T>(1 - lr_ * o_.decoupled_weight_decay) : T(1);
-      detail::for_lanes<T>(a, b, [&](std::size_t i, auto lanes) {
-        using L = decltype(lanes);
-        using std::sqrt;
-        const auto th = L::load(p + i);
-        const auto gi = L::load(g + i) + L::splat(wd) * th;
-        const auto mi = L::splat(b1) * L::load(m + i) + L::splat(c1) * gi;
-        const auto vi = L::splat(b2) * L::load(v + i) + L::splat(c2) * (gi * gi);
-        L::store(m + i, mi);
-        L::store(v + i, vi);
-        const auto denom = sqrt(vi) / L::splat(bc2_sqrt) + L::splat(eps);
-        L::store(p + i, th * L::splat(keep) - L::splat(step_size) * (mi / denom));
-      });
-    });
+    this->update("Adam", params, grads, lr_, o_.weight_decay, o_.decoupled_weight_decay,
+                 [&](std::size_t i, auto lanes, auto kept, auto gi) {
+                   using L = decltype(lanes);
+                   using std::sqrt;
+                   const auto mi = L::splat(b1) * L::load(m + i) + L::splat(c1) * gi;
+                   const auto vi = L::splat(b2) * L::load(v + i) + L::splat(c2) * (gi * gi);
+                   L::store(m + i, mi);
+                   L::store(v + i, vi);
+                   const auto denom = sqrt(vi) * L::splat(inv_bc2_sqrt) + L::splat(eps);
+                   return kept - L::splat(step_size) * (mi / denom);
+                 });
   }
 
  private:

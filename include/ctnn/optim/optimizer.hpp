@@ -100,6 +100,29 @@ class OptimizerBase {
     mask_.check(n);
   }
   T* buffer(std::size_t k) noexcept { return state_.data() + k * n_; }
+
+  /// The element loop every update rule shares. For each i (SIMD batches, then single
+  /// elements) it loads theta_i and g_i, applies the two decays where the mask says so --
+  /// gi = g_i + wd theta_i (coupled), kept = theta_i (1 - lr dwd) (decoupled) -- and stores
+  /// rule(i, lanes, kept, gi) as the new theta_i. `lanes` (detail::Wide<T> or Narrow<T>) lets the
+  /// rule load and store its own state at i.
+  template <class Rule>
+  void update(const char* who, std::span<T> params, std::span<const T> grads, double lr, double wd, double dwd,
+              Rule&& rule) {
+    check_sizes(who, params.size(), grads.size());
+    T* p = params.data();
+    const T* g = grads.data();
+    mask_.for_each_segment(n_, [&](std::size_t a, std::size_t b, bool decays) {
+      const T w = decays ? static_cast<T>(wd) : T(0);
+      const T keep = decays ? static_cast<T>(1 - lr * dwd) : T(1);
+      detail::for_lanes<T>(a, b, [&](std::size_t i, auto lanes) {
+        using L = decltype(lanes);
+        const auto th = L::load(p + i);
+        const auto gi = L::load(g + i) + L::splat(w) * th;
+        L::store(p + i, rule(i, lanes, th * L::splat(keep), gi));
+      });
+    });
+  }
   void check_sizes(const char* who, std::size_t p, std::size_t g) const {
     if (p != n_ || g != n_)
       throw std::invalid_argument(std::string("ctnn::optim::") + who + "::step: built for " + std::to_string(n_) +

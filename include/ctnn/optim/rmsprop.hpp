@@ -35,26 +35,18 @@ class RMSProp : public OptimizerBase<T> {
 
   void step(std::span<T> params, std::span<const T> grads) { step(params, grads, o_.lr); }
   void step(std::span<T> params, std::span<const T> grads, double lr_) {
-    this->check_sizes("RMSProp", params.size(), grads.size());
     ++this->steps_;
     const T lr = static_cast<T>(lr_), alpha = static_cast<T>(o_.alpha), c = static_cast<T>(1 - o_.alpha);
     const T eps = static_cast<T>(o_.eps);
-    T* p = params.data();
-    const T* g = grads.data();
     T* avg = this->buffer(0);
-    this->mask_.for_each_segment(this->n_, [&](std::size_t a, std::size_t b, bool decays) {
-      const T wd = decays ? static_cast<T>(o_.weight_decay) : T(0);
-      const T keep = decays ? static_cast<T>(1 - lr_ * o_.decoupled_weight_decay) : T(1);
-      detail::for_lanes<T>(a, b, [&](std::size_t i, auto lanes) {
-        using L = decltype(lanes);
-        using std::sqrt;
-        const auto th = L::load(p + i);
-        const auto gi = L::load(g + i) + L::splat(wd) * th;
-        const auto v = L::splat(alpha) * L::load(avg + i) + L::splat(c) * (gi * gi);
-        L::store(avg + i, v);
-        L::store(p + i, th * L::splat(keep) - L::splat(lr) * (gi / (sqrt(v) + L::splat(eps))));
-      });
-    });
+    this->update("RMSProp", params, grads, lr_, o_.weight_decay, o_.decoupled_weight_decay,
+                 [&](std::size_t i, auto lanes, auto kept, auto gi) {
+                   using L = decltype(lanes);
+                   using std::sqrt;
+                   const auto v = L::splat(alpha) * L::load(avg + i) + L::splat(c) * (gi * gi);
+                   L::store(avg + i, v);
+                   return kept - L::splat(lr) * (gi / (sqrt(v) + L::splat(eps)));
+                 });
   }
 
  private:

@@ -57,37 +57,25 @@ class SGD : public OptimizerBase<T> {
 
   void step(std::span<T> params, std::span<const T> grads) { step(params, grads, o_.lr); }
   void step(std::span<T> params, std::span<const T> grads, double lr_) {
-    this->check_sizes("SGD", params.size(), grads.size());
-    T* p = params.data();
-    const T* g = grads.data();
     T* buf = this->state_.data();
     const T lr = static_cast<T>(lr_), mu = static_cast<T>(o_.momentum);
-    const bool first = this->steps_ == 0;
-    const T damp = first ? T(0) : static_cast<T>(o_.dampening);  // PyTorch: buf = g at the first step
+    const T damp = this->steps_ == 0 ? T(0) : static_cast<T>(o_.dampening);  // PyTorch: buf = g at the first step
     const bool has_momentum = o_.momentum != 0, nesterov = o_.nesterov;
     const bool textbook = o_.convention == Momentum::textbook;
-    this->mask_.for_each_segment(this->n_, [&](std::size_t a, std::size_t b, bool decays) {
-      const T wd = decays ? static_cast<T>(o_.weight_decay) : T(0);
-      const T keep = decays ? static_cast<T>(1 - lr_ * o_.decoupled_weight_decay) : T(1);
-      detail::for_lanes<T>(a, b, [&](std::size_t i, auto lanes) {
-        using L = decltype(lanes);
-        const auto th = L::load(p + i);
-        const auto gi = L::load(g + i) + L::splat(wd) * th;
-        const auto pk = th * L::splat(keep);
-        if (!has_momentum) {
-          L::store(p + i, pk - L::splat(lr) * gi);
-        } else if (!textbook) {
-          const auto v = L::splat(mu) * L::load(buf + i) + L::splat(T(1) - damp) * gi;
-          L::store(buf + i, v);
-          L::store(p + i, pk - L::splat(lr) * (nesterov ? gi + L::splat(mu) * v : v));
-        } else {
-          const auto lg = L::splat(lr) * gi;
-          const auto v = L::splat(mu) * L::load(buf + i) + lg;
-          L::store(buf + i, v);
-          L::store(p + i, pk - (nesterov ? L::splat(mu) * v + lg : v));
-        }
-      });
-    });
+    this->update("SGD", params, grads, lr_, o_.weight_decay, o_.decoupled_weight_decay,
+                 [&](std::size_t i, auto lanes, auto kept, auto gi) {
+                   using L = decltype(lanes);
+                   if (!has_momentum) return kept - L::splat(lr) * gi;
+                   if (!textbook) {
+                     const auto v = L::splat(mu) * L::load(buf + i) + L::splat(T(1) - damp) * gi;
+                     L::store(buf + i, v);
+                     return kept - L::splat(lr) * (nesterov ? gi + L::splat(mu) * v : v);
+                   }
+                   const auto lg = L::splat(lr) * gi;
+                   const auto v = L::splat(mu) * L::load(buf + i) + lg;
+                   L::store(buf + i, v);
+                   return kept - (nesterov ? L::splat(mu) * v + lg : v);
+                 });
     ++this->steps_;
   }
 

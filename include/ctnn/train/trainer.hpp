@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -34,6 +35,7 @@
 
 #include "ctnn/ad/ad.hpp"
 #include "ctnn/core/aligned.hpp"
+#include "ctnn/kernel/simd.hpp"
 #include "ctnn/nn/init.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/optim/schedule.hpp"
@@ -141,6 +143,7 @@ class Trainer {
       if (o_.shuffle) shuffle(tr, rng);
       progress.begin_epoch(epoch, o_.epochs, per_epoch);
       const auto t0 = std::chrono::steady_clock::now();
+      const std::clock_t c0 = std::clock();
       double loss_sum = 0, lr = 0;
       std::size_t seen = 0, correct = 0;
       for (std::size_t s = 0; s < per_epoch; ++s) {
@@ -192,6 +195,7 @@ class Trainer {
       r.steps = res.steps;
       r.lr = lr;
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      r.cpu_seconds = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
       if (seen) {
         r.train_loss = loss_sum / static_cast<double>(seen);
         r.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
@@ -324,17 +328,34 @@ class Trainer {
     return c;
   }
 
+  /// Whether all P values are finite: x - x is 0 for a finite x and NaN for Inf or NaN, so one
+  /// SIMD sum of them is 0 exactly when every value is finite (a branch-free pass).
+  static bool all_finite(const T* g) noexcept {
+    std::size_t k = 0;
+    T tail = 0;
+    if constexpr (simd::has_batch<T>) {
+      constexpr std::size_t W = simd::width<T>;
+      simd::batch<T> acc(T(0));
+      for (; k + W <= P; k += W) {
+        const auto v = simd::load(g + k);
+        acc += v - v;
+      }
+      tail = xsimd::hadd(acc);
+    }
+    for (; k < P; ++k) tail += g[k] - g[k];
+    return tail == T(0);
+  }
   /// "" when loss and gradient are finite; else a message naming the step and the first
   /// parameter block with a non-finite gradient entry.
   std::string non_finite(double loss, std::span<const T> g, std::size_t epoch, std::size_t batch,
                          std::size_t batches, std::size_t step) const {
+    if (std::isfinite(loss) && all_finite(g.data())) return {};
     std::size_t bad = P;
     for (std::size_t k = 0; k < P; ++k)
       if (!std::isfinite(static_cast<double>(g[k]))) {
         bad = k;
         break;
       }
-    if (std::isfinite(loss) && bad == P) return {};
     std::string m = "non-finite value at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
                     ", batch " + std::to_string(batch) + "/" + std::to_string(batches) + "): loss " + fmt(loss);
     if (bad == P) return m + ", gradient finite";
@@ -426,8 +447,8 @@ class Trainer {
                          o_.validation_name.c_str(), r.val_loss, o_.validation_name.c_str(), r.val_accuracy);
     if (std::isfinite(r.grad_norm))
       k += std::snprintf(b + k, sizeof b - static_cast<std::size_t>(k), "  grad_norm %.3g", r.grad_norm);
-    std::snprintf(b + k, sizeof b - static_cast<std::size_t>(k), "  lr %.3g  %.2f s (+%.2f s eval)", r.lr, r.seconds,
-                  r.eval_seconds);
+    std::snprintf(b + k, sizeof b - static_cast<std::size_t>(k), "  lr %.3g  %.2f s (cpu %.2f s; +%.2f s eval)", r.lr,
+                  r.seconds, r.cpu_seconds, r.eval_seconds);
     return b;
   }
 
