@@ -14,7 +14,8 @@ in the environment) and, for the comparison, pinned to one core:
 
   OPENBLAS_NUM_THREADS=1 taskset -c 1 python3 bench/fashion_mnist_torch.py --epochs 5 --lr 0.05
 
-Prints one line per epoch ("epoch i/n  loss ...  train_acc ...  time S s") and "test accuracy A";
+Prints one line per epoch ("epoch i/n  loss ...  train_acc ...  time S s (cpu C s)": wall and process CPU
+seconds of the training pass) and "test accuracy A";
 --json FILE also writes them.
 """
 import argparse
@@ -66,12 +67,13 @@ def match_ctnn_log(path, a):
     if not lines or not lines[0].startswith("ctnn-fashion-mnist"):
         sys.exit(f"error: {path}: does not start with the main job's 'ctnn-fashion-mnist: ...' line")
     header = lines[0]
-    kv = dict(re.findall(r"\b(batch|lr|momentum|seed|optimi[sz]er|schedule)[ =:]+([^\s,;]+)", header))
+    kv = dict(re.findall(r"\b(batch|lr|momentum|beta1|seed|optimi[sz]er|schedule)[ =:]+([^\s,;]+)", header))
     epochs = re.findall(r"^epoch \d+/(\d+)", text, re.M)
     if not epochs or "lr" not in kv or "batch" not in kv:
         sys.exit(f"error: {path}: cannot find the epochs, batch and lr of the main job in its output")
     a.epochs, a.batch, a.lr = int(epochs[0]), int(kv["batch"]), float(kv["lr"])
     a.momentum = float(kv.get("momentum", 0))
+    a.beta1 = float(kv.get("beta1", 0.9))
     a.seed = int(kv.get("seed", a.seed))
     low = header.lower()
     opt = kv.get("optimizer", kv.get("optimiser", "adam" if "adam" in low else "sgd")).lower()
@@ -79,7 +81,7 @@ def match_ctnn_log(path, a):
         sys.exit(f"error: {path}: optimiser '{opt}' is not supported by this script (sgd, adam)")
     a.optimizer = opt
     a.schedule = "cosine" if "cosine" in low else "constant"
-    print(f"matching the main job ({path}): {a.optimizer} lr {a.lr:g} momentum {a.momentum:g}, "
+    print(f"matching the main job ({path}): {a.optimizer} lr {a.lr:g} momentum {a.momentum:g} beta1 {a.beta1:g}, "
           f"schedule {a.schedule}, batch {a.batch}, {a.epochs} epochs, seed {a.seed}", flush=True)
 
 
@@ -90,6 +92,7 @@ def main():
     ap.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--momentum", type=float, default=0.0, help="SGD heavy-ball momentum")
+    ap.add_argument("--beta1", type=float, default=0.9, help="Adam's first-moment decay")
     ap.add_argument("--schedule", choices=["constant", "cosine"], default="constant",
                     help="learning-rate schedule; cosine decays to 0 over all steps (updated every step)")
     ap.add_argument("--seed", type=int, default=42)
@@ -138,7 +141,7 @@ def main():
     if a.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
     else:
-        opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+        opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(a.beta1, 0.999))
     n = xtr.shape[0]
     steps = (n + a.batch - 1) // a.batch
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps * a.epochs) if a.schedule == "cosine" else None
@@ -146,11 +149,12 @@ def main():
     gen = torch.Generator().manual_seed(a.seed)
 
     print(f"fashion_mnist_torch: torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
-          f"{n} train / {xte.shape[0]} test, batch {a.batch}, {a.optimizer} lr {a.lr:g} momentum {a.momentum:g}, "
+          f"{n} train / {xte.shape[0]} test, batch {a.batch}, {a.optimizer} lr {a.lr:g} momentum {a.momentum:g} "
+          f"beta1 {a.beta1:g}, "
           f"schedule {a.schedule}, seed {a.seed}", flush=True)
     epochs = []
     for epoch in range(1, a.epochs + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         order = torch.randperm(n, generator=gen)
         loss_sum, correct = 0.0, 0
         for s in range(steps):
@@ -165,12 +169,13 @@ def main():
                 sched.step()
             loss_sum += loss.item() * len(idx)
             correct += int((logits.argmax(1) == yb).sum())
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         if not math.isfinite(loss_sum):
             sys.exit(f"error: non-finite training loss at epoch {epoch}")
-        epochs.append({"epoch": epoch, "loss": loss_sum / n, "train_acc": correct / n, "seconds": dt})
-        print(f"epoch {epoch}/{a.epochs}  loss {loss_sum / n:.4f}  train_acc {correct / n:.4f}  time {dt:.2f} s",
-              flush=True)
+        epochs.append({"epoch": epoch, "loss": loss_sum / n, "train_acc": correct / n, "seconds": dt,
+                       "cpu_seconds": cpu})
+        print(f"epoch {epoch}/{a.epochs}  loss {loss_sum / n:.4f}  train_acc {correct / n:.4f}  "
+              f"time {dt:.2f} s (cpu {cpu:.2f} s)", flush=True)
     with torch.inference_mode():
         acc = float((model(xte).argmax(1) == yte).float().mean())
     print(f"test accuracy {acc:.4f}")
