@@ -1,4 +1,4 @@
-// tests/curvature/test_natural_gradient_large.cpp: above cholesky_max_params (512) the automatic
+// tests/curvature/test_natural_gradient_large.cpp: above cholesky_max_params (128) the automatic
 // solver is CG on Fisher-vector products, F never formed; on a 13-32-3 tanh net (547 parameters)
 // its direction agrees with the formed-F Cholesky solve, and its steps lower the loss.
 #include <doctest/doctest.h>
