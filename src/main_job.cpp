@@ -1,12 +1,13 @@
-// ctnn-fashion-mnist: trains a 784-128-10 ReLU network (logits, softmax cross-entropy) on
-// Fashion-MNIST with mini-batch SGD (batch 64, fixed at compile time), prints one line per epoch
-// and the test accuracy.
+// ctnn-fashion-mnist: trains a 784-H-10 ReLU network (logits, softmax cross-entropy) on
+// Fashion-MNIST with the Trainer (ctnn/train/trainer.hpp): Adam, a cosine learning-rate schedule
+// annealed over the whole run (per step), mini-batches of a compile-time size, the ragged last
+// batch used; a live progress bar on a terminal, one line per epoch with the test loss and
+// accuracy, then the test accuracy and the per-class precision/recall table.
 //
 //   ctnn-fashion-mnist [--epochs N] [--lr X] [--momentum M] [--seed S] [--data DIR]
 //
 // Exit codes: 0 success, 1 bad command line, 2 data missing or malformed, 3 non-finite loss.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -14,31 +15,33 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
-#include <numeric>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/idx.hpp"
+#include "ctnn/optim/adam.hpp"
+#include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/trainer.hpp"
 
 namespace {
 
+// Chosen by experiment (see README): 784-128-10 with Adam reaches 0.89 test accuracy in 13-20
+// epochs; batch 128 was no faster per epoch and a little less accurate at 20 epochs.
 constexpr std::size_t kBatch = 64;
+constexpr std::size_t kHidden = 128;
 constexpr std::size_t kInputs = 784;
 constexpr std::size_t kClasses = 10;
 
-using Net = ctnn::Sequential<ctnn::Dense<kInputs, 128>, ctnn::ReLU, ctnn::Dense<128, kClasses>>;
+using Net = ctnn::Sequential<ctnn::Dense<kInputs, kHidden>, ctnn::ReLU, ctnn::Dense<kHidden, kClasses>>;
 static_assert(Net::inputs == kInputs && Net::outputs == kClasses);
 
 struct Options {
-  int epochs = 5;
-  float lr = 0.05f;
-  float momentum = 0.0f;
+  int epochs = 20;
+  float lr = 1e-3f;
+  float momentum = 0.9f;
   std::uint64_t seed = 42;
   std::string data = "/usr/share/datasets/fashion-mnist";
 };
@@ -46,9 +49,9 @@ struct Options {
 void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: ctnn-fashion-mnist [--epochs N] [--lr X] [--momentum M] [--seed S] [--data DIR]\n"
-               "  --epochs N    training epochs (default 5)\n"
-               "  --lr X        SGD learning rate (default 0.05)\n"
-               "  --momentum M  heavy-ball momentum, 0 = plain SGD (default 0)\n"
+               "  --epochs N    training epochs; the cosine schedule anneals over all of them (default 20)\n"
+               "  --lr X        Adam's initial learning rate (default 0.001)\n"
+               "  --momentum M  Adam's beta1, its momentum (first-moment decay) (default 0.9)\n"
                "  --seed S      seed for initialisation and shuffling (default 42)\n"
                "  --data DIR    Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)\n");
 }
@@ -108,74 +111,8 @@ bool parse_args(int argc, char** argv, Options& o) {
   return true;
 }
 
-std::size_t argmax(const float* z) {
-  return static_cast<std::size_t>(std::max_element(z, z + kClasses) - z);
-}
-
-// Runs f(std::integral_constant<size_t, 1>, offset) for each of the n < 64 samples of a ragged
-// remainder: single-sample passes keep it (it is not dropped) at the cost of one extra
-// instantiation; chunks of 32/16/... would be a little faster but cost ~10 s of compile time.
-template <class F>
-void for_each_chunk(std::size_t n, F&& f, std::size_t offset = 0) {
-  for (std::size_t i = 0; i < n; ++i) f(std::integral_constant<std::size_t, 1>{}, offset + i);
-}
-
-// Copies the samples idx[0..n) into x (n x 784) and their one-hot targets into y (n x 10).
-void gather(const ctnn::io::Dataset& d, const std::size_t* idx, std::size_t n, float* x, float* y) {
-  std::fill(y, y + n * kClasses, 0.0f);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::copy_n(d.row(idx[i]), kInputs, x + i * kInputs);
-    y[i * kClasses + static_cast<std::size_t>(d.labels[idx[i]])] = 1.0f;
-  }
-}
-
-struct Trainer {
-  Net net;
-  Options opt;
-  std::vector<float> velocity;
-  // Batch buffers (the network reads raw row-major storage).
-  ctnn::Matrix<float, kBatch, kInputs> x;
-  ctnn::Matrix<float, kBatch, kClasses> y;
-  ctnn::Matrix<float, kBatch, kClasses> logits;
-  std::vector<float> grad_acc;  // for a ragged batch: the chunk gradients, weighted
-
-  explicit Trainer(const Options& o) : net(o.seed), opt(o), velocity(Net::num_params, 0.0f), grad_acc(Net::num_params) {}
-
-  // θ -= lr·g (momentum 0), or heavy ball: v = μ v + g; θ -= lr·v.
-  void step(std::span<const float> g) {
-    const std::span<float> p = net.params();
-    const float lr = opt.lr, mu = opt.momentum;
-    if (mu == 0.0f) {
-      for (std::size_t i = 0; i < p.size(); ++i) p[i] -= lr * g[i];
-    } else {
-      float* v = velocity.data();
-      for (std::size_t i = 0; i < p.size(); ++i) {
-        v[i] = mu * v[i] + g[i];
-        p[i] -= lr * v[i];
-      }
-    }
-  }
-
-  // Loss and gradient on the B rows of x/y at `off`; counts the correct predictions (from the
-  // logits of the same pass, recorded by the loss) into `correct`.
-  template <std::size_t B>
-  float batch_pass(std::size_t off, std::size_t& correct) {
-    const float* xb = x.data() + off * kInputs;
-    const float* yb = y.data() + off * kClasses;
-    const float loss = net.gradient_and_output<B>(ctnn::loss::softmax_cross_entropy, xb, yb, logits.data());
-    for (std::size_t i = 0; i < B; ++i)
-      if (yb[i * kClasses + argmax(logits.data() + i * kClasses)] == 1.0f) ++correct;
-    return loss;
-  }
-};
-
-[[noreturn]] void non_finite(int epoch, std::size_t step, float loss) {
-  std::fprintf(stderr,
-               "error: non-finite training loss (%g) at epoch %d, step %zu; training diverged "
-               "(try a smaller --lr)\n",
-               static_cast<double>(loss), epoch, step);
-  std::exit(3);
-}
+const char* const kClassNames[kClasses] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 }  // namespace
 
@@ -207,84 +144,37 @@ int main(int argc, char** argv) {
   standardizer.apply(data.train);
   standardizer.apply(data.test);
 
-  const ctnn::io::Dataset& train = data.train;
-  const ctnn::io::Dataset& test = data.test;
-  const std::size_t n_train = train.rows;
-  const std::size_t full_batches = n_train / kBatch, ragged = n_train % kBatch;
-  const std::size_t steps_per_epoch = full_batches + (ragged ? 1 : 0);
+  const std::size_t n_train = data.train.rows;
+  const std::size_t steps_per_epoch = (n_train + kBatch - 1) / kBatch;
+  auto net = std::make_unique<Net>(opt.seed);
+  ctnn::optim::AdamOptions ao;
+  ao.lr = opt.lr;
+  ao.beta1 = opt.momentum;
+  ctnn::optim::Adam<float> adam(Net::num_params, ao);
+  // Cosine annealing from lr to 0 over the run's steps (T_max = all steps: lr reaches 0 at the end).
+  const ctnn::optim::CosineAnnealing schedule{opt.lr, steps_per_epoch * static_cast<std::size_t>(opt.epochs), 0.0};
+  ctnn::train::TrainerOptions to;
+  to.epochs = static_cast<std::size_t>(opt.epochs);
+  to.seed = opt.seed ^ 0x9E3779B97F4A7C15ull;
+  to.validation_name = "test";  // monitored only: no early stopping or selection on the test set
+  auto trainer = ctnn::train::make_trainer<kBatch>(*net, adam, schedule, to);
 
-  auto trainer = std::make_unique<Trainer>(opt);
-  Trainer& tr = *trainer;
-  ctnn::Random shuffle_rng(opt.seed ^ 0x9E3779B97F4A7C15ull);
-  std::vector<std::size_t> order(n_train);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-
-  std::printf("ctnn-fashion-mnist: %zu train / %zu test samples, batch %zu, lr %g, momentum %g, seed %llu\n",
-              n_train, test.rows, kBatch, static_cast<double>(opt.lr), static_cast<double>(opt.momentum),
+  std::printf("ctnn-fashion-mnist: %zu train / %zu test samples, 784-%zu-10 ReLU, batch %zu, Adam lr %g beta1 %g "
+              "with cosine annealing over %zu steps, seed %llu\n",
+              n_train, data.test.rows, kHidden, kBatch, static_cast<double>(opt.lr),
+              static_cast<double>(opt.momentum), steps_per_epoch * static_cast<std::size_t>(opt.epochs),
               static_cast<unsigned long long>(opt.seed));
   std::fflush(stdout);
 
-  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
-    // Fisher-Yates shuffle with the seeded generator.
-    for (std::size_t i = n_train - 1; i > 0; --i) std::swap(order[i], order[shuffle_rng.below(i + 1)]);
-
-    double loss_sum = 0.0;  // Σ over batches of (batch mean loss · batch size)
-    std::size_t correct = 0;
-    for (std::size_t s = 0; s < full_batches; ++s) {
-      gather(train, order.data() + s * kBatch, kBatch, tr.x.data(), tr.y.data());
-      const float loss = tr.batch_pass<kBatch>(0, correct);
-      if (!std::isfinite(loss)) non_finite(epoch, s + 1, loss);
-      loss_sum += static_cast<double>(loss) * kBatch;
-      tr.step(tr.net.grads());
-    }
-    if (ragged) {
-      // The last, smaller batch: its gradient is the mean over its `ragged` samples, built from
-      // single-sample passes, each weighted by 1/ragged.
-      gather(train, order.data() + full_batches * kBatch, ragged, tr.x.data(), tr.y.data());
-      std::fill(tr.grad_acc.begin(), tr.grad_acc.end(), 0.0f);
-      float batch_loss = 0.0f;
-      for_each_chunk(ragged, [&](auto c, std::size_t off) {
-        constexpr std::size_t C = decltype(c)::value;
-        const float loss = tr.batch_pass<C>(off, correct);
-        const float w = static_cast<float>(C) / static_cast<float>(ragged);
-        batch_loss += w * loss;
-        const std::span<const float> g = tr.net.grads();
-        for (std::size_t i = 0; i < g.size(); ++i) tr.grad_acc[i] += w * g[i];
-      });
-      if (!std::isfinite(batch_loss)) non_finite(epoch, steps_per_epoch, batch_loss);
-      loss_sum += static_cast<double>(batch_loss) * static_cast<double>(ragged);
-      tr.step(tr.grad_acc);
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("epoch %d/%d  loss %.4f  train_acc %.4f  time %.2f s\n", epoch, opt.epochs,
-                loss_sum / static_cast<double>(n_train),
-                static_cast<double>(correct) / static_cast<double>(n_train), seconds);
-    std::fflush(stdout);
+  const auto res = trainer.fit(ctnn::loss::softmax_cross_entropy, data.train, &data.test);
+  if (res.stopped_by == ctnn::train::StopCriterion::non_finite) {
+    std::fprintf(stderr, "error: %s (try a smaller --lr)\n", res.message.c_str());
+    return 3;
   }
-
-  // Test accuracy: forward<64> over full batches, then the remainder in compile-time chunks.
-  std::vector<std::size_t> test_idx(test.rows);
-  std::iota(test_idx.begin(), test_idx.end(), std::size_t{0});
-  std::size_t test_correct = 0;
-  auto count = [&](std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-      if (tr.y[i * kClasses + argmax(tr.logits.data() + i * kClasses)] == 1.0f) ++test_correct;
-  };
-  const std::size_t test_full = test.rows / kBatch, test_rest = test.rows % kBatch;
-  for (std::size_t s = 0; s < test_full; ++s) {
-    gather(test, test_idx.data() + s * kBatch, kBatch, tr.x.data(), tr.y.data());
-    tr.net.forward<kBatch>(tr.x.data(), tr.logits.data());
-    count(kBatch);
-  }
-  if (test_rest) {
-    gather(test, test_idx.data() + test_full * kBatch, test_rest, tr.x.data(), tr.y.data());
-    for_each_chunk(test_rest, [&](auto c, std::size_t off) {
-      constexpr std::size_t C = decltype(c)::value;
-      tr.net.forward<C>(tr.x.data() + off * kInputs, tr.logits.data() + off * kClasses);
-    });
-    count(test_rest);
-  }
-  std::printf("test accuracy %.4f\n", static_cast<double>(test_correct) / static_cast<double>(test.rows));
+  double seconds = 0;
+  for (const auto& r : res.history) seconds += r.seconds;
+  res.validation.confusion.print(stdout, std::vector<std::string>(std::begin(kClassNames), std::end(kClassNames)));
+  std::printf("mean training time %.2f s/epoch\n", seconds / static_cast<double>(res.history.size()));
+  std::printf("test accuracy %.4f\n", res.validation.accuracy());
   return 0;
 }
