@@ -77,6 +77,20 @@ TEST_CASE("saving a non-finite weight is refused") {
   CHECK(!std::filesystem::exists(dir / "m.json"));
 }
 
+TEST_CASE("a write error names the file and the step, and leaves no file behind") {
+  persist::TempDir dir("json-write-error");
+  NetF net(5);
+  const std::string p = dir / "no-such-folder/m.json";
+  std::string msg;
+  try {
+    io::save_model_json(net, p);
+  } catch (const io::DataError& e) {
+    msg = e.what();
+  }
+  CHECK(msg == p + ": cannot write (create temporary file: No such file or directory)");
+  CHECK(!std::filesystem::exists(dir / "no-such-folder"));
+}
+
 TEST_CASE("bad JSON model files are rejected whole with a message naming file and place") {
   persist::TempDir dir("json-bad");
   const std::string good = dir / "good.json", p = dir / "bad.json";
