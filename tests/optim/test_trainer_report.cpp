@@ -82,6 +82,11 @@ TEST_CASE("Trainer::evaluate: the confusion matrix and loss of the network's own
   for (std::size_t a = 0; a < 3; ++a)
     for (std::size_t b = 0; b < 3; ++b) CHECK(e.confusion(a, b) == m(a, b));
   CHECK(e.loss == doctest::Approx(net.loss<23>(loss, x.data(), y.data())).epsilon(1e-12));
+  // A loss that needs the parameters (an L2 term) is evaluated by forward passes of the network.
+  const auto l2 = ctnn::loss::with_l2(loss, 0.1);
+  const double with_penalty = t.evaluate(l2, d).loss;
+  CHECK(with_penalty == doctest::Approx(net.loss<23>(l2, x.data(), y.data())).epsilon(1e-12));
+  CHECK(with_penalty > e.loss + 1e-3);
 }
 
 TEST_CASE("Trainer: a NaN stops training with a message naming the step and the parameter block") {
