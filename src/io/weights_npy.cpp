@@ -7,6 +7,7 @@
 #include <xtensor/xarray.hpp>
 #include <xtensor/xnpy.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -58,6 +59,15 @@ void read_npy_block(const std::string& file, const std::string& who, const std::
   if (hlen == 0 || prefix + hlen > bytes.size())
     throw DataError(file + ": truncated header: it declares " + std::to_string(hlen) + " header bytes, the file has " +
                         std::to_string(bytes.size() - prefix) + " after the magic",
+                    file);
+  // xnpy's parser calls back() on empty strings when the dictionary or the shape value is missing.
+  std::string dict = bytes.substr(prefix, hlen);
+  dict.erase(std::remove(dict.begin(), dict.end(), ' '), dict.end());
+  const auto shape_at = dict.find("'shape':");
+  if (dict.size() < 3 || dict.front() != '{' || dict.substr(dict.size() - 2) != "}\n" || shape_at == std::string::npos ||
+      dict[shape_at + 8] != '(')
+    throw DataError(file + ": malformed .npy header (expected {'descr': ..., 'fortran_order': ..., 'shape': (...), } "
+                           "and a newline)",
                     file);
   std::string descr;
   bool fortran = false;

@@ -133,6 +133,25 @@ TEST_CASE("bad .npy files are rejected whole with a message naming file and plac
     persist::write_bytes(f, b);
     check_rejected(params, load, f + ": malformed .npy header (xtensor: missing 'descr' key)");
   }
+  SUBCASE("header without a shape tuple") {
+    std::string b = good;
+    const auto at = b.find("(2,)");
+    REQUIRE(at != std::string::npos);
+    b.replace(at, 4, "    ");
+    persist::write_bytes(f, b);
+    check_rejected(params, load,
+                   f + ": malformed .npy header (expected {'descr': ..., 'fortran_order': ..., 'shape': (...), } and a "
+                       "newline)");
+  }
+  SUBCASE("blank header") {
+    std::string b = good;
+    std::fill(b.begin() + 10, b.begin() + long(header), ' ');
+    b[header - 1] = '\n';
+    persist::write_bytes(f, b);
+    check_rejected(params, load,
+                   f + ": malformed .npy header (expected {'descr': ..., 'fortran_order': ..., 'shape': (...), } and a "
+                       "newline)");
+  }
   SUBCASE("trailing bytes") {
     persist::write_bytes(f, good + "xyz");
     check_rejected(params, load, f + ": 3 unexpected bytes after the data (expected 8)");
