@@ -65,6 +65,10 @@ TEST_CASE("float instantiations follow the double trajectories") {
   float_follows_double<optim::SGD>(sgd, {});
   float_follows_double<optim::AdaGrad>(optim::AdaGradOptions{}, some);
   float_follows_double<optim::RMSProp>(optim::RMSPropOptions{}, {});
+  optim::RMSPropOptions rc;
+  rc.centered = true;
+  rc.momentum = 0.5;
+  float_follows_double<optim::RMSProp>(rc, some);
   float_follows_double<optim::Adam>(optim::adamw_options(), some);
   optim::AdamOptions l2;
   l2.weight_decay = 0.1;

@@ -191,3 +191,45 @@ TEST_CASE("bad sizes and options are rejected with a message") {
   CHECK_THROWS_AS(optim::SGD<double>(3, s), std::invalid_argument);
   CHECK_THROWS_AS(optim::SGD<double>(3, {}, optim::DecayMask({{0, 5}})), std::invalid_argument);
 }
+
+TEST_CASE("RMSProp centred and with momentum follows PyTorch's formula (written out per element here)") {
+  for (const bool centered : {false, true})
+    for (const double mu : {0.0, 0.9}) {
+      CAPTURE(centered);
+      CAPTURE(mu);
+      Mlp a, b;
+      optim::RMSPropOptions o;
+      o.centered = centered;
+      o.momentum = mu;
+      o.weight_decay = 0.01;
+      optim::RMSProp<double> opt(MlpNet::num_params, o);
+      CHECK(opt.state().size() == (1 + centered + (mu > 0)) * MlpNet::num_params);
+      std::vector<double> v(MlpNet::num_params, 0.0), avg_g = v, buf = v;
+      const double lr = 0.01, alpha = o.alpha, eps = o.eps;
+      for (int t = 0; t < 10; ++t) {
+        a.evaluate();
+        opt.step(a.params(), a.grads(), lr);
+        b.evaluate();
+        for (std::size_t i = 0; i < MlpNet::num_params; ++i) {  // torch.optim.RMSprop, single tensor
+          const double g = b.grads()[i] + 0.01 * b.params()[i];
+          v[i] = alpha * v[i] + (1 - alpha) * g * g;
+          double avg = std::sqrt(v[i]);
+          if (centered) {
+            avg_g[i] = alpha * avg_g[i] + (1 - alpha) * g;
+            avg = std::sqrt(v[i] - avg_g[i] * avg_g[i]);
+          }
+          avg += eps;
+          if (mu > 0) {
+            buf[i] = mu * buf[i] + g / avg;
+            b.params()[i] -= lr * buf[i];
+          } else {
+            b.params()[i] -= lr * g / avg;
+          }
+        }
+      }
+      std::string why;
+      CHECK_MESSAGE(ref::close_array(a.params().data(), ref::Vec(b.params().begin(), b.params().end()), 1e-13, 1e-15,
+                                     &why),
+                    why);
+    }
+}

@@ -1,9 +1,9 @@
-// ctnn/optim/rmsprop.hpp: RMSProp (Hinton's lecture 6e), PyTorch's formula (not centred, no
-// momentum):
+// ctnn/optim/rmsprop.hpp: RMSProp (Hinton's lecture 6e), PyTorch's formula:
 //   g <- g + weight_decay * theta
 //   v = alpha v + (1 - alpha) g^2   (v starts at 0; no bias correction)
-//   theta -= lr * g / (sqrt(v) + eps)   (eps outside the root)
-// State: v (n values).
+//   centred: a = alpha a + (1 - alpha) g;  avg = sqrt(v - a^2) + eps;  else avg = sqrt(v) + eps
+//   momentum mu > 0: buf = mu buf + g / avg;  theta -= lr * buf;  else theta -= lr * g / avg
+// State: v, then a (centred), then buf (momentum): 1 to 3 x n values.
 // Layer: optim.
 #pragma once
 #include <cstddef>
@@ -17,6 +17,8 @@ struct RMSPropOptions {
   double lr = 1e-2;
   double alpha = 0.99;
   double eps = 1e-8;
+  double momentum = 0;
+  bool centered = false;
   double weight_decay = 0;            ///< coupled L2
   double decoupled_weight_decay = 0;  ///< theta *= 1 - lr wd
 };
@@ -26,10 +28,10 @@ class RMSProp : public OptimizerBase<T> {
   using Base = OptimizerBase<T>;
 
  public:
-  RMSProp(std::size_t n, RMSPropOptions o = {}, DecayMask mask = {}) : Base(n, 1, std::move(mask)), o_(o) {
+  RMSProp(std::size_t n, RMSPropOptions o = {}, DecayMask mask = {}) : Base(n, 1 + (o.centered ? 1 : 0) + (o.momentum > 0 ? 1 : 0), std::move(mask)), o_(o) {
     if (!(o.alpha >= 0 && o.alpha < 1)) throw std::invalid_argument("ctnn::optim::RMSProp: alpha must be in [0, 1)");
-    if (!(o.eps >= 0) || o.weight_decay < 0 || o.decoupled_weight_decay < 0)
-      throw std::invalid_argument("ctnn::optim::RMSProp: eps and weight decays must be >= 0");
+    if (!(o.eps >= 0) || o.momentum < 0 || o.weight_decay < 0 || o.decoupled_weight_decay < 0)
+      throw std::invalid_argument("ctnn::optim::RMSProp: eps, momentum and weight decays must be >= 0");
   }
   const RMSPropOptions& options() const noexcept { return o_; }
 
@@ -38,14 +40,27 @@ class RMSProp : public OptimizerBase<T> {
     ++this->steps_;
     const T lr = static_cast<T>(lr_), alpha = static_cast<T>(o_.alpha), c = static_cast<T>(1 - o_.alpha);
     const T eps = static_cast<T>(o_.eps);
-    T* avg = this->buffer(0);
+    const T mu = static_cast<T>(o_.momentum);
+    const bool centered = o_.centered, momentum = o_.momentum > 0;
+    T* sq = this->buffer(0);
+    T* ga = this->buffer(1);                   // centred only
+    T* buf = this->buffer(centered ? 2 : 1);  // momentum only
     this->update("RMSProp", params, grads, lr_, o_.weight_decay, o_.decoupled_weight_decay,
                  [&](std::size_t i, auto lanes, auto kept, auto gi) {
                    using L = decltype(lanes);
                    using std::sqrt;
-                   const auto v = L::splat(alpha) * L::load(avg + i) + L::splat(c) * (gi * gi);
-                   L::store(avg + i, v);
-                   return kept - L::splat(lr) * (gi / (sqrt(v) + L::splat(eps)));
+                   const auto v = L::splat(alpha) * L::load(sq + i) + L::splat(c) * (gi * gi);
+                   L::store(sq + i, v);
+                   auto avg = sqrt(v) + L::splat(eps);
+                   if (centered) {
+                     const auto a = L::splat(alpha) * L::load(ga + i) + L::splat(c) * gi;
+                     L::store(ga + i, a);
+                     avg = sqrt(v - a * a) + L::splat(eps);
+                   }
+                   if (!momentum) return kept - L::splat(lr) * (gi / avg);
+                   const auto b = L::splat(mu) * L::load(buf + i) + gi / avg;
+                   L::store(buf + i, b);
+                   return kept - L::splat(lr) * b;
                  });
   }
 
