@@ -72,6 +72,7 @@ TEST_CASE("float instantiations follow the double trajectories") {
   float_follows_double<optim::Adam>(optim::adamw_options(), some);
   optim::AdamOptions l2;
   l2.weight_decay = 0.1;
+  l2.amsgrad = true;
   float_follows_double<optim::Adam>(l2, {});
 }
 

@@ -233,3 +233,32 @@ TEST_CASE("RMSProp centred and with momentum follows PyTorch's formula (written 
                     why);
     }
 }
+
+TEST_CASE("Adam with amsgrad follows PyTorch's formula (written out per element here)") {
+  Mlp a, b;
+  optim::AdamOptions o;
+  o.amsgrad = true;
+  optim::Adam<double> opt(MlpNet::num_params, o);
+  CHECK(opt.state().size() == 3 * MlpNet::num_params);
+  std::vector<double> m(MlpNet::num_params, 0.0), v = m, vmax = m;
+  const double lr = 0.05;
+  bool max_used = false;  // the running maximum differs from v at some step (else amsgrad is not exercised)
+  for (int t = 1; t <= 30; ++t) {
+    a.evaluate();
+    opt.step(a.params(), a.grads(), lr);
+    b.evaluate();
+    const double bc1 = 1 - std::pow(o.beta1, t), bc2 = 1 - std::pow(o.beta2, t);
+    for (std::size_t i = 0; i < MlpNet::num_params; ++i) {  // torch.optim.Adam(amsgrad=True), single tensor
+      const double g = b.grads()[i];
+      m[i] = o.beta1 * m[i] + (1 - o.beta1) * g;
+      v[i] = o.beta2 * v[i] + (1 - o.beta2) * g * g;
+      vmax[i] = std::max(vmax[i], v[i]);
+      max_used = max_used || vmax[i] > v[i];
+      b.params()[i] -= lr / bc1 * m[i] / (std::sqrt(vmax[i]) / std::sqrt(bc2) + o.eps);
+    }
+  }
+  CHECK(max_used);
+  std::string why;
+  CHECK_MESSAGE(
+      ref::close_array(a.params().data(), ref::Vec(b.params().begin(), b.params().end()), 1e-12, 1e-14, &why), why);
+}

@@ -4,7 +4,8 @@
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  t counts steps from 1
 //   theta -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)   (eps after the bias
 //   correction of sqrt(v), as PyTorch; not sqrt(v_hat + eps))
-// adamw_options() gives AdamW's defaults (decoupled decay 0.01). State: m then v (2 x n).
+//   amsgrad: v_max = max(v_max, v) replaces v in the denominator (Reddi et al.; PyTorch's amsgrad)
+// adamw_options() gives AdamW's defaults (decoupled decay 0.01). State: m, v, then v_max (amsgrad).
 // Layer: optim.
 #pragma once
 #include <cmath>
@@ -19,6 +20,7 @@ struct AdamOptions {
   double lr = 1e-3;
   double beta1 = 0.9, beta2 = 0.999;
   double eps = 1e-8;
+  bool amsgrad = false;
   double weight_decay = 0;            ///< coupled L2 (torch.optim.Adam's weight_decay)
   double decoupled_weight_decay = 0;  ///< AdamW's weight_decay
 };
@@ -36,7 +38,7 @@ class Adam : public OptimizerBase<T> {
   using Base = OptimizerBase<T>;
 
  public:
-  Adam(std::size_t n, AdamOptions o = {}, DecayMask mask = {}) : Base(n, 2, std::move(mask)), o_(o) {
+  Adam(std::size_t n, AdamOptions o = {}, DecayMask mask = {}) : Base(n, o.amsgrad ? 3 : 2, std::move(mask)), o_(o) {
     if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1))
       throw std::invalid_argument("ctnn::optim::Adam: betas must be in [0, 1)");
     if (!(o.eps >= 0) || o.weight_decay < 0 || o.decoupled_weight_decay < 0)
@@ -56,15 +58,23 @@ class Adam : public OptimizerBase<T> {
     const T c1 = static_cast<T>(1 - o_.beta1), c2 = static_cast<T>(1 - o_.beta2), eps = static_cast<T>(o_.eps);
     T* m = this->buffer(0);
     T* v = this->buffer(1);
+    T* vmax = this->buffer(2);  // amsgrad only
+    const bool amsgrad = o_.amsgrad;
     this->update("Adam", params, grads, lr_, o_.weight_decay, o_.decoupled_weight_decay,
                  [&](std::size_t i, auto lanes, auto kept, auto gi) {
                    using L = decltype(lanes);
+                   using std::max;
                    using std::sqrt;
                    const auto mi = L::splat(b1) * L::load(m + i) + L::splat(c1) * gi;
                    const auto vi = L::splat(b2) * L::load(v + i) + L::splat(c2) * (gi * gi);
                    L::store(m + i, mi);
                    L::store(v + i, vi);
-                   const auto denom = sqrt(vi) * L::splat(inv_bc2_sqrt) + L::splat(eps);
+                   auto vd = vi;
+                   if (amsgrad) {
+                     vd = max(L::load(vmax + i), vi);
+                     L::store(vmax + i, vd);
+                   }
+                   const auto denom = sqrt(vd) * L::splat(inv_bc2_sqrt) + L::splat(eps);
                    return kept - L::splat(step_size) * (mi / denom);
                  });
   }
