@@ -393,42 +393,31 @@ class StaticTape {
     else return ws + P::adjoint_offset[I];
   }
 
-  using V = std::conditional_t<simd::has_batch<T>, simd::batch<T>, T>;
   static constexpr std::size_t W = simd::width<T>;
+  template <std::size_t L>
+  using V = simd::lanes_t<T, L>;  // a 128-bit batch for a narrow (<= 4 float) tail
 
-  template <std::size_t L>
-  static CTNN_INLINE V load_lanes(const T* ptr) {
-    if constexpr (!simd::has_batch<T>) return *ptr;
-    else if constexpr (L == W) return simd::load(ptr);
-    else return simd::load_partial<L>(ptr);
-  }
-  template <std::size_t L>
-  static CTNN_INLINE void store_lanes(T* ptr, const V& v) {
-    if constexpr (!simd::has_batch<T>) *ptr = v;
-    else if constexpr (L == W) simd::store(ptr, v);
-    else simd::store_partial<L>(ptr, v);
-  }
   // Lanes [c0, c0 + L) of row r of operand C of a fused map over an R x Cols result (Flat: the
   // map runs over all R·Cols elements as one row and every operand is R x Cols or 1 x 1).
   template <class P, std::size_t C, std::size_t L, bool Flat>
-  static CTNN_INLINE V operand_lanes(const Ptrs& p, T* ws, std::size_t r, std::size_t c0) {
+  static CTNN_INLINE V<L> operand_lanes(const Ptrs& p, T* ws, std::size_t r, std::size_t c0) {
     if constexpr (P::inlined[C]) {
       return apply_lanes<P, C, L, Flat>(p, ws, r, c0);
     } else {
       const T* ptr = val<P, C>(p, ws);
       constexpr std::size_t rc = P::rows[C], cc = P::cols[C];
       if constexpr (Flat) {
-        if constexpr (rc * cc == 1) return V(ptr[0]);
-        else return load_lanes<L>(ptr + c0);
+        if constexpr (rc * cc == 1) return V<L>(ptr[0]);
+        else return simd::load_n<L>(ptr + c0);
       } else {
         const std::size_t row = rc == 1 ? 0 : r;
-        if constexpr (cc == 1) return V(ptr[row]);
-        else return load_lanes<L>(ptr + row * cc + c0);
+        if constexpr (cc == 1) return V<L>(ptr[row]);
+        else return simd::load_n<L>(ptr + row * cc + c0);
       }
     }
   }
   template <class P, std::size_t J, std::size_t L, bool Flat>
-  static CTNN_INLINE V apply_lanes(const Ptrs& p, T* ws, std::size_t r, std::size_t c0) {
+  static CTNN_INLINE V<L> apply_lanes(const Ptrs& p, T* ws, std::size_t r, std::size_t c0) {
     const auto* node = &node_at<J>(p);
     constexpr auto c = P::child[J];
     if constexpr (P::arity[J] == 1) return node->lane(operand_lanes<P, c[0], L, Flat>(p, ws, r, c0));
@@ -466,8 +455,8 @@ class StaticTape {
     constexpr std::size_t R = flat ? 1 : P::rows[I], C = flat ? P::size[I] : P::cols[I];
     constexpr std::size_t Cf = C / W * W;
     for (std::size_t r = 0; r < R; ++r) {
-      for (std::size_t c0 = 0; c0 < Cf; c0 += W) store_lanes<W>(y + r * C + c0, apply_lanes<P, I, W, flat>(p, ws, r, c0));
-      if constexpr (C % W != 0) store_lanes<C % W>(y + r * C + Cf, apply_lanes<P, I, C % W, flat>(p, ws, r, Cf));
+      for (std::size_t c0 = 0; c0 < Cf; c0 += W) simd::store_n<W>(y + r * C + c0, apply_lanes<P, I, W, flat>(p, ws, r, c0));
+      if constexpr (C % W != 0) simd::store_n<C % W>(y + r * C + Cf, apply_lanes<P, I, C % W, flat>(p, ws, r, Cf));
     }
   }
 

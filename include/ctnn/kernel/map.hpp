@@ -4,6 +4,7 @@
 // Layer: kernel.
 #pragma once
 #include <cstddef>
+#include <type_traits>
 
 #include "ctnn/kernel/simd.hpp"
 
@@ -22,10 +23,10 @@ CTNN_INLINE void map(F&& f, T* CTNN_RESTRICT out, const In*... in) noexcept {
       simd::store(out + i, v);
     }
     if constexpr (N % W != 0) {
-      constexpr std::size_t r = N % W;
-      auto v = f(simd::load_partial<r>(in + full)...);
-      if constexpr (Acc) v += simd::load_partial<r>(out + full);
-      simd::store_partial<r>(out + full, v);
+      constexpr std::size_t r = N % W;  // the tail: one (possibly 128-bit) batch
+      auto v = f(simd::load_n<r>(in + full)...);
+      if constexpr (Acc) v += simd::load_n<r>(out + full);
+      simd::store_n<r>(out + full, v);
     }
   } else {
     for (std::size_t i = 0; i < N; ++i) {

@@ -23,7 +23,7 @@ CTNN_INLINE T sum(const T* CTNN_RESTRICT p) noexcept {
     for (; i + W <= N; i += W) acc[0] += simd::load(p + i);
     if constexpr (N % W != 0) acc[0] += simd::load_partial<N % W>(p + N / W * W);
     for (std::size_t u = 1; u < U; ++u) acc[0] += acc[u];
-    return xsimd::hadd(acc[0]);
+    return simd::hsum(acc[0]);
   } else {
     T s = T(0);
     for (std::size_t i = 0; i < N; ++i) s += p[i];
@@ -48,7 +48,7 @@ CTNN_INLINE T dot(const T* CTNN_RESTRICT a, const T* CTNN_RESTRICT b) noexcept {
     for (; i + W <= N; i += W) acc = simd::fma(simd::load(a + i), simd::load(b + i), acc);
     if constexpr (N % W != 0)
       acc = simd::fma(simd::load_partial<N % W>(a + i), simd::load_partial<N % W>(b + i), acc);
-    return xsimd::hadd(acc);
+    return simd::hsum(acc);
   } else {
     T s = T(0);
     for (std::size_t i = 0; i < N; ++i) s += a[i] * b[i];

@@ -62,7 +62,8 @@ CTNN_INLINE __m128 load_lt4(const float* p) noexcept {
   if constexpr (N == 0) return _mm_setzero_ps();
   else if constexpr (N == 1) return _mm_load_ss(p);
   else if constexpr (N == 2) return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-  else return _mm_movelh_ps(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))), _mm_load_ss(p + 2));
+  else if constexpr (N == 3) return _mm_movelh_ps(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))), _mm_load_ss(p + 2));
+  else return _mm_loadu_ps(p);
 }
 template <std::size_t N>
 CTNN_INLINE void store_lt4(float* p, __m128 v) noexcept {
@@ -71,10 +72,32 @@ CTNN_INLINE void store_lt4(float* p, __m128 v) noexcept {
   else if constexpr (N == 3) {
     _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_castps_si128(v));
     _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
+  } else if constexpr (N == 4) {
+    _mm_storeu_ps(p, v);
   }
 }
 #endif
 }  // namespace detail
+
+#if defined(__AVX__) && !defined(__AVX512F__)
+/// A 128-bit float batch: element-wise work on at most 4 floats (a narrow layer, a tail) runs on
+/// it instead of a mostly empty 256-bit batch (two micro-ops per instruction on AMD Zen 1/2).
+using batch4f = xsimd::batch<float, xsimd::sse4_2>;  // simd::fma still emits vfmadd (see fma)
+inline constexpr bool has_batch4f = true;
+#else
+inline constexpr bool has_batch4f = false;
+#endif
+
+/// a·b + c, one rounding for batches. xsimd's 128-bit arch on an AVX2 build has no FMA kernel
+/// (it would multiply and add), so 128-bit float batches call the instruction directly.
+template <class T>
+CTNN_INLINE T fma(const T& a, const T& b, const T& c) noexcept {
+  if constexpr (std::is_arithmetic_v<T>) return a * b + c;
+#if defined(__FMA__) && defined(__AVX__) && !defined(__AVX512F__)
+  else if constexpr (std::is_same_v<T, batch4f>) return T(_mm_fmadd_ps(a, b, c));
+#endif
+  else return xsimd::fma(a, b, c);
+}
 
 /// Loads the first N (< width) elements at p into a batch; the other lanes are zero. Never reads
 /// past p[N - 1].
@@ -130,6 +153,63 @@ CTNN_INLINE void store_partial(T* p, const batch<T>& v) noexcept {
   }
 }
 
+/// The register type for L lanes of T: a 128-bit batch for at most 4 floats (when the native
+/// batch is wider), the native batch otherwise, T itself for scalars without a batch.
+template <class T, std::size_t L>
+using lanes_t = std::conditional_t<!has_batch<T>, T,
+                                   std::conditional_t<std::is_same_v<T, float> && has_batch4f && L <= 4 && width<T> == 8,
+#if defined(__AVX__) && !defined(__AVX512F__)
+                                                      batch4f,
+#else
+                                                      batch<T>,
+#endif
+                                                      batch<T>>>;
+
+/// Loads L lanes (L <= width; the rest zero) into lanes_t<T, L>; never reads past p[L - 1].
+template <std::size_t L, class T>
+CTNN_INLINE lanes_t<T, L> load_n(const T* p) noexcept {
+  using R = lanes_t<T, L>;
+  if constexpr (!has_batch<T>) return *p;
+#if defined(__AVX__) && !defined(__AVX512F__)
+  else if constexpr (std::is_same_v<R, batch4f>) return R(detail::load_lt4<L>(p));
+#endif
+  else if constexpr (L == width<T>) return load(p);
+  else return load_partial<L>(p);
+}
+/// Stores the first L lanes of v (from load_n's type); never writes past p[L - 1].
+template <std::size_t L, class T>
+CTNN_INLINE void store_n(T* p, const lanes_t<T, L>& v) noexcept {
+  using R = lanes_t<T, L>;
+  if constexpr (!has_batch<T>) *p = v;
+#if defined(__AVX__) && !defined(__AVX512F__)
+  else if constexpr (std::is_same_v<R, batch4f>) detail::store_lt4<L>(p, v);
+#endif
+  else if constexpr (L == width<T>) store(p, v);
+  else store_partial<L>(p, v);
+}
+
+/// Sum of a batch's lanes. On AVX: fold the 128-bit halves, then shuffle/add twice (the
+/// microcoded haddps that xsimd::hadd uses costs 7 cycles a round on AMD Zen).
+template <class T>
+CTNN_INLINE T hsum(const batch<T>& v) noexcept {
+#if defined(__AVX__) && !defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && width<T> == 8) {
+    const __m256 r = v;
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  } else if constexpr (std::is_same_v<T, double> && width<T> == 4) {
+    const __m256d r = v;
+    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(r), _mm256_extractf128_pd(r, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+  } else
+#endif
+  {
+    return xsimd::hadd(v);
+  }
+}
+
 // ---- math written once for scalars and batches ---------------------------------------------
 template <class T>
 CTNN_INLINE T select(bool c, T a, T b) noexcept { return c ? a : b; }
@@ -162,17 +242,17 @@ CTNN_INLINE xsimd::batch<float, A> exp_float(const xsimd::batch<float, A>& x) no
   using I = xsimd::batch<std::int32_t, A>;
   const V& xc = x;  // out-of-range lanes compute garbage and are replaced below (no clamp on the chain)
   const V magic(12582912.0f);  // 1.5 · 2^23: adding it rounds to an integer in the low mantissa bits
-  const V t = xsimd::fma(xc, V(1.44269504088896341f), magic);
+  const V t = simd::fma(xc, V(1.44269504088896341f), magic);
   const V n = t - magic;
-  V r = xsimd::fma(n, V(-0.693145751953125f), xc);  // ln2 high part (exact product)
-  r = xsimd::fma(n, V(-1.428606765330187e-06f), r);  // ln2 low part
+  V r = simd::fma(n, V(-0.693145751953125f), xc);  // ln2 high part (exact product)
+  r = simd::fma(n, V(-1.428606765330187e-06f), r);  // ln2 low part
   const V r2 = r * r;
   const V p01 = r + V(1.0f);
-  const V p23 = xsimd::fma(r, V(1.0f / 6.0f), V(0.5f));
-  const V p45 = xsimd::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
+  const V p23 = simd::fma(r, V(1.0f / 6.0f), V(0.5f));
+  const V p45 = simd::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
   const V r4 = r2 * r2;
-  const V q = xsimd::fma(r2, V(1.0f / 720.0f), p45);
-  const V p = xsimd::fma(r4, q, xsimd::fma(r2, p23, p01));
+  const V q = simd::fma(r2, V(1.0f / 720.0f), p45);
+  const V p = simd::fma(r4, q, simd::fma(r2, p23, p01));
   // 2^n: n sits in the low bits of t; shift it into the exponent field and add.
   const I e = xsimd::bitwise_cast<I>(t) << 23;
   const V y = xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(p) + e);
@@ -188,27 +268,30 @@ CTNN_INLINE xsimd::batch<float, A> exp_float(const xsimd::batch<float, A>& x) no
 /// is flushed to 0), then one division σ = (x >= 0 ? 1 : e) / (1 + e). The range reduction uses
 /// one FMA with ln 2 rounded to float: the resulting error in e is at most n·1.9e-9 (n <= 126),
 /// below half an ulp of σ wherever σ is not saturated (|x| < 17) and 2 ulp at x = -87.
+/// Latency: -|x| is one OR of the sign bit; 1 + e = fma(p, 2^n, 1) (2^n is built from t's bits
+/// beside the polynomial); the selects for x >= 0, the flush and NaN act on the numerator, which
+/// is ready before the denominator, so they are off the critical path.
 template <class A>
 CTNN_INLINE xsimd::batch<float, A> sigmoid_float(const xsimd::batch<float, A>& x) noexcept {
   using V = xsimd::batch<float, A>;
   using I = xsimd::batch<std::int32_t, A>;
-  const V z = xsimd::max(-xsimd::abs(x), V(-87.33654f));
+  const V z = xsimd::max(x | V(-0.0f), V(-87.33654f));  // -|x|
   const V magic(12582912.0f);
-  const V t = xsimd::fma(z, V(1.44269504088896341f), magic);
+  const V t = simd::fma(z, V(1.44269504088896341f), magic);
   const V n = t - magic;
-  const V r = xsimd::fma(n, V(-0.693147180559945309f), z);
+  const V r = simd::fma(n, V(-0.693147180559945309f), z);
   const V r2 = r * r;
   const V p01 = r + V(1.0f);
-  const V p23 = xsimd::fma(r, V(1.0f / 6.0f), V(0.5f));
-  const V p45 = xsimd::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
+  const V p23 = simd::fma(r, V(1.0f / 6.0f), V(0.5f));
+  const V p45 = simd::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
   const V r4 = r2 * r2;
-  const V q = xsimd::fma(r2, V(1.0f / 720.0f), p45);
-  const V p = xsimd::fma(r4, q, xsimd::fma(r2, p23, p01));
-  const V e = xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(p) + (xsimd::bitwise_cast<I>(t) << 23));
-  const V num = xsimd::select(x >= V(0.0f), V(1.0f), e);
-  const V s = num / (V(1.0f) + e);
-  const V out = xsimd::select(x < V(-87.33654f), V(0.0f), s);
-  return xsimd::select(xsimd::isnan(x), x, out);  // NaN stays NaN (training's NaN checks rely on it)
+  const V q = simd::fma(r2, V(1.0f / 720.0f), p45);
+  const V p = simd::fma(r4, q, simd::fma(r2, p23, p01));                          // e^r
+  const V scale = xsimd::bitwise_cast<V>((xsimd::bitwise_cast<I>(t) << 23) + I(0x3f800000));  // 2^n
+  V num = xsimd::select(x < V(-87.33654f), V(0.0f), p * scale);
+  num = xsimd::select(x >= V(0.0f), V(1.0f), num);
+  num = xsimd::select(xsimd::isnan(x), x, num);  // NaN stays NaN (training's NaN checks rely on it)
+  return num / simd::fma(p, scale, V(1.0f));
 }
 
 /// e^x: std::exp for scalars, a short-latency polynomial for float batches (see detail::exp_float),
@@ -229,11 +312,6 @@ template <class T>
 CTNN_INLINE T min(const T& a, const T& b) noexcept {
   if constexpr (std::is_arithmetic_v<T>) return b < a ? b : a;
   else return xsimd::min(a, b);
-}
-template <class T>
-CTNN_INLINE T fma(const T& a, const T& b, const T& c) noexcept {
-  if constexpr (std::is_arithmetic_v<T>) return a * b + c;
-  else return xsimd::fma(a, b, c);
 }
 
 }  // namespace ctnn::simd
