@@ -153,6 +153,19 @@ struct Binary : NodeBase<typename A::scalar, detail::bmax(A::rows, B::rows), det
   }
 };
 
+/// The rules of y = alpha·x + beta, shared by Affine1 and the runtime tape: the value lane and
+/// the adjoint lane dx = g · alpha (al is alpha converted to the scalar type once).
+/// Plain `inline` and by value on purpose: so the static tape's code is unchanged (docs/design.md).
+template <class V>
+inline V affine_lane(V x, double alpha, double beta) noexcept {
+  using S = simd::scalar_t<V>;
+  return x * V(static_cast<S>(alpha)) + V(static_cast<S>(beta));
+}
+template <class V, class T>
+inline V affine_adjoint(V g, T al) noexcept {
+  return g * V(al);
+}
+
 /// y = alpha·x + beta with runtime constants (scaling, x + c, c - x, x / c).
 template <class A>
 struct Affine1 : NodeBase<typename A::scalar, A::rows, A::cols> {
@@ -167,13 +180,12 @@ struct Affine1 : NodeBase<typename A::scalar, A::rows, A::cols> {
   static constexpr std::array<bool, 2> needs_child_values{false, false};
   template <class V>
   CTNN_INLINE V lane(const V& x) const noexcept {
-    using S = simd::scalar_t<V>;
-    return x * V(static_cast<S>(alpha)) + V(static_cast<S>(beta));
+    return affine_lane(x, alpha, beta);
   }
   template <bool Acc, class T>
   CTNN_INLINE void backward_a(const T* g, const T*, const T*, T* dx) const noexcept {
     const T al = static_cast<T>(alpha);
-    kernel::map<A::size, Acc>([al](auto v) { return v * decltype(v)(al); }, dx, g);
+    kernel::map<A::size, Acc>([al](auto v) { return affine_adjoint(v, al); }, dx, g);
   }
 };
 

@@ -13,6 +13,23 @@
 
 namespace ctnn::ad {
 
+/// The lane rules of softmax and log-sum-exp, shared by the nodes below and the runtime tape:
+/// e^{v − m} (m the row maximum), the softmax adjoint y ⊙ (g − ⟨g, y⟩) (d = ⟨g, y⟩ of the row) and
+/// the log-sum-exp adjoint g_r · e^{x − y_r} (= g_r · softmax(x_r)).
+/// Plain `inline` and by value on purpose: so the static tape's code is unchanged (docs/design.md).
+template <class V, class T>
+inline V shifted_exp(V v, T m) noexcept {
+  return simd::exp(v - V(m));
+}
+template <class V, class T>
+inline V softmax_adjoint(V g, V y, T d) noexcept {
+  return y * (g - V(d));
+}
+template <class V, class T>
+inline V logsumexp_adjoint(V x, T g, T y) noexcept {
+  return V(g) * simd::exp(x - V(y));
+}
+
 template <class A>
 struct Sum : NodeBase<typename A::scalar, 1, 1> {
   using children = meta::TypeList<A>;
@@ -80,7 +97,7 @@ struct Softmax : NodeBase<typename A::scalar, A::rows, A::cols> {
       const T* xr = x + r * C;
       T* yr = y + r * C;
       const T m = kernel::max<C>(xr);
-      kernel::map<C>([m](auto v) { return simd::exp(v - decltype(v)(m)); }, yr, xr);
+      kernel::map<C>([m](auto v) { return shifted_exp(v, m); }, yr, xr);
       const T inv = T(1) / kernel::sum<C>(yr);
       kernel::scale_inplace<C>(yr, inv);
     }
@@ -90,7 +107,7 @@ struct Softmax : NodeBase<typename A::scalar, A::rows, A::cols> {
   CTNN_INLINE void backward_a(const T* g, const T* y, const T*, T* dx) const noexcept {
     for (std::size_t r = 0; r < R; ++r) {
       const T d = kernel::dot<C>(g + r * C, y + r * C);
-      kernel::map<C, Acc>([d](auto gv, auto yv) { return yv * (gv - decltype(gv)(d)); }, dx + r * C, g + r * C,
+      kernel::map<C, Acc>([d](auto gv, auto yv) { return softmax_adjoint(gv, yv, d); }, dx + r * C, g + r * C,
                           y + r * C);
     }
   }
@@ -111,7 +128,7 @@ struct LogSumExp : NodeBase<typename A::scalar, A::rows, 1> {
     for (std::size_t r = 0; r < R; ++r) {
       const T* xr = x + r * C;
       const T m = kernel::max<C>(xr);
-      kernel::map<C>([m](auto v) { return simd::exp(v - decltype(v)(m)); }, e, xr);
+      kernel::map<C>([m](auto v) { return shifted_exp(v, m); }, e, xr);
       y[r] = m + simd::log(kernel::sum<C>(e));
     }
   }
@@ -120,7 +137,7 @@ struct LogSumExp : NodeBase<typename A::scalar, A::rows, 1> {
   CTNN_INLINE void backward_a(const T* g, const T* y, const T* x, T* dx) const noexcept {
     for (std::size_t r = 0; r < R; ++r) {
       const T gr = g[r], yr = y[r];
-      kernel::map<C, Acc>([gr, yr](auto v) { return decltype(v)(gr) * simd::exp(v - decltype(v)(yr)); },
+      kernel::map<C, Acc>([gr, yr](auto v) { return logsumexp_adjoint(v, gr, yr); },
                           dx + r * C, x + r * C);
     }
   }

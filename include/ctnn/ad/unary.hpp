@@ -12,6 +12,14 @@
 
 namespace ctnn::ad {
 
+/// The reverse rule of an element-wise op, dx = g · op'(x, y): the one place the chain rule meets
+/// an op's local derivative, shared by this node and the runtime tape (ad/tape_runtime.hpp).
+/// Plain `inline` and by value on purpose: so the static tape's code is unchanged (docs/design.md).
+template <class Op, class V>
+inline V unary_adjoint(const Op& op, V g, V x, V y) noexcept {
+  return g * op.derivative(x, y);
+}
+
 template <class Op, class A>
 struct Unary : NodeBase<typename A::scalar, A::rows, A::cols> {
   using children = meta::TypeList<A>;
@@ -34,7 +42,7 @@ struct Unary : NodeBase<typename A::scalar, A::rows, A::cols> {
   }
   template <bool AccA, class T>
   CTNN_INLINE void backward_a(const T* g, const T* y, const T* x, T* dx) const noexcept {
-    kernel::map<A::size, AccA>([this](auto gv, auto xv, auto yv) { return gv * op.derivative(xv, yv); },
+    kernel::map<A::size, AccA>([this](auto gv, auto xv, auto yv) { return unary_adjoint(op, gv, xv, yv); },
                                dx, g, x, y);
   }
 };

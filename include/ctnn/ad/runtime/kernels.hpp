@@ -1,0 +1,265 @@
+// ctnn/ad/runtime/kernels.hpp: the kernels of kernel/ (map, fill, scale, sum, max, dot, gemm_nt,
+// gemm_nn, gemm_tn) with sizes known only at run time, for the runtime tape. kernel/ takes
+// compile-time sizes only, so these loops are written here; each one performs, element by
+// element, the same floating-point operations in the same order as its compile-time twin (same
+// batch width, same accumulator count and tail handling, same horizontal adds, the same FMA
+// chains; Acc starts the broadcast GEMM's chain from C as gemm_bcast does), so a runtime pass
+// over the same graph gives the static tape's numbers bit for bit where the graphs match.
+// A change of operation order in kernel/ must be repeated here: tests/runtime/test_runtime_vs_static_*
+// compare both tapes bit for bit. Not repeated: kernel/'s float-only shortcuts (none at the
+// time of writing in the committed kernels).
+// Layer: ad (runtime tape; includes kernel/simd only).
+#pragma once
+#include <cstddef>
+
+#include "ctnn/kernel/simd.hpp"
+
+namespace ctnn::ad::runtime::kernel {
+
+namespace detail {
+/// simd::load_partial<r> with r (0 < r < width) known at run time.
+template <class T, std::size_t R = 1>
+CTNN_INLINE simd::batch<T> load_partial(const T* p, std::size_t r) noexcept {
+  if constexpr (R + 1 >= simd::width<T>) {
+    return simd::load_partial<R>(p);
+  } else {
+    if (r == R) return simd::load_partial<R>(p);
+    return load_partial<T, R + 1>(p, r);
+  }
+}
+/// simd::store_partial<r> with r (0 < r < width) known at run time.
+template <class T, std::size_t R = 1>
+CTNN_INLINE void store_partial(T* p, const simd::batch<T>& v, std::size_t r) noexcept {
+  if constexpr (R + 1 >= simd::width<T>) {
+    simd::store_partial<R>(p, v);
+  } else {
+    if (r == R) return simd::store_partial<R>(p, v);
+    store_partial<T, R + 1>(p, v, r);
+  }
+}
+/// The horizontal sum kernel/ uses for one batch (sum, dot, a lone gemm_nt output).
+template <class T>
+CTNN_INLINE T hsum(const simd::batch<T>& v) noexcept {
+  return xsimd::hadd(v);
+}
+}  // namespace detail
+
+/// out[i] (=|+=) f(in[i]...) for i < n (kernel::map).
+template <bool Acc = false, class T, class F, class... In>
+CTNN_INLINE void map(std::size_t n, F&& f, T* CTNN_RESTRICT out, const In*... in) noexcept {
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    const std::size_t full = n / W * W;
+    for (std::size_t i = 0; i < full; i += W) {
+      auto v = f(simd::load(in + i)...);
+      if constexpr (Acc) v += simd::load(out + i);
+      simd::store(out + i, v);
+    }
+    if (const std::size_t r = n % W; r != 0) {
+      // Every partial load (a branch on r) comes before f, so f's last product and the += sit in
+      // one basic block and are fused into an FMA as in kernel::map's compile-time tail.
+      const simd::batch<T> prev = Acc ? detail::load_partial(out + full, r) : simd::batch<T>(T(0));
+      auto v = f(detail::load_partial(in + full, r)...);
+      if constexpr (Acc) v += prev;
+      detail::store_partial(out + full, v, r);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      if constexpr (Acc) out[i] += f(in[i]...);
+      else out[i] = f(in[i]...);
+    }
+  }
+}
+template <class T, class F, class... In>
+CTNN_INLINE void map(bool acc, std::size_t n, F&& f, T* CTNN_RESTRICT out, const In*... in) noexcept {
+  if (acc) map<true>(n, f, out, in...);
+  else map<false>(n, f, out, in...);
+}
+
+/// out[i] (=|+=) value (kernel::fill).
+template <class T>
+CTNN_INLINE void fill(bool acc, std::size_t n, T* CTNN_RESTRICT out, T value) noexcept {
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    const simd::batch<T> v(value);
+    for (std::size_t i = 0; i + W <= n; i += W) simd::store(out + i, acc ? v + simd::load(out + i) : v);
+    if (const std::size_t r = n % W; r != 0) {
+      const std::size_t at = n / W * W;
+      detail::store_partial(out + at, acc ? v + detail::load_partial(out + at, r) : v, r);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = acc ? out[i] + value : value;
+  }
+}
+
+/// p[i] *= s (kernel::scale_inplace).
+template <class T>
+CTNN_INLINE void scale_inplace(std::size_t n, T* p, T s) noexcept {
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    const simd::batch<T> v(s);
+    for (std::size_t i = 0; i + W <= n; i += W) simd::store(p + i, simd::load(p + i) * v);
+    if (const std::size_t r = n % W; r != 0) {
+      const std::size_t at = n / W * W;
+      detail::store_partial(p + at, detail::load_partial(p + at, r) * v, r);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) p[i] *= s;
+  }
+}
+
+/// Σ p[i] (kernel::sum: four accumulators from 4 batches on, the tail loaded with zeros).
+template <class T>
+CTNN_INLINE T sum(std::size_t n, const T* CTNN_RESTRICT p) noexcept {
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    if (n >= W) {
+      const std::size_t U = n >= 4 * W ? 4 : 1;
+      simd::batch<T> acc[4];
+      for (std::size_t u = 0; u < U; ++u) acc[u] = simd::batch<T>(T(0));
+      std::size_t i = 0;
+      for (; i + U * W <= n; i += U * W)
+        for (std::size_t u = 0; u < U; ++u) acc[u] += simd::load(p + i + u * W);
+      for (; i + W <= n; i += W) acc[0] += simd::load(p + i);
+      if (n % W != 0) acc[0] += detail::load_partial(p + n / W * W, n % W);
+      for (std::size_t u = 1; u < U; ++u) acc[0] += acc[u];
+      return detail::hsum(acc[0]);
+    }
+  }
+  T s = T(0);
+  for (std::size_t i = 0; i < n; ++i) s += p[i];
+  return s;
+}
+
+/// max p[i], n > 0 (kernel::max).
+template <class T>
+CTNN_INLINE T max(std::size_t n, const T* CTNN_RESTRICT p) noexcept {
+  T m = p[0];
+  for (std::size_t i = 1; i < n; ++i) m = p[i] > m ? p[i] : m;
+  return m;
+}
+
+/// Σ a[i] b[i] (kernel::dot: one FMA chain, the tail loaded with zeros).
+template <class T>
+CTNN_INLINE T dot(std::size_t n, const T* CTNN_RESTRICT a, const T* CTNN_RESTRICT b) noexcept {
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    if (n >= W) {
+      simd::batch<T> acc(T(0));
+      std::size_t i = 0;
+      for (; i + W <= n; i += W) acc = simd::fma(simd::load(a + i), simd::load(b + i), acc);
+      if (n % W != 0) acc = simd::fma(detail::load_partial(a + i, n % W), detail::load_partial(b + i, n % W), acc);
+      return detail::hsum(acc);
+    }
+  }
+  T s = T(0);
+  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+/// C[M,N] (=|+=) A[M,K] B[N,K]ᵀ (kernel::gemm_nt: one FMA chain per output over K, folded by
+/// haddp per group of `width` outputs, or hadd for a lone last output).
+template <class T>
+inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const T* CTNN_RESTRICT A,
+                    const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+  if constexpr (!simd::has_batch<T>) {
+    for (std::size_t m = 0; m < M; ++m)
+      for (std::size_t n = 0; n < N; ++n) {
+        T s = T(0);
+        for (std::size_t k = 0; k < K; ++k) s += A[m * K + k] * B[n * K + k];
+        if (acc) C[m * N + n] += s;
+        else C[m * N + n] = s;
+      }
+  } else {
+    using V = simd::batch<T>;
+    constexpr std::size_t W = simd::width<T>;
+    const std::size_t Kf = K / W * W, kr = K % W;
+    for (std::size_t m = 0; m < M; ++m) {
+      const T* a = A + m * K;
+      T* c = C + m * N;
+      for (std::size_t n0 = 0; n0 < N; n0 += W) {
+        const std::size_t nr = N - n0 < W ? N - n0 : W;
+        V parts[W];
+        for (std::size_t j = 0; j < W; ++j) parts[j] = V(T(0));
+        for (std::size_t j = 0; j < nr; ++j) {
+          const T* b = B + (n0 + j) * K;
+          V s(T(0));
+          for (std::size_t k = 0; k < Kf; k += W) s = simd::fma(simd::load(a + k), simd::load(b + k), s);
+          if (kr != 0) s = simd::fma(detail::load_partial(a + Kf, kr), detail::load_partial(b + Kf, kr), s);
+          parts[j] = s;
+        }
+        if (nr == 1) {
+          const T s = detail::hsum(parts[0]);
+          if (acc) c[n0] += s;
+          else c[n0] = s;
+        } else {
+          V s = xsimd::haddp(parts);
+          if (nr == W) {
+            if (acc) s += simd::load(c + n0);
+            simd::store(c + n0, s);
+          } else {
+            if (acc) s += detail::load_partial(c + n0, nr);
+            detail::store_partial(c + n0, s, nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+/// C[M,N] (=|+=) Σ_k opA[m,k] B[k,N] with opA[m,k] = A[m·sam + k·sak] (kernel's gemm_bcast: per
+/// output one FMA chain over k, started from C when accumulating).
+template <class T>
+inline void gemm_bcast(bool acc, std::size_t M, std::size_t N, std::size_t K, std::size_t sam, std::size_t sak,
+                       const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+  if constexpr (!simd::has_batch<T>) {
+    for (std::size_t m = 0; m < M; ++m)
+      for (std::size_t n = 0; n < N; ++n) {
+        T s = T(0);
+        for (std::size_t k = 0; k < K; ++k) s += A[m * sam + k * sak] * B[k * N + n];
+        if (acc) C[m * N + n] += s;
+        else C[m * N + n] = s;
+      }
+  } else {
+    using V = simd::batch<T>;
+    constexpr std::size_t W = simd::width<T>;
+    constexpr std::size_t NV = 4;  // vectors of C held in registers per pass over k
+    const std::size_t Nf = N / W * W, nr = N % W;
+    for (std::size_t m = 0; m < M; ++m) {
+      const T* a = A + m * sam;
+      T* c = C + m * N;
+      std::size_t n0 = 0;
+      for (; n0 + NV * W <= Nf; n0 += NV * W) {
+        V s[NV];
+        for (std::size_t j = 0; j < NV; ++j) s[j] = acc ? simd::load(c + n0 + j * W) : V(T(0));
+        for (std::size_t k = 0; k < K; ++k) {
+          const V av(a[k * sak]);
+          for (std::size_t j = 0; j < NV; ++j) s[j] = simd::fma(av, simd::load(B + k * N + n0 + j * W), s[j]);
+        }
+        for (std::size_t j = 0; j < NV; ++j) simd::store(c + n0 + j * W, s[j]);
+      }
+      for (; n0 < Nf; n0 += W) {
+        V s = acc ? simd::load(c + n0) : V(T(0));
+        for (std::size_t k = 0; k < K; ++k) s = simd::fma(V(a[k * sak]), simd::load(B + k * N + n0), s);
+        simd::store(c + n0, s);
+      }
+      if (nr != 0) {
+        V s = acc ? detail::load_partial(c + Nf, nr) : V(T(0));
+        for (std::size_t k = 0; k < K; ++k) s = simd::fma(V(a[k * sak]), detail::load_partial(B + k * N + Nf, nr), s);
+        detail::store_partial(c + Nf, s, nr);
+      }
+    }
+  }
+}
+/// C[M,N] (=|+=) A[M,K] B[K,N] (kernel::gemm_nn).
+template <class T>
+CTNN_INLINE void gemm_nn(bool acc, std::size_t M, std::size_t N, std::size_t K, const T* A, const T* B, T* C) noexcept {
+  gemm_bcast(acc, M, N, K, K, 1, A, B, C);
+}
+/// C[M,N] (=|+=) A[K,M]ᵀ B[K,N] (kernel::gemm_tn).
+template <class T>
+CTNN_INLINE void gemm_tn(bool acc, std::size_t M, std::size_t N, std::size_t K, const T* A, const T* B, T* C) noexcept {
+  gemm_bcast(acc, M, N, K, 1, M, A, B, C);
+}
+
+}  // namespace ctnn::ad::runtime::kernel

@@ -1,0 +1,475 @@
+// ctnn/nn/runtime_network.hpp: a network whose layer sizes and activations are known only at run
+// time (given as vectors or read from a JSON description), trained on the runtime tape
+// (ad/tape_runtime.hpp). Same flat parameter layout as ctnn::Network (per layer W [out, in]
+// row-major, then b) and the same losses as nn/loss.hpp, written on the runtime tape by the same
+// formulas, term for term in the same order, so both tapes compute the same things.
+//
+// The graph of a pass (network + loss) is recorded once per batch size and loss and then re-run:
+// forward() and gradient() with new inputs allocate nothing after the first call with that
+// batch size and loss.
+// Layer: nn (includes ad, core; nlohmann-json for the description).
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ctnn/ad/tape_runtime.hpp"
+#include "ctnn/core/aligned.hpp"
+#include "ctnn/nn/init.hpp"
+
+namespace ctnn {
+
+/// The activations a runtime network knows (the ctnn::Activation layers and Softmax).
+enum class RuntimeActivation { identity, sigmoid, tanh, relu, leaky_relu, softplus, step, softmax };
+
+inline RuntimeActivation runtime_activation(std::string_view name, std::string_view where) {
+  static constexpr std::pair<std::string_view, RuntimeActivation> known[] = {
+      {"identity", RuntimeActivation::identity}, {"sigmoid", RuntimeActivation::sigmoid},
+      {"tanh", RuntimeActivation::tanh},         {"relu", RuntimeActivation::relu},
+      {"leaky_relu", RuntimeActivation::leaky_relu}, {"softplus", RuntimeActivation::softplus},
+      {"step", RuntimeActivation::step},         {"softmax", RuntimeActivation::softmax}};
+  for (const auto& [n, a] : known)
+    if (n == name) return a;
+  throw std::invalid_argument(std::string(where) + ": unknown activation \"" + std::string(name) +
+                              "\" (identity, sigmoid, tanh, relu, leaky_relu, softplus, step, softmax)");
+}
+
+/// A loss chosen at run time: the losses of nn/loss.hpp (names as loss.type in the reference
+/// figures), plus an optional L2 penalty on the weight matrices.
+struct RuntimeLoss {
+  enum class Kind {
+    mse_half_sum,
+    mse_mean,
+    bce_prob,
+    bce_logits,
+    softmax_ce_logits,                      // loss::softmax_cross_entropy
+    ce_prob,                                // loss::cross_entropy
+    softmax_ce_logits_weighted_pytorch,     // loss::weighted_softmax_cross_entropy
+    softmax_ce_logits_weighted_plain_mean,  // loss::weighted_softmax_cross_entropy_mean
+    huber,                                  // mean of m (|r| − m/2), m = min(|r|, δ)
+  };
+  Kind kind = Kind::mse_half_sum;
+  std::vector<double> class_weights;  // weighted CE: one per output
+  double huber_delta = 1.0;
+  double l2_lambda = 0.0;  // > 0: + λ/2 Σ_l ‖W_l‖²_F (loss::with_l2)
+
+  /// By name: mse_half_sum, mse_mean, bce_prob, bce_logits, softmax_ce_logits (or
+  /// softmax_cross_entropy), ce_prob (or cross_entropy), softmax_ce_logits_weighted_pytorch,
+  /// softmax_ce_logits_weighted_plain_mean, huber.
+  static RuntimeLoss named(std::string_view name, std::string_view where = "loss") {
+    static constexpr std::pair<std::string_view, Kind> known[] = {
+        {"mse_half_sum", Kind::mse_half_sum},
+        {"mse_mean", Kind::mse_mean},
+        {"bce_prob", Kind::bce_prob},
+        {"bce_logits", Kind::bce_logits},
+        {"softmax_ce_logits", Kind::softmax_ce_logits},
+        {"softmax_cross_entropy", Kind::softmax_ce_logits},
+        {"ce_prob", Kind::ce_prob},
+        {"cross_entropy", Kind::ce_prob},
+        {"softmax_ce_logits_weighted_pytorch", Kind::softmax_ce_logits_weighted_pytorch},
+        {"softmax_ce_logits_weighted_plain_mean", Kind::softmax_ce_logits_weighted_plain_mean},
+        {"huber", Kind::huber}};
+    for (const auto& [n, k] : known)
+      if (n == name) return RuntimeLoss{k, {}, 1.0, 0.0};
+    throw std::invalid_argument(std::string(where) + ": unknown loss \"" + std::string(name) + "\"");
+  }
+  /// From {"type": name, "class_weights": [...], "delta": δ, "l2_lambda": λ} (the reference's
+  /// loss object; the optional keys as the loss needs them).
+  static RuntimeLoss from_json(const nlohmann::json& j, std::string_view where = "loss") {
+    const std::string w(where);
+    if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
+      throw std::invalid_argument(w + ": expected an object with a string \"type\"");
+    RuntimeLoss l = named(j["type"].get<std::string>(), w + ".type");
+    const auto number = [&](const char* key) {
+      if (!j[key].is_number()) throw std::invalid_argument(w + "." + key + ": expected a number");
+      return j[key].get<double>();
+    };
+    if (j.contains("delta")) l.huber_delta = number("delta");
+    if (j.contains("l2_lambda")) l.l2_lambda = number("l2_lambda");
+    if (j.contains("class_weights")) {
+      const auto& cw = j["class_weights"];
+      if (!cw.is_array()) throw std::invalid_argument(w + ".class_weights: expected a list of numbers");
+      for (std::size_t i = 0; i < cw.size(); ++i) {
+        if (!cw[i].is_number())
+          throw std::invalid_argument(w + ".class_weights[" + std::to_string(i) + "]: expected a number");
+        l.class_weights.push_back(cw[i].get<double>());
+      }
+    }
+    const bool weighted = l.kind == Kind::softmax_ce_logits_weighted_pytorch ||
+                          l.kind == Kind::softmax_ce_logits_weighted_plain_mean;
+    if (weighted && l.class_weights.empty())
+      throw std::invalid_argument(w + ".class_weights: required by " + j["type"].get<std::string>());
+    return l;
+  }
+  friend bool operator==(const RuntimeLoss&, const RuntimeLoss&) = default;
+};
+
+namespace runtime_loss {
+
+using ad::runtime::Var;
+
+/// The losses of nn/loss.hpp on the runtime tape: the same formulas, recorded in the order the
+/// static tape walks them (post-order), so that a node with two parents receives its adjoints in
+/// the same order. `weights` are the weight-matrix leaves (for L2), `w` the class-weight leaf.
+template <class T>
+Var<T> data_loss(const RuntimeLoss& l, Var<T> p, Var<T> y, Var<T> w) {
+  using K = RuntimeLoss::Kind;
+  namespace rt = ad::runtime;
+  const double n = static_cast<double>(p.rows());
+  switch (l.kind) {
+    case K::mse_half_sum: return rt::sum(rt::square(p - y)) * (0.5 / n);
+    case K::mse_mean: return rt::mean(rt::square(p - y));
+    case K::bce_prob: {
+      const double floor = std::is_same_v<T, float> ? 1.1754943508222875e-38 : 3.720075976020836e-44;
+      const Var<T> pos = y * rt::log(rt::maximum(p, floor));
+      const Var<T> not_y = 1.0 - y;
+      const Var<T> neg = not_y * rt::log(rt::maximum(1.0 - p, floor));
+      return -rt::mean(pos + neg);
+    }
+    case K::bce_logits: {
+      const Var<T> sp = rt::softplus(p);
+      return rt::mean(sp - y * p);
+    }
+    case K::softmax_ce_logits: {
+      const Var<T> lse = rt::logsumexp(p);
+      return rt::sum(lse - rt::row_sum(y * p)) * (1.0 / n);
+    }
+    case K::ce_prob: return -rt::sum(rt::log(rt::row_sum(y * p))) * (1.0 / n);
+    case K::softmax_ce_logits_weighted_pytorch:
+    case K::softmax_ce_logits_weighted_plain_mean: {
+      const Var<T> wn = rt::row_sum(y * w);  // w[c_n], N x 1
+      const Var<T> lse = rt::logsumexp(p);
+      const Var<T> ln = lse - rt::row_sum(y * p);  // per-sample CE, N x 1
+      const Var<T> total = rt::sum(wn * ln);
+      if (l.kind == K::softmax_ce_logits_weighted_plain_mean) return total * (1.0 / n);
+      return total / rt::sum(wn);
+    }
+    case K::huber: {
+      const Var<T> a = rt::abs(p - y);
+      const Var<T> m = rt::minimum(a, l.huber_delta);
+      const Var<T> half_m = 0.5 * m;
+      return rt::mean(m * (a - half_m));
+    }
+  }
+  throw std::logic_error("ctnn runtime loss: unhandled kind");
+}
+
+/// λ/2 Σ_l ‖W_l‖²_F, folded as loss::l2_penalty folds it: s_0 + (s_1 + (… + s_{L−1})).
+template <class T>
+Var<T> l2_penalty(const std::vector<Var<T>>& weights, double lambda) {
+  namespace rt = ad::runtime;
+  std::vector<Var<T>> s;
+  for (const Var<T>& w : weights) s.push_back(rt::sum(rt::square(w)));
+  Var<T> acc = s.back();
+  for (std::size_t i = s.size() - 1; i-- > 0;) acc = s[i] + acc;
+  return acc * (0.5 * lambda);
+}
+
+}  // namespace runtime_loss
+
+/// A fully connected network with run-time sizes: layer l maps sizes[l] to sizes[l + 1] (Dense)
+/// and applies activations[l].
+template <class T>
+class RuntimeNetwork {
+ public:
+  using scalar = T;
+
+  /// Layer sizes [n0, ..., nL] and L activation names (identity, sigmoid, tanh, relu, leaky_relu,
+  /// softplus, step, softmax); parameters initialised from `seed` as ctnn::Network does.
+  RuntimeNetwork(const std::vector<std::size_t>& layer_sizes, const std::vector<std::string>& activations,
+                 double leaky_slope = 0.01, std::uint64_t seed = 0, Init how = Init::automatic)
+      : RuntimeNetwork(Parsed{}, layer_sizes, parse_activations(activations, "activations"), leaky_slope, seed, how) {}
+  /// The same with activations as enumerators.
+  static RuntimeNetwork with_activations(const std::vector<std::size_t>& layer_sizes,
+                                         std::vector<RuntimeActivation> activations, double leaky_slope = 0.01,
+                                         std::uint64_t seed = 0, Init how = Init::automatic) {
+    return RuntimeNetwork(Parsed{}, layer_sizes, std::move(activations), leaky_slope, seed, how);
+  }
+
+ private:
+  struct Parsed {};
+  RuntimeNetwork(Parsed, std::vector<std::size_t> layer_sizes, std::vector<RuntimeActivation> activations,
+                 double leaky_slope, std::uint64_t seed, Init how)
+      : sizes_(std::move(layer_sizes)), acts_(std::move(activations)), leaky_slope_(leaky_slope) {
+    if (sizes_.size() < 2) throw std::invalid_argument("ctnn RuntimeNetwork: needs at least two layer sizes");
+    if (acts_.size() + 1 != sizes_.size())
+      throw std::invalid_argument("ctnn RuntimeNetwork: " + std::to_string(sizes_.size()) + " layer sizes need " +
+                                  std::to_string(sizes_.size() - 1) + " activations, got " +
+                                  std::to_string(acts_.size()));
+    for (std::size_t i = 0; i < sizes_.size(); ++i)
+      if (sizes_[i] == 0)
+        throw std::invalid_argument("ctnn RuntimeNetwork: layer size " + std::to_string(i) + " is 0");
+    offsets_.push_back(0);
+    for (std::size_t l = 0; l + 1 < sizes_.size(); ++l) {
+      offsets_.push_back(offsets_.back() + sizes_[l + 1] * sizes_[l]);
+      offsets_.push_back(offsets_.back() + sizes_[l + 1]);
+    }
+    params_ = AlignedBuffer<T>(offsets_.back());
+    grads_ = AlignedBuffer<T>(offsets_.back());
+    initialize(seed, how);
+  }
+
+ public:
+  // Copies and moves start without recorded graphs (a graph points at its network's buffers).
+  RuntimeNetwork(const RuntimeNetwork& o)
+      : sizes_(o.sizes_), acts_(o.acts_), leaky_slope_(o.leaky_slope_), offsets_(o.offsets_), params_(o.params_),
+        grads_(o.grads_) {}
+  RuntimeNetwork(RuntimeNetwork&& o) noexcept
+      : sizes_(std::move(o.sizes_)), acts_(std::move(o.acts_)), leaky_slope_(o.leaky_slope_),
+        offsets_(std::move(o.offsets_)), params_(std::move(o.params_)), grads_(std::move(o.grads_)) {}
+  RuntimeNetwork& operator=(RuntimeNetwork o) noexcept {
+    std::swap(sizes_, o.sizes_);
+    std::swap(acts_, o.acts_);
+    std::swap(leaky_slope_, o.leaky_slope_);
+    std::swap(offsets_, o.offsets_);
+    std::swap(params_, o.params_);
+    std::swap(grads_, o.grads_);
+    train_.reset();
+    eval_.reset();
+    return *this;
+  }
+
+  /// From a description {"layer_sizes": [n0, ..., nL], "activations": [L names],
+  /// "leaky_relu_negative_slope": s (optional), "layers": [{"W": [[...]], "b": [...]}, ...]
+  /// (optional: the parameters; otherwise initialised from seed)} — the reference figures'
+  /// "network" object. Errors name the offending key (`where` prefixes them, e.g. a file name).
+  static RuntimeNetwork from_json(const nlohmann::json& j, std::string_view where = "network",
+                                  std::uint64_t seed = 0, Init how = Init::automatic) {
+    const std::string w(where);
+    if (!j.is_object()) throw std::invalid_argument(w + ": expected an object");
+    for (const char* key : {"layer_sizes", "activations"})
+      if (!j.contains(key) || !j[key].is_array())
+        throw std::invalid_argument(w + "." + key + ": missing or not a list");
+    std::vector<std::size_t> sizes;
+    for (std::size_t i = 0; i < j["layer_sizes"].size(); ++i) {
+      const auto& v = j["layer_sizes"][i];
+      if (!v.is_number_unsigned() || v.get<std::size_t>() == 0)
+        throw std::invalid_argument(w + ".layer_sizes[" + std::to_string(i) + "]: expected a positive integer");
+      sizes.push_back(v.get<std::size_t>());
+    }
+    std::vector<RuntimeActivation> acts;
+    for (std::size_t i = 0; i < j["activations"].size(); ++i) {
+      const auto& v = j["activations"][i];
+      const std::string at = w + ".activations[" + std::to_string(i) + "]";
+      if (!v.is_string()) throw std::invalid_argument(at + ": expected a name");
+      acts.push_back(runtime_activation(v.get<std::string>(), at));
+    }
+    if (acts.size() + 1 != sizes.size())
+      throw std::invalid_argument(w + ".activations: " + std::to_string(sizes.size()) + " layer sizes need " +
+                                  std::to_string(sizes.size() == 0 ? 0 : sizes.size() - 1) + " activations, got " +
+                                  std::to_string(acts.size()));
+    double slope = 0.01;
+    if (j.contains("leaky_relu_negative_slope")) {
+      if (!j["leaky_relu_negative_slope"].is_number())
+        throw std::invalid_argument(w + ".leaky_relu_negative_slope: expected a number");
+      slope = j["leaky_relu_negative_slope"].get<double>();
+    }
+    RuntimeNetwork net(Parsed{}, std::move(sizes), std::move(acts), slope, seed, how);
+    if (j.contains("param_count") &&
+        (!j["param_count"].is_number_unsigned() || j["param_count"].get<std::size_t>() != net.num_params()))
+      throw std::invalid_argument(w + ".param_count: the sizes give " + std::to_string(net.num_params()) +
+                                  " parameters");
+    if (j.contains("layers")) net.load_layers(j["layers"], w + ".layers");
+    return net;
+  }
+  /// The same from JSON text or a file (errors name the file).
+  static RuntimeNetwork parse(std::string_view text, std::string_view where = "network") {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw std::invalid_argument(std::string(where) + ": " + e.what());
+    }
+    return from_json(j, where);
+  }
+  static RuntimeNetwork from_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::invalid_argument(path + ": cannot open");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return parse(text, path);
+  }
+
+  void initialize(std::uint64_t seed, Init how = Init::automatic) {
+    Random rng(seed);
+    std::fill(params_.begin(), params_.end(), T(0));
+    for (std::size_t l = 0; l < num_layers(); ++l) {
+      Init h = how;
+      if (h == Init::automatic) {
+        const bool relu_next = acts_[l] == RuntimeActivation::relu || acts_[l] == RuntimeActivation::leaky_relu;
+        h = relu_next ? Init::he_normal : Init::xavier_uniform;
+      }
+      nn::init_weights(params_.data() + offsets_[2 * l], offsets_[2 * l + 1] - offsets_[2 * l], sizes_[l],
+                       sizes_[l + 1], h, rng);
+    }
+  }
+
+  std::size_t num_layers() const noexcept { return acts_.size(); }
+  std::size_t inputs() const noexcept { return sizes_.front(); }
+  std::size_t outputs() const noexcept { return sizes_.back(); }
+  std::size_t num_params() const noexcept { return offsets_.back(); }
+  const std::vector<std::size_t>& layer_sizes() const noexcept { return sizes_; }
+  const std::vector<RuntimeActivation>& activations() const noexcept { return acts_; }
+  /// Where block k starts (layer l's W is block 2l, its b block 2l + 1); block_offset(2L) = total.
+  std::size_t block_offset(std::size_t k) const { return offsets_.at(k); }
+  std::span<T> params() noexcept { return params_.span(); }
+  std::span<const T> params() const noexcept { return params_.span(); }
+  std::span<const T> grads() const noexcept { return grads_.span(); }
+
+  /// Batch forward: x is batch x inputs, y batch x outputs (row-major, one sample per row).
+  void forward(std::size_t batch, const T* x, T* y) {
+    Graph& g = graph(eval_, batch, nullptr);
+    g.tape.rebind(g.x, x);
+    g.tape.forward();
+    const T* out = g.tape.value(g.out);
+    std::copy(out, out + batch * outputs(), y);
+  }
+  /// loss(output, target) on a batch: returns the loss and leaves dLoss/dθ in grads(); with dx,
+  /// also dLoss/dx (batch x inputs).
+  T gradient(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y, T* dx = nullptr) {
+    Graph& g = graph(train_, batch, &loss);
+    g.tape.rebind(g.x, x, dx);
+    g.tape.rebind(g.y, y);
+    g.tape.forward();
+    return g.tape.backward(g.root);
+  }
+  /// The loss alone (forward sweep only).
+  T loss(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y) {
+    Graph& g = graph(train_, batch, &loss);
+    g.tape.rebind(g.x, x, nullptr);
+    g.tape.rebind(g.y, y);
+    g.tape.forward();
+    return g.tape.value(g.root)[0];
+  }
+
+ private:
+  static std::vector<RuntimeActivation> parse_activations(const std::vector<std::string>& names,
+                                                          std::string_view where) {
+    std::vector<RuntimeActivation> a;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      a.push_back(runtime_activation(names[i], std::string(where) + "[" + std::to_string(i) + "]"));
+    return a;
+  }
+  // Parameters from [{"W": [[...]], "b": [...]}, ...]: all validated before any is copied.
+  void load_layers(const nlohmann::json& layers, const std::string& w) {
+    if (!layers.is_array() || layers.size() != num_layers())
+      throw std::invalid_argument(w + ": expected a list of " + std::to_string(num_layers()) + " layers");
+    std::vector<T> theta;
+    theta.reserve(num_params());
+    for (std::size_t l = 0; l < num_layers(); ++l) {
+      const std::string at = w + "[" + std::to_string(l) + "]";
+      const auto& L = layers[l];
+      if (!L.is_object() || !L.contains("W") || !L.contains("b"))
+        throw std::invalid_argument(at + ": expected an object with \"W\" and \"b\"");
+      const auto& W = L["W"];
+      if (!W.is_array() || W.size() != sizes_[l + 1])
+        throw std::invalid_argument(at + ".W: expected " + std::to_string(sizes_[l + 1]) + " rows");
+      for (std::size_t r = 0; r < W.size(); ++r) {
+        if (!W[r].is_array() || W[r].size() != sizes_[l])
+          throw std::invalid_argument(at + ".W[" + std::to_string(r) + "]: expected " + std::to_string(sizes_[l]) +
+                                      " numbers");
+        for (std::size_t c = 0; c < W[r].size(); ++c) {
+          if (!W[r][c].is_number())
+            throw std::invalid_argument(at + ".W[" + std::to_string(r) + "][" + std::to_string(c) +
+                                        "]: expected a number");
+          theta.push_back(static_cast<T>(W[r][c].get<double>()));
+        }
+      }
+      const auto& b = L["b"];
+      if (!b.is_array() || b.size() != sizes_[l + 1])
+        throw std::invalid_argument(at + ".b: expected " + std::to_string(sizes_[l + 1]) + " numbers");
+      for (std::size_t i = 0; i < b.size(); ++i) {
+        if (!b[i].is_number())
+          throw std::invalid_argument(at + ".b[" + std::to_string(i) + "]: expected a number");
+        theta.push_back(static_cast<T>(b[i].get<double>()));
+      }
+    }
+    std::copy(theta.begin(), theta.end(), params_.begin());
+  }
+
+  // One recorded pass: the network on a batch (and, for training, its loss). The leaves x and y
+  // are rebound to the caller's buffers on every call (x with or without a gradient buffer).
+  struct Graph {
+    std::size_t batch = 0;
+    bool has_loss = false;
+    RuntimeLoss loss;
+    std::vector<T> x0, y0, class_weights;  // what the graph is recorded over
+    ad::runtime::Tape<T> tape;
+    ad::runtime::Var<T> x, y, out, root;
+  };
+  Graph& graph(std::unique_ptr<Graph>& slot, std::size_t batch, const RuntimeLoss* loss) {
+    if (batch == 0) throw std::invalid_argument("ctnn RuntimeNetwork: batch size 0");
+    if (loss != nullptr) check_loss(*loss);
+    if (slot && slot->batch == batch && (loss == nullptr || (slot->has_loss && slot->loss == *loss))) return *slot;
+    auto g = std::make_unique<Graph>();
+    g->batch = batch;
+    g->x0.assign(batch * inputs(), T(0));
+    g->y0.assign(batch * outputs(), T(0));
+    g->x = g->tape.leaf(batch, inputs(), g->x0.data());
+    g->y = g->tape.leaf(batch, outputs(), g->y0.data());
+    std::vector<ad::runtime::Var<T>> weights;
+    g->out = record_network(*g, g->x, weights);
+    if (loss != nullptr) {
+      g->has_loss = true;
+      g->loss = *loss;
+      ad::runtime::Var<T> w{};
+      if (!loss->class_weights.empty()) {
+        g->class_weights.assign(loss->class_weights.begin(), loss->class_weights.end());
+        w = g->tape.leaf(1, outputs(), g->class_weights.data());
+      }
+      g->root = runtime_loss::data_loss(*loss, g->out, g->y, w);
+      if (loss->l2_lambda != 0) g->root = g->root + runtime_loss::l2_penalty(weights, loss->l2_lambda);
+    }
+    slot = std::move(g);
+    return *slot;
+  }
+  void check_loss(const RuntimeLoss& l) const {
+    const bool weighted = l.kind == RuntimeLoss::Kind::softmax_ce_logits_weighted_pytorch ||
+                          l.kind == RuntimeLoss::Kind::softmax_ce_logits_weighted_plain_mean;
+    if (weighted && l.class_weights.size() != outputs())
+      throw std::invalid_argument("ctnn RuntimeNetwork: " + std::to_string(l.class_weights.size()) +
+                                  " class weights for " + std::to_string(outputs()) + " outputs");
+  }
+  // The network's expression, as Network builds it: per layer X Wᵀ + b, then the activation.
+  ad::runtime::Var<T> record_network(Graph& g, ad::runtime::Var<T> x, std::vector<ad::runtime::Var<T>>& weights) {
+    namespace rt = ad::runtime;
+    rt::Var<T> e = x;
+    T* p = params_.data();
+    T* gr = grads_.data();
+    for (std::size_t l = 0; l < num_layers(); ++l) {
+      const rt::Var<T> W = g.tape.leaf(sizes_[l + 1], sizes_[l], p + offsets_[2 * l], gr + offsets_[2 * l]);
+      const rt::Var<T> b = g.tape.leaf(1, sizes_[l + 1], p + offsets_[2 * l + 1], gr + offsets_[2 * l + 1]);
+      weights.push_back(W);
+      e = rt::matmul_nt(e, W) + b;
+      switch (acts_[l]) {
+        case RuntimeActivation::identity: break;
+        case RuntimeActivation::sigmoid: e = rt::sigmoid(e); break;
+        case RuntimeActivation::tanh: e = rt::tanh(e); break;
+        case RuntimeActivation::relu: e = rt::relu(e); break;
+        case RuntimeActivation::leaky_relu: e = rt::leaky_relu(e, leaky_slope_); break;
+        case RuntimeActivation::softplus: e = rt::softplus(e); break;
+        case RuntimeActivation::step: e = rt::step(e); break;
+        case RuntimeActivation::softmax: e = rt::softmax(e); break;
+      }
+    }
+    return e;
+  }
+
+  std::vector<std::size_t> sizes_;
+  std::vector<RuntimeActivation> acts_;
+  double leaky_slope_ = 0.01;
+  std::vector<std::size_t> offsets_;
+  AlignedBuffer<T> params_, grads_;
+  std::unique_ptr<Graph> train_, eval_;
+};
+
+}  // namespace ctnn

@@ -1,0 +1,147 @@
+// tests/runtime/test_runtime_network.cpp: the runtime network beyond the reference cases: the
+// 64-32-10 benchmark workload (ReLU, softmax cross-entropy; batch 1 and 16, double and float)
+// gives the static tape's loss and gradients bit for bit; initialisation from a seed gives
+// ctnn::Network's parameters; descriptions are parsed from JSON text with errors that name the
+// offending key, and a bad description loads nothing.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "ctnn/ctnn.hpp"
+#include "ctnn/nn/runtime_network.hpp"
+
+namespace {
+
+template <class T>
+using Static = ctnn::Network<T, ctnn::Dense<64, 32>, ctnn::ReLU, ctnn::Dense<32, 10>, ctnn::Identity>;
+
+template <class T, std::size_t B>
+void same_as_static() {
+  INFO("64-32-10 relu/softmax-CE, batch " << B << ", " << (sizeof(T) == 8 ? "double" : "float"));
+  Static<T> net(42);
+  ctnn::RuntimeNetwork<T> rn({64, 32, 10}, {"relu", "identity"}, 0.01, 42);
+  REQUIRE(rn.num_params() == Static<T>::num_params);
+  // Same seed, same initialisation (He before ReLU, Xavier otherwise), same flat layout.
+  CHECK(std::vector<T>(rn.params().begin(), rn.params().end()) ==
+        std::vector<T>(net.params().begin(), net.params().end()));
+
+  ctnn::Random rng(7);
+  std::vector<T> x(B * 64), y(B * 10, T(0)), dxs(B * 64), dxr(B * 64, T(-1)), out_s(B * 10), out_r(B * 10);
+  for (T& v : x) v = static_cast<T>(rng.uniform(-1, 1));
+  for (std::size_t n = 0; n < B; ++n) y[n * 10 + rng.below(10)] = T(1);
+
+  net.template forward<B>(x.data(), out_s.data());
+  rn.forward(B, x.data(), out_r.data());
+  CHECK(out_r == out_s);
+  const auto loss = ctnn::RuntimeLoss::named("softmax_cross_entropy");
+  const T ls = net.template gradient<B>(ctnn::loss::softmax_cross_entropy, x.data(), y.data(), dxs.data());
+  const T lr = rn.gradient(loss, B, x.data(), y.data(), dxr.data());
+  CHECK(lr == ls);
+  CHECK(std::vector<T>(rn.grads().begin(), rn.grads().end()) ==
+        std::vector<T>(net.grads().begin(), net.grads().end()));
+  CHECK(dxr == dxs);
+}
+
+}  // namespace
+
+TEST_CASE("runtime network = static network on 64-32-10 relu / softmax cross-entropy") {
+  same_as_static<double, 1>();
+  same_as_static<double, 16>();
+}
+
+TEST_CASE("runtime network in float agrees with double to float precision") {
+  ctnn::RuntimeNetwork<double> nd({5, 9, 3}, {"tanh", "softmax"}, 0.01, 11);
+  ctnn::RuntimeNetwork<float> nf({5, 9, 3}, {"tanh", "softmax"}, 0.01, 11);
+  for (std::size_t i = 0; i < nd.num_params(); ++i) nf.params()[i] = static_cast<float>(nd.params()[i]);
+  std::vector<double> xd(4 * 5), yd(4 * 3, 0.0);
+  ctnn::Random rng(5);
+  for (double& v : xd) v = static_cast<float>(rng.uniform(-1, 1));  // representable in float
+  for (std::size_t n = 0; n < 4; ++n) yd[n * 3 + n % 3] = 1;
+  const std::vector<float> xf(xd.begin(), xd.end()), yf(yd.begin(), yd.end());
+  const auto ce = ctnn::RuntimeLoss::named("ce_prob");
+  const double ld = nd.gradient(ce, 4, xd.data(), yd.data());
+  const float lf = nf.gradient(ce, 4, xf.data(), yf.data());
+  CHECK(lf == doctest::Approx(ld).epsilon(1e-5));
+  double gmax = 0;
+  for (double g : nd.grads()) gmax = std::max(gmax, std::abs(g));
+  for (std::size_t i = 0; i < nd.num_params(); ++i) {
+    INFO("parameter " << i);
+    CHECK(std::abs(nf.grads()[i] - nd.grads()[i]) <= 1e-5 * gmax);
+  }
+}
+
+TEST_CASE("runtime network: batch size and loss may change between calls") {
+  ctnn::RuntimeNetwork<double> rn({3, 4, 2}, {"tanh", "sigmoid"}, 0.01, 3);
+  std::vector<double> x{0.1, -0.2, 0.3, 0.5, 0.4, -0.6}, y{1, 0, 0, 1};
+  const auto mse = ctnn::RuntimeLoss::named("mse_mean");
+  const double l2 = rn.gradient(mse, 2, x.data(), y.data());
+  const double l1 = rn.gradient(mse, 1, x.data(), y.data());  // the first sample alone
+  CHECK(l1 == doctest::Approx(rn.loss(mse, 1, x.data(), y.data())));
+  CHECK(rn.gradient(mse, 2, x.data(), y.data()) == l2);
+  auto bce = ctnn::RuntimeLoss::named("bce_prob");
+  bce.l2_lambda = 0.5;
+  const double lb = rn.gradient(bce, 2, x.data(), y.data());
+  double penalty = 0;
+  for (std::size_t k : {std::size_t{0}, std::size_t{2}})
+    for (std::size_t i = rn.block_offset(k); i < rn.block_offset(k + 1); ++i) penalty += rn.params()[i] * rn.params()[i];
+  bce.l2_lambda = 0;
+  CHECK(lb == doctest::Approx(rn.loss(bce, 2, x.data(), y.data()) + 0.25 * penalty).epsilon(1e-14));
+}
+
+TEST_CASE("runtime network from a JSON description") {
+  const auto net = ctnn::RuntimeNetwork<double>::parse(R"({
+    "layer_sizes": [2, 3, 1], "activations": ["leaky_relu", "sigmoid"], "leaky_relu_negative_slope": 0.2,
+    "layers": [{"W": [[1, 2], [3, 4], [5, 6]], "b": [0.1, 0.2, 0.3]}, {"W": [[7, 8, 9]], "b": [-1]}]})");
+  CHECK(net.inputs() == 2);
+  CHECK(net.outputs() == 1);
+  CHECK(net.num_params() == 13);
+  CHECK(std::vector<double>(net.params().begin(), net.params().end()) ==
+        std::vector<double>{1, 2, 3, 4, 5, 6, 0.1, 0.2, 0.3, 7, 8, 9, -1});
+  auto copy = net;
+  const std::vector<double> x{1.0, -1.0};  // z1 = [-0.9, -0.8, -0.7] → leaky 0.2 → σ(7·-0.18 + 8·-0.16 + 9·-0.14 - 1)
+  double out = 0;
+  copy.forward(1, x.data(), &out);
+  const double z2 = 7 * -0.18 + 8 * -0.16 + 9 * -0.14 - 1;
+  CHECK(out == doctest::Approx(1 / (1 + std::exp(-z2))).epsilon(1e-15));
+}
+
+TEST_CASE("runtime network: a bad description names the place and loads nothing") {
+  using Net = ctnn::RuntimeNetwork<double>;
+  auto fails_with = [](const char* text, const char* message) {
+    INFO(text);
+    CHECK_THROWS_WITH_AS(Net::parse(text, "net.json"), message, std::invalid_argument);
+  };
+  fails_with(R"({"layer_sizes": [2, 0, 1], "activations": ["relu", "relu"]})",
+             "net.json.layer_sizes[1]: expected a positive integer");
+  fails_with(R"({"layer_sizes": [2, 3, 1], "activations": ["relu", "swish"]})",
+             "net.json.activations[1]: unknown activation \"swish\" (identity, sigmoid, tanh, relu, leaky_relu, "
+             "softplus, step, softmax)");
+  fails_with(R"({"layer_sizes": [2, 3, 1], "activations": ["relu"]})",
+             "net.json.activations: 3 layer sizes need 2 activations, got 1");
+  fails_with(R"({"activations": ["relu"]})", "net.json.layer_sizes: missing or not a list");
+  fails_with(R"({"layer_sizes": [2, 1], "activations": ["relu"], "layers": [{"W": [[1, 2]], "b": ["x"]}]})",
+             "net.json.layers[0].b[0]: expected a number");
+  fails_with(R"({"layer_sizes": [2, 1], "activations": ["relu"], "layers": [{"W": [[1, 2, 3]], "b": [0]}]})",
+             "net.json.layers[0].W[0]: expected 2 numbers");
+  fails_with(R"({"layer_sizes": [2, 1], "activations": ["relu"], "param_count": 4})",
+             "net.json.param_count: the sizes give 3 parameters");
+  CHECK_THROWS_AS(Net::parse("{\"layer_sizes\": [2, 1], ", "net.json"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(Net::from_file("/nonexistent/net.json"), "/nonexistent/net.json: cannot open",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(ctnn::RuntimeLoss::named("hinge", "loss.type"), "loss.type: unknown loss \"hinge\"",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(ctnn::RuntimeLoss::from_json(nlohmann::json::parse(R"({"type": "softmax_ce_logits_weighted_pytorch"})"),
+                                                    "case.loss"),
+                       "case.loss.class_weights: required by softmax_ce_logits_weighted_pytorch", std::invalid_argument);
+  // A weighted loss with the wrong number of class weights is refused before anything runs.
+  Net net({2, 3}, {"identity"});
+  auto w = ctnn::RuntimeLoss::named("softmax_ce_logits_weighted_plain_mean");
+  w.class_weights = {1, 2};
+  std::vector<double> x(2), y(3);
+  CHECK_THROWS_WITH_AS(net.gradient(w, 1, x.data(), y.data()), "ctnn RuntimeNetwork: 2 class weights for 3 outputs",
+                       std::invalid_argument);
+}

@@ -1,0 +1,93 @@
+// tests/runtime/test_runtime_no_alloc.cpp: a recorded runtime graph is re-run without allocating:
+// after the first call with a batch size and loss, RuntimeNetwork::forward / gradient / loss
+// (with or without dx, i.e. with a re-planned reverse sweep) and Tape::forward / backward on new
+// leaf values call no operator new. Global operator new is replaced by a counting version;
+// nothing inside a counted region uses doctest (its macros allocate).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "ctnn/nn/runtime_network.hpp"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+void* counted(std::size_t n) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+template <class F>
+long allocations_in(F&& f) {
+  allocations.store(0);
+  counting.store(true);
+  f();
+  counting.store(false);
+  return allocations.load();
+}
+}  // namespace
+
+// Every allocation of this test goes through malloc (ctnn's aligned buffers use the aligned
+// forms, which are counted as well).
+void* operator new(std::size_t n) { return counted(n); }
+void* operator new[](std::size_t n) { return counted(n); }
+void* operator new(std::size_t n, std::align_val_t al) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = nullptr;
+  const std::size_t a = static_cast<std::size_t>(al) < sizeof(void*) ? sizeof(void*) : static_cast<std::size_t>(al);
+  if (::posix_memalign(&p, a, n == 0 ? 1 : n) != 0) throw std::bad_alloc();
+  return p;
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+TEST_CASE("runtime network: re-running a recorded pass allocates nothing") {
+  ctnn::RuntimeNetwork<double> net({64, 32, 10}, {"relu", "identity"}, 0.01, 1);
+  const std::size_t B = 8;
+  std::vector<double> x(B * 64, 0.25), y(B * 10, 0.0), dx(B * 64), out(B * 10), x2(B * 64, -0.5);
+  for (std::size_t n = 0; n < B; ++n) y[n * 10 + n] = 1;
+  auto loss = ctnn::RuntimeLoss::named("softmax_ce_logits");
+  loss.l2_lambda = 1e-3;
+  net.gradient(loss, B, x.data(), y.data(), dx.data());  // records the graph
+  net.forward(B, x.data(), out.data());                  // records the forward-only graph
+  double l = 0;
+  const long n = allocations_in([&] {
+    l += net.gradient(loss, B, x2.data(), y.data(), dx.data());
+    l += net.gradient(loss, B, x.data(), y.data());  // without dx: the sweep is re-planned
+    l += net.gradient(loss, B, x2.data(), y.data(), dx.data());
+    l += net.loss(loss, B, x.data(), y.data());
+    net.forward(B, x2.data(), out.data());
+  });
+  CHECK(n == 0);
+  CHECK(std::isfinite(l));
+  // The counter does count: a new batch size records a new graph.
+  std::vector<double> x1(64, 0.1), y1(10, 0.0);
+  y1[3] = 1;
+  CHECK(allocations_in([&] { l += net.gradient(loss, 1, x1.data(), y1.data()); }) > 0);
+}
+
+TEST_CASE("runtime tape: forward and backward on new leaf values allocate nothing") {
+  namespace rt = ctnn::ad::runtime;
+  rt::Tape<double> tape;
+  std::vector<double> a(15, 0.5), b(5, 0.1), ga(15), gb(5), a2(15, -0.3);
+  const auto x = tape.leaf(3, 5, a.data(), ga.data());
+  const auto c = tape.leaf(1, 5, b.data(), gb.data());
+  const auto f = rt::sum(rt::logsumexp(rt::softmax(x + c) * x));
+  tape.backward(f);
+  double v = 0;
+  const long n = allocations_in([&] {
+    tape.rebind(x, a2.data(), ga.data());
+    tape.forward();
+    v += tape.backward(f);
+  });
+  CHECK(n == 0);
+  CHECK(std::isfinite(v));
+}
