@@ -63,7 +63,13 @@ LayerSpec layer_spec() {
                 "ctnn: saving or loading weights needs every layer type to have a `static constexpr const char* "
                 "name` (the file records layers by name)");
   if constexpr (NamedLayer<L>) {
-    if constexpr (SizedLayer<L>) return {L::name, L::in, L::out};
+    if constexpr (SizedLayer<L>) {
+      using Blocks = typename L::blocks;
+      static_assert(Blocks::size == 2 && meta::at_t<0, Blocks>::rows == L::out && meta::at_t<0, Blocks>::cols == L::in &&
+                        meta::at_t<1, Blocks>::size == L::out,
+                    "ctnn: weight files know layers shaped like Dense: a W block [out, in] and a b block [out]");
+      return {L::name, L::in, L::out};
+    }
     else return {L::name, 0, 0};
   } else {
     return {};
