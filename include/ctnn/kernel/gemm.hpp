@@ -122,6 +122,14 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
     else return j + 1 < nv ? simd::load(p + j * W) : simd::load_partial<last>(p + j * W);
   };
   V acc[mr][nv];
+  if constexpr (K == 1 && Scaled && Acc) {  // an outer-product update C += (alpha·a) bᵀ: one FMA per vector
+    V b[nv];
+    for (std::size_t j = 0; j < nv; ++j) b[j] = ld(B, j);
+    for (std::size_t i = 0; i < mr; ++i) {
+      const V a(alpha * A[i * SAm]);
+      for (std::size_t j = 0; j < nv; ++j) acc[i][j] = simd::fma(a, b[j], ld(C + i * N, j));
+    }
+  } else {
   for (std::size_t i = 0; i < mr; ++i)
     for (std::size_t j = 0; j < nv; ++j) acc[i][j] = (Acc && !Scaled) ? ld(C + i * N, j) : V(T(0));
   for (std::size_t k = 0; k < K; ++k) {
@@ -136,6 +144,7 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
     const V al(alpha);
     for (std::size_t i = 0; i < mr; ++i)
       for (std::size_t j = 0; j < nv; ++j) acc[i][j] = Acc ? simd::fma(al, acc[i][j], ld(C + i * N, j)) : al * acc[i][j];
+  }
   }
   for (std::size_t i = 0; i < mr; ++i)
     for (std::size_t j = 0; j < nv; ++j) {
