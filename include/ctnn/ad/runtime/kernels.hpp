@@ -181,12 +181,24 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
         const std::size_t nr = N - n0 < W ? N - n0 : W;
         V parts[W];
         for (std::size_t j = 0; j < W; ++j) parts[j] = V(T(0));
-        for (std::size_t j = 0; j < nr; ++j) {
-          const T* b = B + (n0 + j) * K;
-          V s(T(0));
-          for (std::size_t k = 0; k < Kf; k += W) s = simd::fma(simd::load(a + k), simd::load(b + k), s);
-          if (kr != 0) s = simd::fma(detail::load_partial(a + Kf, kr), detail::load_partial(b + Kf, kr), s);
-          parts[j] = s;
+        const T* b = B + n0 * K;
+        if (nr == W) {  // W independent chains advanced together (each in its own order)
+          for (std::size_t k = 0; k < Kf; k += W) {
+            const V av = simd::load(a + k);
+            for (std::size_t j = 0; j < W; ++j) parts[j] = simd::fma(av, simd::load(b + j * K + k), parts[j]);
+          }
+          if (kr != 0) {
+            const V av = detail::load_partial(a + Kf, kr);
+            for (std::size_t j = 0; j < W; ++j)
+              parts[j] = simd::fma(av, detail::load_partial(b + j * K + Kf, kr), parts[j]);
+          }
+        } else {
+          for (std::size_t j = 0; j < nr; ++j) {
+            V s(T(0));
+            for (std::size_t k = 0; k < Kf; k += W) s = simd::fma(simd::load(a + k), simd::load(b + j * K + k), s);
+            if (kr != 0) s = simd::fma(detail::load_partial(a + Kf, kr), detail::load_partial(b + j * K + Kf, kr), s);
+            parts[j] = s;
+          }
         }
         if (nr == 1) {
           const T s = detail::hsum(parts[0]);
