@@ -4,6 +4,7 @@
 #pragma once
 #include "ctnn/ad/ad.hpp"
 #include "ctnn/core/aligned.hpp"
+#include "ctnn/nn/gradient_check.hpp"
 #include "ctnn/nn/layers.hpp"
 #include "ctnn/nn/loss.hpp"
 #include "ctnn/nn/network.hpp"
