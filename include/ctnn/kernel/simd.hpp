@@ -168,10 +168,9 @@ using lanes_t = std::conditional_t<!has_batch<T>, T,
 /// Loads L lanes (L <= width; the rest zero) into lanes_t<T, L>; never reads past p[L - 1].
 template <std::size_t L, class T>
 CTNN_INLINE lanes_t<T, L> load_n(const T* p) noexcept {
-  using R = lanes_t<T, L>;
   if constexpr (!has_batch<T>) return *p;
 #if defined(__AVX__) && !defined(__AVX512F__)
-  else if constexpr (std::is_same_v<R, batch4f>) return R(detail::load_lt4<L>(p));
+  else if constexpr (std::is_same_v<lanes_t<T, L>, batch4f>) return batch4f(detail::load_lt4<L>(p));
 #endif
   else if constexpr (L == width<T>) return load(p);
   else return load_partial<L>(p);
@@ -179,10 +178,9 @@ CTNN_INLINE lanes_t<T, L> load_n(const T* p) noexcept {
 /// Stores the first L lanes of v (from load_n's type); never writes past p[L - 1].
 template <std::size_t L, class T>
 CTNN_INLINE void store_n(T* p, const lanes_t<T, L>& v) noexcept {
-  using R = lanes_t<T, L>;
   if constexpr (!has_batch<T>) *p = v;
 #if defined(__AVX__) && !defined(__AVX512F__)
-  else if constexpr (std::is_same_v<R, batch4f>) detail::store_lt4<L>(p, v);
+  else if constexpr (std::is_same_v<lanes_t<T, L>, batch4f>) detail::store_lt4<L>(p, v);
 #endif
   else if constexpr (L == width<T>) store(p, v);
   else store_partial<L>(p, v);
@@ -224,8 +222,37 @@ CTNN_INLINE xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& c, const xs
     if constexpr (std::is_arithmetic_v<T>) return std::fn(x);                           \
     else return xsimd::fn(x);                                                           \
   }
-CTNN_SIMD_UNARY(log)
 CTNN_SIMD_UNARY(log1p)
+#undef CTNN_SIMD_UNARY
+
+/// Natural log. xsimd 8.1's log does not compile for AVX-512BW (its int32 select casts to
+/// 8/16-bit vectors), so there a 512-bit batch is taken as two 256-bit halves.
+template <class T>
+CTNN_INLINE auto log(const T& x) noexcept {
+  if constexpr (std::is_arithmetic_v<T>) {
+    return std::log(x);
+  }
+#if defined(__AVX512BW__)
+  else if constexpr (std::is_same_v<T, xsimd::batch<scalar_t<T>, xsimd::avx512bw>>) {
+    using S = scalar_t<T>;
+    using H = xsimd::batch<S, xsimd::avx2>;
+    alignas(64) S buf[T::size];
+    x.store_aligned(buf);
+    xsimd::log(H::load_aligned(buf)).store_aligned(buf);
+    xsimd::log(H::load_aligned(buf + H::size)).store_aligned(buf + H::size);
+    return T::load_aligned(buf);
+  }
+#endif
+  else {
+    return xsimd::log(x);
+  }
+}
+#define CTNN_SIMD_UNARY(fn)                                                             \
+  template <class T>                                                                    \
+  CTNN_INLINE auto fn(const T& x) noexcept {                                            \
+    if constexpr (std::is_arithmetic_v<T>) return std::fn(x);                           \
+    else return xsimd::fn(x);                                                           \
+  }
 CTNN_SIMD_UNARY(tanh)
 CTNN_SIMD_UNARY(sqrt)
 CTNN_SIMD_UNARY(abs)
