@@ -15,23 +15,6 @@ namespace ref = ctnn::test::ref;
 
 namespace {
 
-const std::vector<std::string> kNetworkNames = {
-    "xor_2_2_1_sigmoid_sigmoid__mse_half_sum",
-    "xor_2_2_1_sigmoid_sigmoid__bce_prob",
-    "mlp_4_5_1_tanh_sigmoid__mse_half_sum",
-    "mlp_4_5_1_tanh_sigmoid__mse_mean",
-    "mlp_4_5_1_tanh_sigmoid__bce_prob",
-    "mlp_4_5_1_tanh_identity__bce_logits",
-    "mlp_4_5_1_tanh_sigmoid__mse_half_sum_plus_l2",
-    "mlp_4_5_3_relu_softmax__ce_prob",
-    "mlp_4_5_3_relu_identity__softmax_ce_logits",
-    "mlp_4_5_3_relu_identity__softmax_ce_logits_weighted_pytorch",
-    "mlp_4_5_3_relu_identity__softmax_ce_logits_weighted_plain_mean",
-    "mlp_6_8_8_4_leakyrelu_tanh_identity__mse_mean",
-    "mlp_6_8_8_4_leakyrelu_tanh_identity__mse_half_sum",
-    "mlp_6_8_8_4_leakyrelu_tanh_identity__huber",
-    "linreg_3_1_identity__mse_half_sum",
-};
 
 bool has_shape(const ref::Mat& m, std::size_t r, std::size_t c) {
   return m.rows == r && m.cols == c && m.data.size() == r * c;
@@ -40,11 +23,11 @@ bool has_shape(const ref::Mat& m, std::size_t r, std::size_t c) {
 }  // namespace
 
 TEST_CASE("all 15 network cases load, in the documented order") {
-  CHECK(ref::case_names("networks") == kNetworkNames);
+  CHECK(ref::case_names("networks") == ref::network_case_names);
   const auto cases = ref::all_network_cases();
   REQUIRE(cases.size() == 15);
-  for (std::size_t i = 0; i < cases.size(); ++i) CHECK(cases[i].name == kNetworkNames[i]);
-  for (const auto& name : kNetworkNames) CHECK(ref::network_case(name).name == name);
+  for (std::size_t i = 0; i < cases.size(); ++i) CHECK(cases[i].name == ref::network_case_names[i]);
+  for (const auto& name : ref::network_case_names) CHECK(ref::network_case(name).name == name);
 }
 
 TEST_CASE("network case shapes are consistent") {

@@ -38,6 +38,25 @@ std::string data_path(std::string_view file);  // $CTNN_TEST_DATA/<file>; throws
 // "networks", "perceptron"); throws std::runtime_error naming the case if absent.
 const nlohmann::json& gradient_case(std::string_view section, std::string_view name);
 std::vector<std::string> case_names(std::string_view section);  // names of a gradients.json section
+/// The networks[] cases of gradients.json, in file order (the loader test checks the file against it;
+/// suites that must cover every case compare against it).
+inline const std::vector<std::string> network_case_names = {
+    "xor_2_2_1_sigmoid_sigmoid__mse_half_sum",
+    "xor_2_2_1_sigmoid_sigmoid__bce_prob",
+    "mlp_4_5_1_tanh_sigmoid__mse_half_sum",
+    "mlp_4_5_1_tanh_sigmoid__mse_mean",
+    "mlp_4_5_1_tanh_sigmoid__bce_prob",
+    "mlp_4_5_1_tanh_identity__bce_logits",
+    "mlp_4_5_1_tanh_sigmoid__mse_half_sum_plus_l2",
+    "mlp_4_5_3_relu_softmax__ce_prob",
+    "mlp_4_5_3_relu_identity__softmax_ce_logits",
+    "mlp_4_5_3_relu_identity__softmax_ce_logits_weighted_pytorch",
+    "mlp_4_5_3_relu_identity__softmax_ce_logits_weighted_plain_mean",
+    "mlp_6_8_8_4_leakyrelu_tanh_identity__mse_mean",
+    "mlp_6_8_8_4_leakyrelu_tanh_identity__mse_half_sum",
+    "mlp_6_8_8_4_leakyrelu_tanh_identity__huber",
+    "linreg_3_1_identity__mse_half_sum",
+};
 // optimizers.json "optimizers[]" entry with the given problem ("mlp", "rosenbrock") and name ("adam").
 const nlohmann::json& optimizer_case(std::string_view problem, std::string_view name);
 
