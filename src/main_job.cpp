@@ -8,6 +8,7 @@
 //
 // Exit codes: 0 success, 1 bad command line, 2 data missing or malformed, 3 non-finite loss.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/idx.hpp"
@@ -56,58 +59,59 @@ void usage(std::FILE* out) {
                "  --data DIR    Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)\n");
 }
 
-// Tiny hand-rolled parser: "--flag value" or "--flag=value". Returns false on any error.
+// The flags with CLI11 ("--flag value" or "--flag=value"). Returns false on any error (after
+// printing it); -h/--help prints usage() and exits 0. Integers are read in decimal only.
 bool parse_args(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      usage(stdout);
-      std::exit(0);
-    }
-    std::string name(arg), value;
-    bool has_value = false;
-    if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      name = std::string(arg.substr(0, eq));
-      value = std::string(arg.substr(eq + 1));
-      has_value = true;
-    }
-    if (name != "--epochs" && name != "--lr" && name != "--momentum" && name != "--seed" && name != "--data") {
-      std::fprintf(stderr, "error: unknown argument '%s'\n", argv[i]);
-      return false;
-    }
-    if (!has_value) {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "error: %s needs a value\n", name.c_str());
-        return false;
-      }
-      value = argv[++i];
-    }
-    try {
-      std::size_t used = 0;
-      if (name == "--epochs") {
-        const long v = std::stol(value, &used);
-        if (v < 1 || v > 100000) throw std::out_of_range("epochs");
-        o.epochs = static_cast<int>(v);
-      } else if (name == "--lr") {
-        o.lr = std::stof(value, &used);
-        if (!(o.lr > 0.0f) || !std::isfinite(o.lr)) throw std::out_of_range("lr");
-      } else if (name == "--momentum") {
-        o.momentum = std::stof(value, &used);
-        if (!(o.momentum >= 0.0f && o.momentum < 1.0f)) throw std::out_of_range("momentum");
-      } else if (name == "--seed") {
-        if (!value.empty() && value[0] == '-') throw std::out_of_range("seed");
-        o.seed = std::stoull(value, &used);
-      } else {  // --data
-        used = value.size();
-        if (value.empty()) throw std::invalid_argument("data");
-        o.data = value;
-      }
-      if (used != value.size()) throw std::invalid_argument(name);
-    } catch (const std::exception&) {
-      std::fprintf(stderr, "error: bad value '%s' for %s\n", value.c_str(), name.c_str());
-      return false;
-    }
+  auto decimal = [](const std::string& v, std::uint64_t& out) {
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    return !v.empty() && ec == std::errc() && end == v.data() + v.size();
+  };
+  std::string epochs, seed;
+  CLI::App app("ctnn-fashion-mnist", "ctnn-fashion-mnist");
+  app.set_help_flag();  // -h/--help below: prints usage() as before
+  bool help = false;
+  app.add_flag("-h,--help", help);
+  app.add_option("--epochs", epochs)->check(CLI::Validator(
+      [&](std::string& v) {
+        std::uint64_t e = 0;
+        return decimal(v, e) && e >= 1 && e <= 100000 ? std::string() : "bad value '" + v + "' for --epochs";
+      },
+      "N"));
+  app.add_option("--lr", o.lr)->check(CLI::Validator(
+      [](std::string& v) {
+        float x = 0;
+        return CLI::detail::lexical_cast(v, x) && x > 0.0f && std::isfinite(x) ? std::string()
+                                                                                 : "bad value '" + v + "' for --lr";
+      },
+      "X"));
+  app.add_option("--momentum", o.momentum)->check(CLI::Validator(
+      [](std::string& v) {
+        float x = 0;
+        return CLI::detail::lexical_cast(v, x) && x >= 0.0f && x < 1.0f ? std::string()
+                                                                          : "bad value '" + v + "' for --momentum";
+      },
+      "M"));
+  app.add_option("--seed", seed)->check(CLI::Validator(
+      [&](std::string& v) {
+        std::uint64_t s = 0;
+        return decimal(v, s) ? std::string() : "bad value '" + v + "' for --seed";
+      },
+      "S"));
+  app.add_option("--data", o.data)->check(CLI::Validator(
+      [](std::string& v) { return v.empty() ? std::string("bad value '' for --data") : std::string(); }, "DIR"));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return false;
   }
+  if (help) {
+    usage(stdout);
+    std::exit(0);
+  }
+  std::uint64_t v = 0;
+  if (!epochs.empty() && decimal(epochs, v)) o.epochs = static_cast<int>(v);
+  if (!seed.empty() && decimal(seed, v)) o.seed = v;
   return true;
 }
 
