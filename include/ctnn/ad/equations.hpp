@@ -1,0 +1,795 @@
+// ctnn/ad/equations.hpp: the equations the static tape runs, as text. From an expression's type
+// (and its runtime constants) this derives symbolic statements: each node's forward definition
+// and, walking the tape's own plan (ad::Plan: the compile-time order, which nodes need an
+// adjoint, which edge writes (=) and which accumulates (+=)), every reverse-sweep edge as the
+// node's local rule applied to its parent's adjoint. The rules come from one trait per node
+// template (NodeEq<...>, below) and, for element-wise primitives, from the op's own
+// name/symbol/latex (OpEq<Op>: a new op prints as `symbol′(x)` with no extra work). Then the
+// statements are simplified: adjoints of unnamed nodes are substituted into their consumers,
+// constants folded (1/(2N)·2 = 1/N), and a named node's adjoint is factored through its
+// element-wise derivative (δ = ā ⊙ g′(z)). Names (z, a, δ, W, b ...) come from the caller
+// (nn/equations.hpp for networks); unnamed adjoints print in the generic form v̄ₖ.
+// Matrices are printed in the textbook's column convention: the tape stores one sample per row
+// (Z = X Wᵀ + b); a per-sample quantity is printed as its transpose (z = W x + b), and the
+// transposes of the matrix rules are pushed down to the leaves.
+// Not a hot path: builds strings with the standard library.
+// Layer: ad.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ctnn/ad/ad.hpp"
+
+namespace ctnn::ad::eq {
+
+// ---- symbolic expressions -----------------------------------------------------------------
+
+/// A printed name in both notations.
+struct Symbol {
+  std::string text, latex;
+};
+
+/// A numeric factor r · N^npow · λ^lpow (N the batch size, λ a named constant): constants of an
+/// expression (Affine1's alpha, Mean's 1/size) are recognised in this form so they print as 1/(2N).
+struct Coef {
+  double r = 1;
+  int npow = 0, lpow = 0;
+  friend Coef operator*(Coef a, Coef b) { return {a.r * b.r, a.npow + b.npow, a.lpow + b.lpow}; }
+  bool is(double v) const { return npow == 0 && lpow == 0 && r == v; }
+};
+
+/// What the printer needs to know about the pass: the batch size N and an optional named constant.
+struct Context {
+  std::size_t batch = 0;
+  std::optional<std::pair<Symbol, double>> lambda;  // e.g. {{"λ", "\\lambda"}, 1e-2}
+};
+
+enum class Kind { sym, coef, apply, deriv, add, had, div, mat, tr, sum_all, sum_n, sum_k, scale };
+
+struct Node;
+using E = std::shared_ptr<const Node>;
+struct Node {
+  Kind kind;
+  Symbol s;          // sym: the name; apply/deriv: the function's name
+  Coef c;            // coef, scale
+  std::vector<E> args;
+  bool postfix = false;  // apply: x² rather than f(x)
+  Symbol extra;          // apply: a constant argument, e.g. min(x, 0.5)
+};
+
+inline E make(Node n) { return std::make_shared<const Node>(std::move(n)); }
+inline E sym(Symbol s) { return make({Kind::sym, std::move(s), {}, {}, false, {}}); }
+inline E coef(Coef c) { return make({Kind::coef, {}, c, {}, false, {}}); }
+inline E number(double v) { return coef({v, 0, 0}); }
+inline bool is_coef(const E& e, double v) { return e->kind == Kind::coef && e->c.is(v); }
+
+std::string text(const E& e);
+inline bool same(const E& a, const E& b) { return a == b || text(a) == text(b); }
+
+inline E scale(Coef c, E x) {
+  if (c.is(0) || is_coef(x, 0)) return number(0);
+  if (x->kind == Kind::coef) return coef(c * x->c);
+  if (x->kind == Kind::scale) return scale(c * x->c, x->args[0]);
+  if (c.is(1)) return x;
+  return make({Kind::scale, {}, c, {std::move(x)}, false, {}});
+}
+inline E neg(E x) { return scale({-1, 0, 0}, std::move(x)); }
+/// Element-wise product; a scalar factor becomes a scale, nested products are flattened,
+/// (1/x) ⊙ y is written y / x.
+inline E div(E a, E b);
+inline E had(E a, E b) {
+  if (a->kind == Kind::div && a->args[0]->kind == Kind::coef) return scale(a->args[0]->c, div(b, a->args[1]));
+  if (b->kind == Kind::div && b->args[0]->kind == Kind::coef) return scale(b->args[0]->c, div(a, b->args[1]));
+  if (a->kind == Kind::coef) return scale(a->c, b);
+  if (b->kind == Kind::coef) return scale(b->c, a);
+  if (a->kind == Kind::scale) return scale(a->c, had(a->args[0], b));
+  if (b->kind == Kind::scale) return scale(b->c, had(a, b->args[0]));
+  std::vector<E> f;
+  for (const E& x : {a, b}) {
+    if (x->kind == Kind::had) f.insert(f.end(), x->args.begin(), x->args.end());
+    else f.push_back(x);
+  }
+  return make({Kind::had, {}, {}, std::move(f), false, {}});
+}
+/// A sum: flattened, zeros dropped, a common factor c (up to sign) pulled out: c·a − c·b = c (a − b).
+inline E add(std::vector<E> terms) {
+  std::vector<E> t;
+  for (E& x : terms) {
+    if (is_coef(x, 0)) continue;
+    if (x->kind == Kind::add) t.insert(t.end(), x->args.begin(), x->args.end());
+    else t.push_back(std::move(x));
+  }
+  if (t.empty()) return number(0);
+  if (t.size() == 1) return t[0];
+  // pull out a common |c|
+  bool common = true;
+  Coef c0{};
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    Coef c = t[i]->kind == Kind::scale ? t[i]->c : Coef{1, 0, 0};
+    c.r = std::fabs(c.r);
+    if (i == 0) c0 = c;
+    else common = common && c.r == c0.r && c.npow == c0.npow && c.lpow == c0.lpow;
+  }
+  if (common && !c0.is(1) && t[0]->kind != Kind::coef) {
+    std::vector<E> inner;
+    for (const E& x : t) inner.push_back(x->kind == Kind::scale ? scale({x->c.r < 0 ? -1.0 : 1.0, 0, 0}, x->args[0]) : x);
+    return scale(c0, make({Kind::add, {}, {}, std::move(inner), false, {}}));
+  }
+  return make({Kind::add, {}, {}, std::move(t), false, {}});
+}
+inline E sub(E a, E b) { return add({std::move(a), neg(std::move(b))}); }
+inline E div(E a, E b) { return make({Kind::div, {}, {}, {std::move(a), std::move(b)}, false, {}}); }
+inline E mat(E a, E b) { return make({Kind::mat, {}, {}, {std::move(a), std::move(b)}, false, {}}); }
+inline E apply(Symbol f, E x, bool postfix = false, Symbol extra = {}) {
+  return make({Kind::apply, std::move(f), {}, {std::move(x)}, postfix, std::move(extra)});
+}
+inline E deriv(Symbol f, E x, Symbol extra = {}) {
+  return make({Kind::deriv, std::move(f), {}, {std::move(x)}, false, std::move(extra)});
+}
+inline E reduce(Kind k, E x) {
+  if (x->kind == Kind::coef && k != Kind::sum_all) return x;  // a broadcast scalar stays a scalar
+  return make({k, {}, {}, {std::move(x)}, false, {}});
+}
+/// Transpose, pushed down to the leaves: (A B)ᵀ = Bᵀ Aᵀ, (A ⊙ B)ᵀ = Aᵀ ⊙ Bᵀ, f(A)ᵀ = f(Aᵀ), Aᵀᵀ = A.
+inline E tr(const E& e) {
+  switch (e->kind) {
+    case Kind::coef: return e;
+    case Kind::tr: return e->args[0];
+    case Kind::mat: return mat(tr(e->args[1]), tr(e->args[0]));
+    case Kind::scale: return scale(e->c, tr(e->args[0]));
+    case Kind::add: case Kind::had: case Kind::div: case Kind::apply: case Kind::deriv: {
+      Node n = *e;
+      for (E& a : n.args) a = tr(a);
+      return make(std::move(n));
+    }
+    default: return make({Kind::tr, {}, {}, {e}, false, {}});
+  }
+}
+/// The tape's matrix for a printed quantity that is shown transposed (or not).
+inline E orient(const E& e, bool transposed) { return transposed ? tr(e) : e; }
+
+// ---- printing -----------------------------------------------------------------------------
+
+inline std::string trim_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+/// Recognises a constant as p/q · N^k · λ^m (q <= 12) where it can.
+inline Coef recognise(double v, const Context& ctx) {
+  if (v == 0) return {0, 0, 0};
+  const double n = static_cast<double>(ctx.batch);
+  for (int lp = 0; lp <= (ctx.lambda ? 1 : 0); ++lp)
+    for (int np : {0, -1}) {
+      if (np != 0 && n <= 1) continue;
+      double r = v;
+      if (np == -1) r *= n;
+      if (lp == 1) r /= ctx.lambda->second;
+      for (int q = 1; q <= 12; ++q) {
+        const double p = std::round(r * q);
+        if (p != 0 && std::fabs(p) <= 1000 && std::fabs(r * q - p) <= 1e-9 * std::fabs(p)) return {p / q, np, lp};
+      }
+    }
+  return {v, 0, 0};
+}
+
+struct Printer {
+  bool latex;
+  const Context* ctx;
+
+  // p/q as integers when r is a small fraction, else a decimal
+  std::pair<std::string, std::string> fraction(double r) const {
+    for (int q = 1; q <= 12; ++q) {
+      const double p = std::round(r * q);
+      if (std::fabs(r * q - p) <= 1e-9 * std::max(1.0, std::fabs(p)))
+        return {trim_number(p), q == 1 ? std::string() : std::to_string(q)};
+    }
+    return {trim_number(r), std::string()};
+  }
+  std::string lam() const { return ctx && ctx->lambda ? (latex ? ctx->lambda->first.latex : ctx->lambda->first.text) : "λ"; }
+  /// The coefficient's magnitude as text; sets has_den when it is a fraction.
+  std::string coef_abs(Coef c, bool& has_den) const {
+    auto [p, q] = fraction(std::fabs(c.r));
+    std::string num, den = q;
+    const std::string N = "N";
+    for (int i = 0; i < c.lpow; ++i) num += (num.empty() ? "" : " ") + lam();
+    for (int i = 0; i < c.npow; ++i) num += (num.empty() ? "" : " ") + N;
+    for (int i = 0; i < -c.npow; ++i) den += N;
+    for (int i = 0; i < -c.lpow; ++i) den += lam();
+    if (num.empty()) num = p;
+    else if (p != "1") num = p + (latex ? " " : "") + num;
+    has_den = !den.empty();
+    if (den.empty()) return num;
+    if (latex) return "\\frac{" + num + "}{" + den + "}";
+    const bool compound = den.size() > 1 && den != lam();
+    return num + "/" + (compound ? "(" + den + ")" : den);
+  }
+  std::string coef_str(Coef c) const {
+    bool d = false;
+    return (c.r < 0 ? std::string(latex ? "-" : "−") : std::string()) + coef_abs(c, d);
+  }
+  static int level(const E& e) {
+    switch (e->kind) {
+      case Kind::add: return 1;
+      case Kind::had: case Kind::mat: case Kind::scale: case Kind::div: return 2;
+      case Kind::sum_all: case Kind::sum_n: case Kind::sum_k: return 3;
+      case Kind::coef: return e->c.r < 0 || e->c.npow < 0 ? 2 : 4;
+      default: return 4;
+    }
+  }
+  std::string paren(const std::string& s) const { return latex ? "\\left(" + s + "\\right)" : "(" + s + ")"; }
+  std::string wrap(const E& e, int min_level) const { return level(e) < min_level ? paren(print(e)) : print(e); }
+
+  std::string print(const E& e) const {
+    const auto& a = e->args;
+    switch (e->kind) {
+      case Kind::sym: return latex ? e->s.latex : e->s.text;
+      case Kind::coef: return coef_str(e->c);
+      case Kind::scale: {
+        bool has_den = false;
+        std::string c = coef_abs(e->c, has_den);
+        const std::string sign = e->c.r < 0 ? (latex ? "-" : "−") : "";
+        if (!latex && c == "1") return sign + wrap(a[0], 2);
+        if (latex && c == "1") return sign + wrap(a[0], 2);
+        return sign + c + (latex ? " " : has_den ? " · " : " ") + wrap(a[0], a[0]->kind == Kind::had ? 2 : 3);
+      }
+      case Kind::add: {
+        std::string s;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          const bool negative = a[i]->kind == Kind::scale ? a[i]->c.r < 0 : a[i]->kind == Kind::coef && a[i]->c.r < 0;
+          E t = negative ? (a[i]->kind == Kind::scale ? scale({-1, 0, 0}, a[i]) : coef({-a[i]->c.r, a[i]->c.npow, a[i]->c.lpow})) : a[i];
+          if (i == 0) s += negative ? (latex ? "-" : "−") + wrap(t, 2) : wrap(t, 1);
+          else s += (negative ? (latex ? " - " : " − ") : " + ") + wrap(t, negative ? 2 : 1);
+        }
+        return s;
+      }
+      case Kind::had: {
+        std::string s;
+        for (std::size_t i = 0; i < a.size(); ++i)
+          s += (i ? (latex ? " \\odot " : " ⊙ ") : "") +
+               wrap(a[i], a[i]->kind == Kind::mat || a[i]->kind == Kind::scale || a[i]->kind == Kind::div ? 3 : 2);
+        return s;
+      }
+      case Kind::div:
+        if (latex) return "\\frac{" + print(a[0]) + "}{" + print(a[1]) + "}";
+        return wrap(a[0], 3) + " / " + wrap(a[1], 3);
+      case Kind::mat: return wrap(a[0], a[0]->kind == Kind::mat ? 2 : 3) + (latex ? " " : " ") + wrap(a[1], 3);
+      case Kind::tr: return latex ? "{" + wrap(a[0], 4) + "}^{\\top}" : wrap(a[0], 4) + "ᵀ";
+      case Kind::sum_all: {
+        const E& x = a[0];
+        if (x->kind == Kind::apply && x->postfix && x->s.text == "²" && x->args[0]->kind == Kind::sym)
+          return latex ? "\\lVert " + print(x->args[0]) + " \\rVert^2" : "‖" + print(x->args[0]) + "‖²";
+        return (latex ? "\\sum " : "Σ ") + wrap(x, 3);
+      }
+      case Kind::sum_n: return (latex ? "\\sum_{n} " : "Σₙ ") + wrap(a[0], 3);
+      case Kind::sum_k: return (latex ? "\\sum_{k} " : "Σₖ ") + wrap(a[0], 3);
+      case Kind::apply: {
+        const std::string f = latex ? e->s.latex : e->s.text;
+        if (e->postfix) return latex ? "{" + wrap(a[0], 4) + "}" + f : wrap(a[0], 4) + f;
+        const std::string extra = (latex ? e->extra.latex : e->extra.text);
+        const std::string arg = print(a[0]) + (extra.empty() ? "" : ", " + extra);
+        if (latex && f == "\\sqrt") return "\\sqrt{" + arg + "}";
+        return f + paren(arg);
+      }
+      case Kind::deriv: {
+        const std::string f = latex ? e->s.latex : e->s.text;
+        const std::string extra = (latex ? e->extra.latex : e->extra.text);
+        return f + (latex ? "'" : "′") + paren(print(a[0]) + (extra.empty() ? "" : ", " + extra));
+      }
+    }
+    return "?";
+  }
+};
+
+inline std::string text(const E& e) { return Printer{false, nullptr}.print(e); }
+
+// ---- element-wise primitives --------------------------------------------------------------
+
+/// How an element-wise op prints: its value f(x) and its derivative f′(x). The default reads the
+/// op's own name/symbol/latex (ad/ops/*.hpp); the specialisations below give the closed forms of
+/// primitives whose derivative is an elementary expression (x² → 2x, log → 1/x, ...).
+template <class Op>
+struct OpEq {
+  static Symbol name() {
+    Symbol s;
+    if constexpr (requires { Op::symbol; }) s.text = Op::symbol;
+    else if constexpr (requires { Op::name; }) s.text = Op::name;
+    else s.text = "f";
+    if constexpr (requires { Op::latex; }) s.latex = Op::latex;
+    else s.latex = "\\operatorname{" + s.text + "}";
+    return s;
+  }
+  static Symbol extra(const Op&, const Context&) { return {}; }
+  static E value(E x, const Op& op, const Context& c) { return apply(name(), std::move(x), false, extra(op, c)); }
+  static E derivative(E x, E /*y*/, const Op& op, const Context& c) { return deriv(name(), std::move(x), extra(op, c)); }
+};
+template <>
+struct OpEq<ops::Square> {
+  static E value(E x, const ops::Square&, const Context&) { return apply({"²", "^2"}, std::move(x), true); }
+  static E derivative(E x, E, const ops::Square&, const Context&) { return scale({2, 0, 0}, std::move(x)); }
+};
+template <>
+struct OpEq<ops::Exp> {
+  static E value(E x, const ops::Exp&, const Context&) { return apply({"exp", "\\exp"}, std::move(x)); }
+  static E derivative(E, E y, const ops::Exp&, const Context&) { return y; }
+};
+template <>
+struct OpEq<ops::Log> {
+  static E value(E x, const ops::Log&, const Context&) { return apply({"log", "\\log"}, std::move(x)); }
+  static E derivative(E x, E, const ops::Log&, const Context&) { return div(number(1), std::move(x)); }
+};
+template <>
+struct OpEq<ops::Sqrt> {
+  static E value(E x, const ops::Sqrt&, const Context&) { return apply({"√", "\\sqrt"}, std::move(x)); }
+  static E derivative(E, E y, const ops::Sqrt&, const Context&) { return div(number(1), scale({2, 0, 0}, y)); }
+};
+template <>
+struct OpEq<ops::Abs> {
+  static E value(E x, const ops::Abs&, const Context&) { return apply({"abs", "\\operatorname{abs}"}, std::move(x)); }
+  static E derivative(E x, E, const ops::Abs&, const Context&) { return apply({"sign", "\\operatorname{sign}"}, std::move(x)); }
+};
+template <>
+struct OpEq<ops::Step> {
+  static E value(E x, const ops::Step&, const Context&) { return apply({"H", "H"}, std::move(x)); }
+  static E derivative(E, E, const ops::Step&, const Context&) { return number(0); }
+};
+template <class Op>
+  requires std::is_same_v<Op, ops::Minimum> || std::is_same_v<Op, ops::Maximum>
+struct OpEq<Op> {
+  static constexpr bool is_min = std::is_same_v<Op, ops::Minimum>;
+  static E value(E x, const Op& op, const Context&) {
+    const std::string c = trim_number(op.bound);
+    return apply({is_min ? "min" : "max", is_min ? "\\min" : "\\max"}, std::move(x), false, {c, c});
+  }
+  static E derivative(E x, E, const Op& op, const Context&) {  // the indicator of the unclamped side
+    const std::string c = trim_number(op.bound);
+    const std::string t = text(x);
+    return sym({std::string("𝟙[") + t + (is_min ? " < " : " > ") + c + "]",
+                std::string("\\mathbb{1}[") + Printer{true, nullptr}.print(x) + (is_min ? " < " : " > ") + c + "]"});
+  }
+};
+template <>
+struct OpEq<ops::LeakyRelu> : OpEq<ops::Relu> {  // the slope is shown when it is not PyTorch's 0.01
+  static Symbol name() { return {"lrelu", "\\operatorname{lrelu}"}; }
+  static Symbol extra(const ops::LeakyRelu& op, const Context&) {
+    if (op.slope == 0.01) return {};
+    return {trim_number(op.slope), trim_number(op.slope)};
+  }
+  static E value(E x, const ops::LeakyRelu& op, const Context& c) { return apply(name(), std::move(x), false, extra(op, c)); }
+  static E derivative(E x, E, const ops::LeakyRelu& op, const Context& c) { return deriv(name(), std::move(x), extra(op, c)); }
+};
+
+// ---- node rules ---------------------------------------------------------------------------
+
+/// What a node's rule sees: its operands' printed values, its own printed value and adjoint g,
+/// and whether each (the node, operand 0, operand 1) is shown transposed (column convention).
+struct Operands {
+  std::vector<E> v;      // operand values
+  E self;                // this node's value
+  E g;                   // this node's adjoint
+  bool t = false;        // this node is printed transposed
+  bool ta = false, tb = false;
+};
+
+/// Adjoint of a broadcast operand (Rx x Cx) of an R x C element-wise node: the sum over the
+/// broadcast dimension (samples: Σₙ; features: Σₖ; both: Σ).
+template <std::size_t Rx, std::size_t Cx, std::size_t R, std::size_t C>
+E unbroadcast(E x) {
+  if constexpr (Rx == R && Cx == C) return x;
+  else if constexpr (Cx == C) return reduce(Kind::sum_n, std::move(x));
+  else if constexpr (Rx == R) return reduce(Kind::sum_k, std::move(x));
+  else return x->kind == Kind::coef ? x : reduce(Kind::sum_all, std::move(x));
+}
+
+/// One trait per node template: forward(node, operands) is the node's value, adjoint(node, k,
+/// operands) the contribution its reverse rule adds to operand k's adjoint.
+template <class N>
+struct NodeEq;
+
+template <class Op, class A>
+struct NodeEq<Unary<Op, A>> {
+  static E forward(const Unary<Op, A>& n, const Operands& o, const Context& c) { return OpEq<Op>::value(o.v[0], n.op, c); }
+  static E adjoint(const Unary<Op, A>& n, std::size_t, const Operands& o, const Context& c) {
+    return had(o.g, OpEq<Op>::derivative(o.v[0], o.self, n.op, c));
+  }
+};
+template <class A>
+struct NodeEq<Affine1<A>> {
+  static E forward(const Affine1<A>& n, const Operands& o, const Context& c) {
+    E s = scale(recognise(n.alpha, c), o.v[0]);
+    return n.beta == 0 ? s : add({coef(recognise(n.beta, c)), s});
+  }
+  static E adjoint(const Affine1<A>& n, std::size_t, const Operands& o, const Context& c) {
+    return scale(recognise(n.alpha, c), o.g);
+  }
+};
+template <class Op, class A, class B>
+struct NodeEq<Binary<Op, A, B>> {
+  using N = Binary<Op, A, B>;
+  static E forward(const N&, const Operands& o, const Context&) {
+    if constexpr (std::is_same_v<Op, ops::Add>) return add({o.v[0], o.v[1]});
+    else if constexpr (std::is_same_v<Op, ops::Sub>) return sub(o.v[0], o.v[1]);
+    else if constexpr (std::is_same_v<Op, ops::Mul>) return had(o.v[0], o.v[1]);
+    else if constexpr (std::is_same_v<Op, ops::Div>) return div(o.v[0], o.v[1]);
+    else return apply({Op::name, std::string("\\operatorname{") + Op::name + "}"}, o.v[0], false, {text(o.v[1]), text(o.v[1])});
+  }
+  static E local(std::size_t k, const Operands& o) {
+    if constexpr (std::is_same_v<Op, ops::Add>) return o.g;
+    else if constexpr (std::is_same_v<Op, ops::Sub>) return k == 0 ? o.g : neg(o.g);
+    else if constexpr (std::is_same_v<Op, ops::Mul>) return had(o.g, o.v[1 - k]);
+    else if constexpr (std::is_same_v<Op, ops::Div>) return k == 0 ? div(o.g, o.v[1]) : neg(div(had(o.g, o.self), o.v[1]));
+    else return had(o.g, sym({std::string("∂") + Op::name + "/∂" + (k ? "b" : "a"), std::string("\\partial_") + (k ? "b" : "a") + "\\operatorname{" + Op::name + "}"}));
+  }
+  static E adjoint(const N&, std::size_t k, const Operands& o, const Context&) {
+    E d = local(k, o);
+    return k == 0 ? unbroadcast<A::rows, A::cols, N::R, N::C>(d) : unbroadcast<B::rows, B::cols, N::R, N::C>(d);
+  }
+};
+template <class A, class B>
+struct NodeEq<MatMulNT<A, B>> {  // tape: C = A Bᵀ, dA = G B, dB = Gᵀ A
+  static E forward(const MatMulNT<A, B>&, const Operands& o, const Context&) {
+    return orient(mat(orient(o.v[0], o.ta), tr(orient(o.v[1], o.tb))), o.t);
+  }
+  static E adjoint(const MatMulNT<A, B>&, std::size_t k, const Operands& o, const Context&) {
+    const E g = orient(o.g, o.t);
+    if (k == 0) return orient(mat(g, orient(o.v[1], o.tb)), o.ta);
+    return orient(mat(tr(g), orient(o.v[0], o.ta)), o.tb);
+  }
+};
+template <class A, class B>
+struct NodeEq<MatMul<A, B>> {  // tape: C = A B, dA = G Bᵀ, dB = Aᵀ G
+  static E forward(const MatMul<A, B>&, const Operands& o, const Context&) {
+    return orient(mat(orient(o.v[0], o.ta), orient(o.v[1], o.tb)), o.t);
+  }
+  static E adjoint(const MatMul<A, B>&, std::size_t k, const Operands& o, const Context&) {
+    const E g = orient(o.g, o.t);
+    if (k == 0) return orient(mat(g, tr(orient(o.v[1], o.tb))), o.ta);
+    return orient(mat(tr(orient(o.v[0], o.ta)), g), o.tb);
+  }
+};
+template <class A>
+struct NodeEq<Transpose<A>> {
+  static E forward(const Transpose<A>&, const Operands& o, const Context&) { return orient(tr(orient(o.v[0], o.ta)), o.t); }
+  static E adjoint(const Transpose<A>&, std::size_t, const Operands& o, const Context&) {
+    return orient(tr(orient(o.g, o.t)), o.ta);
+  }
+};
+template <class A>
+struct NodeEq<Sum<A>> {
+  static E forward(const Sum<A>&, const Operands& o, const Context&) { return reduce(Kind::sum_all, o.v[0]); }
+  static E adjoint(const Sum<A>&, std::size_t, const Operands& o, const Context&) { return o.g; }  // g broadcast
+};
+template <class A>
+struct NodeEq<Mean<A>> {
+  static Coef inv_size(const Context& c) {
+    if (c.batch > 1 && A::rows == c.batch) return {1.0 / double(A::cols), -1, 0};
+    return {1.0 / double(A::size), 0, 0};
+  }
+  static E forward(const Mean<A>&, const Operands& o, const Context& c) { return scale(inv_size(c), reduce(Kind::sum_all, o.v[0])); }
+  static E adjoint(const Mean<A>&, std::size_t, const Operands& o, const Context& c) { return scale(inv_size(c), o.g); }
+};
+template <class A>
+struct NodeEq<RowSum<A>> {
+  static E forward(const RowSum<A>&, const Operands& o, const Context&) { return reduce(Kind::sum_k, o.v[0]); }
+  static E adjoint(const RowSum<A>&, std::size_t, const Operands& o, const Context&) { return o.g; }  // g per row, broadcast
+};
+template <class A>
+struct NodeEq<Softmax<A>> {  // dx = y ⊙ (g − Σₖ g ⊙ y) per sample
+  static E forward(const Softmax<A>&, const Operands& o, const Context&) { return apply({"softmax", "\\operatorname{softmax}"}, o.v[0]); }
+  static E adjoint(const Softmax<A>&, std::size_t, const Operands& o, const Context&) {
+    return had(o.self, sub(o.g, reduce(Kind::sum_k, had(o.g, o.self))));
+  }
+};
+template <class A>
+struct NodeEq<LogSumExp<A>> {  // dx = g ⊙ exp(x − y) = g ⊙ softmax(x)
+  static E forward(const LogSumExp<A>&, const Operands& o, const Context&) { return apply({"lse", "\\operatorname{lse}"}, o.v[0]); }
+  static E adjoint(const LogSumExp<A>&, std::size_t, const Operands& o, const Context&) {
+    return had(o.g, apply({"softmax", "\\operatorname{softmax}"}, o.v[0]));
+  }
+};
+template <class A>
+struct NodeEq<Tap<A>> {
+  static E forward(const Tap<A>&, const Operands& o, const Context&) { return o.v[0]; }
+  static E adjoint(const Tap<A>&, std::size_t, const Operands& o, const Context&) { return o.g; }
+};
+
+// ---- the derivation -----------------------------------------------------------------------
+
+/// One printed statement, lhs op rhs (op is "=" or, in the raw sweep, "+=").
+struct Statement {
+  Symbol lhs;
+  std::string op = "=";
+  E rhs;
+};
+
+/// The derived equations: the forward definitions, the simplified backward equations and the raw
+/// reverse sweep (one statement per tape edge, in the tape's order).
+struct Equations {
+  Context ctx;
+  std::vector<Statement> forward, backward, tape, sweep;
+  std::vector<std::string> notes;
+
+  static std::string line(const Statement& s, bool latex, const Context& c) {
+    Printer p{latex, &c};
+    if (latex) return s.lhs.latex + " &" + (s.op == "=" ? "= " : "\\mathrel{+}= ") + p.print(s.rhs);
+    return s.lhs.text + " " + s.op + " " + p.print(s.rhs);
+  }
+  static std::string block(const std::vector<Statement>& v, bool latex, const Context& c) {
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i) s += line(v[i], latex, c) + (latex ? (i + 1 < v.size() ? " \\\\\n" : "\n") : "\n");
+    return s;
+  }
+  /// Forward then backward equations, one per line (UTF-8).
+  std::string text() const { return block(forward, false, ctx) + block(backward, false, ctx); }
+  /// The same as LaTeX `aligned` bodies (forward, then backward), without the math delimiters.
+  std::string latex_forward() const { return block(forward, true, ctx); }
+  std::string latex_backward() const { return block(backward, true, ctx); }
+  /// The tape as it runs, before any naming or substitution: each interior node's value vᵢ in the
+  /// tape's order, then the reverse sweep, one line per edge: v̄ᵢ = (first edge to reach i),
+  /// += (a later one), ≡ (shares its parent's adjoint slot: no work).
+  std::string tape_text() const { return block(tape, false, ctx) + block(sweep, false, ctx); }
+};
+
+/// Names the caller gives to nodes of the tape order (by index): a value name, an adjoint name,
+/// and for a named adjoint, the node it is factored through (δ(l) = ā(l) ⊙ g′(z(l))).
+struct Names {
+  std::vector<std::optional<Symbol>> value, adjoint;
+  std::vector<std::optional<Symbol>> gradient;    // leaves: the printed name of dJ/dleaf
+  std::vector<std::size_t> factor_through;        // npos: none
+  std::vector<std::optional<Symbol>> derivative;  // name of the factored derivative, e.g. g′(z(1))
+  std::vector<std::optional<bool>> transposed;    // printed as the tape matrix's transpose (default: per-sample blocks and row vectors)
+  std::optional<Symbol> root;                     // the objective's name (J)
+  explicit Names(std::size_t n = 0)
+      : value(n), adjoint(n), gradient(n), factor_through(n, meta::npos), derivative(n), transposed(n) {}
+};
+
+inline Symbol generic_value(std::size_t i) { return {"v" + std::to_string(i), "v_{" + std::to_string(i) + "}"}; }
+inline Symbol generic_adjoint(std::size_t i) { return {"v̄" + std::to_string(i), "\\bar{v}_{" + std::to_string(i) + "}"}; }
+
+namespace detail {
+
+template <class N>
+constexpr bool per_sample() {
+  if constexpr (N::is_leaf) return std::is_same_v<typename N::tag, InputTag> || std::is_same_v<typename N::tag, TargetTag>;
+  else {
+    using Ch = typename N::children;
+    bool r = false;
+    if constexpr (Ch::size >= 1) r = r || per_sample<meta::at_t<0, Ch>>();
+    if constexpr (Ch::size >= 2) r = r || per_sample<meta::at_t<1, Ch>>();
+    return r;
+  }
+}
+/// Whether a node is printed as the transpose of the tape's matrix: a per-sample block (one
+/// sample per row) becomes one sample per column, and so does a row vector (a bias).
+template <class N>
+constexpr bool shown_transposed(std::size_t batch) {
+  return per_sample<N>() ? (N::rows == batch && batch > 1) || (N::rows == 1 && N::cols > 1 && batch == 1)
+                         : N::rows == 1 && N::cols > 1;
+}
+
+template <class Order, class Node>
+void collect(const Node& n, std::vector<const void*>& at) {
+  at[meta::index_of_v<Order, Node>] = &n;
+  if constexpr (Node::children::size >= 1) collect<Order>(n.a, at);
+  if constexpr (Node::children::size >= 2) collect<Order>(n.b, at);
+}
+
+/// Removes one occurrence of factor f from a product; nullptr when it is not there.
+inline E without_factor(const E& e, const E& f) {
+  if (same(e, f)) return number(1);
+  if (e->kind == Kind::scale) {
+    E r = without_factor(e->args[0], f);
+    return r ? scale(e->c, r) : nullptr;
+  }
+  if (e->kind != Kind::had) return nullptr;
+  for (std::size_t i = 0; i < e->args.size(); ++i)
+    if (same(e->args[i], f)) {
+      std::vector<E> rest;
+      for (std::size_t j = 0; j < e->args.size(); ++j)
+        if (j != i) rest.push_back(e->args[j]);
+      E r = rest[0];
+      for (std::size_t j = 1; j < rest.size(); ++j) r = had(r, rest[j]);
+      return r;
+    }
+  return nullptr;
+}
+/// e = f ⊙ D: returns D, or nullptr when e does not factor (every term must contain f).
+inline E factor_out(const E& e, const E& f) {
+  if (e->kind == Kind::add) {
+    std::vector<E> t;
+    for (const E& x : e->args) {
+      E r = without_factor(x, f);
+      if (!r) return nullptr;
+      t.push_back(r);
+    }
+    return add(std::move(t));
+  }
+  return without_factor(e, f);
+}
+inline bool mentions(const E& e, const E& f) {
+  if (same(e, f)) return true;
+  for (const E& a : e->args)
+    if (mentions(a, f)) return true;
+  return false;
+}
+
+}  // namespace detail
+
+/// Derives the equations of expression e (a 1 x 1 objective) as the static tape runs them.
+template <Expression Root>
+Equations derive(const Root& e, const Names& names_in, Context ctx) {
+  using Order = topological_order<Root>;
+  using P = Plan<Order, true>;
+  constexpr std::size_t n = P::n;
+  Names names = names_in;
+  names.value.resize(n);
+  names.adjoint.resize(n);
+  names.gradient.resize(n);
+  names.factor_through.resize(n, meta::npos);
+  names.derivative.resize(n);
+  names.transposed.resize(n);
+
+  std::vector<const void*> at(n, nullptr);
+  detail::collect<Order>(e, at);
+  std::array<bool, n> transposed{};
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((transposed[I] = detail::shown_transposed<meta::at_t<I, Order>>(ctx.batch)), ...);
+  }(std::make_index_sequence<n>{});
+  for (std::size_t i = 0; i < n; ++i)
+    if (names.transposed[i]) transposed[i] = *names.transposed[i];
+  // An unnamed value used by several nodes gets a generic name vᵢ (instead of being repeated);
+  // an adjoint that several edges read likewise (v̄ᵢ), unless it is a plain scalar or name.
+  std::array<std::size_t, n> uses{}, adj_reads{};
+  for (std::size_t j = 0; j < n; ++j)
+    for (std::size_t k = 0; k < P::arity[j]; ++k) {
+      ++uses[P::child[j][k]];
+      if (P::needs_grad[P::child[j][k]]) ++adj_reads[j];
+    }
+  for (std::size_t i = 0; i + 1 < n; ++i)
+    if (!P::is_leaf[i] && !names.value[i] && uses[i] >= 2) names.value[i] = generic_value(i);
+
+  Equations out;
+  out.ctx = ctx;
+  std::vector<E> val(n), expanded(n);  // value as used by consumers (name or expansion); full definition
+  auto operands = [&](std::size_t i, const std::vector<E>& v) {
+    Operands o;
+    o.t = transposed[i];
+    for (std::size_t k = 0; k < P::arity[i]; ++k) o.v.push_back(v[P::child[i][k]]);
+    if (P::arity[i] >= 1) o.ta = transposed[P::child[i][0]];
+    if (P::arity[i] >= 2) o.tb = transposed[P::child[i][1]];
+    return o;
+  };
+  // forward: every named node prints its definition; unnamed ones are substituted
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (([&] {
+       using N = meta::at_t<I, Order>;
+       if constexpr (N::is_leaf) {
+         val[I] = sym(names.value[I] ? *names.value[I] : generic_value(I));
+       } else {
+         const N& node = *static_cast<const N*>(at[I]);
+         expanded[I] = NodeEq<N>::forward(node, operands(I, val), ctx);
+         if (I == n - 1 || names.value[I]) {
+           const Symbol s = I == n - 1 ? (names.root ? *names.root : Symbol{"J", "J"}) : *names.value[I];
+           out.forward.push_back({s, "=", expanded[I]});
+           val[I] = sym(s);
+         } else {
+           val[I] = expanded[I];
+         }
+       }
+     }()),
+     ...);
+  }(std::make_index_sequence<n>{});
+
+  // reverse sweep, exactly the tape's: node j (root first) applies its rule along each edge
+  std::vector<std::vector<E>> contrib(n);
+  std::vector<E> adj_use(n);  // what consumers see as a node's adjoint (a name, or its expansion)
+  std::vector<Operands> generic_ops(n);
+  auto adjoint_of = [&](std::size_t j) -> E {
+    if (j == n - 1) return number(1);
+    std::vector<E> t(contrib[j].rbegin(), contrib[j].rend());  // parents in forward order
+    return add(std::move(t));
+  };
+  std::vector<E> gsym(n);
+  std::vector<bool> generic_adj(n, false);
+  auto small = [](const E& x) {
+    const E& b = x->kind == Kind::scale ? x->args[0] : x;
+    return b->kind == Kind::sym || b->kind == Kind::coef;
+  };
+  std::vector<E> vsym(n);
+  for (std::size_t i = 0; i < n; ++i) vsym[i] = names.value[i] ? sym(*names.value[i]) : sym(generic_value(i));
+  for (std::size_t i = 0; i < n; ++i)
+    gsym[i] = sym(i == n - 1 ? Symbol{"J̄", "\\bar{J}"}
+                  : P::is_leaf[i] ? Symbol{"∂J/∂" + vsym[i]->s.text, "\\frac{\\partial J}{\\partial " + vsym[i]->s.latex + "}"}
+                                  : generic_adjoint(i));
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (([&] {
+       using N = meta::at_t<I, Order>;
+       if constexpr (!N::is_leaf) {
+         Operands raw = operands(I, vsym);
+         out.tape.push_back({vsym[I]->s, "=", NodeEq<N>::forward(*static_cast<const N*>(at[I]), raw, ctx)});
+       }
+     }()),
+     ...);
+  }(std::make_index_sequence<n>{});
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (([&] {
+       constexpr std::size_t j = n - 1 - I;
+       using N = meta::at_t<j, Order>;
+       if constexpr (!N::is_leaf && P::needs_grad[j]) {
+         const N& node = *static_cast<const N*>(at[j]);
+         E g = adjoint_of(j);
+         bool named = j != n - 1 && (names.adjoint[j].has_value() || names.factor_through[j] != meta::npos);
+         for (std::size_t p = 0; p < n && !named; ++p) named = names.factor_through[p] == j;
+         if (named && names.adjoint[j]) adj_use[j] = sym(*names.adjoint[j]);
+         else if (named) adj_use[j] = sym(generic_adjoint(j));
+         else if (adj_reads[j] >= 2 && !small(g)) {
+           adj_use[j] = sym(generic_adjoint(j));
+           generic_adj[j] = true;
+         } else adj_use[j] = g;
+         Operands o = operands(j, val);
+         o.self = val[j];
+         o.g = adj_use[j];
+         Operands raw = operands(j, vsym);
+         raw.self = vsym[j];
+         raw.g = gsym[j];
+         for (std::size_t k = 0; k < P::arity[j]; ++k) {
+           const std::size_t c = P::child[j][k];
+           if (!P::needs_grad[c]) continue;
+           contrib[c].push_back(NodeEq<N>::adjoint(node, k, o, ctx));
+           out.sweep.push_back({gsym[c]->s, P::alias[j][k] ? "≡" : P::first_write[j][k] ? "=" : "+=",
+                                NodeEq<N>::adjoint(node, k, raw, ctx)});
+         }
+       }
+     }()),
+     ...);
+  }(std::make_index_sequence<n>{});
+
+  // backward equations: named adjoints from the root down, then the leaves' gradients
+  for (std::size_t j = n; j-- > 0;) {
+    if (P::is_leaf[j] || !P::needs_grad[j] || j == n - 1) continue;
+    const std::size_t f = names.factor_through[j];
+    const bool is_factor = [&] {
+      for (std::size_t p = 0; p < n; ++p)
+        if (names.factor_through[p] == j) return true;
+      return false;
+    }();
+    if (is_factor) continue;  // printed inside the δ it is factored into
+    if (generic_adj[j]) {
+      out.backward.push_back({generic_adjoint(j), "=", adjoint_of(j)});
+      continue;
+    }
+    if (!names.adjoint[j] && f == meta::npos) continue;
+    const Symbol lhs = names.adjoint[j] ? *names.adjoint[j] : generic_adjoint(j);
+    E rhs = adjoint_of(j);
+    if (f != meta::npos) {
+      E d = detail::factor_out(rhs, adj_use[f]);
+      E a = adjoint_of(f);
+      if (d && !detail::mentions(d, adj_use[f])) {
+        const bool simple = d->kind == Kind::deriv || d->kind == Kind::sym;
+        if (!simple && names.derivative[j]) {
+          out.backward.push_back({*names.derivative[j], "=", d});
+          d = sym(*names.derivative[j]);
+        }
+        rhs = had(a, d);
+      } else {
+        out.backward.push_back({adj_use[f]->s, "=", a});
+      }
+    }
+    out.backward.push_back({lhs, "=", rhs});
+  }
+  for (std::size_t j = 0; j < n; ++j)
+    if (P::is_leaf[j] && P::needs_grad[j]) {
+      const Symbol lhs = names.gradient[j] ? *names.gradient[j]
+                                           : Symbol{"∂J/∂" + val[j]->s.text, "\\frac{\\partial J}{\\partial " + val[j]->s.latex + "}"};
+      out.backward.push_back({lhs, "=", adjoint_of(j)});
+    }
+  return out;
+}
+
+}  // namespace ctnn::ad::eq
