@@ -45,6 +45,14 @@ struct scalar_of<xsimd::batch<T, A>> {
 template <class V>
 using scalar_t = typename scalar_of<V>::type;
 
+/// Math for scalar types without a batch (dual numbers: ad/dual.hpp specialises it with static
+/// exp, log, log1p, tanh, sqrt, abs); the math functions below dispatch to it for such types.
+template <class T>
+struct scalar_math;
+/// A scalar that is neither a built-in number nor a batch (takes scalar_math and scalar paths).
+template <class T>
+inline constexpr bool is_extension_scalar = !std::is_arithmetic_v<T> && std::is_same_v<scalar_t<T>, T>;
+
 template <class T>
 CTNN_INLINE batch<T> load(const T* p) noexcept { return batch<T>::load_unaligned(p); }
 template <class T>
@@ -92,7 +100,7 @@ inline constexpr bool has_batch4f = false;
 /// (it would multiply and add), so 128-bit float batches call the instruction directly.
 template <class T>
 CTNN_INLINE T fma(const T& a, const T& b, const T& c) noexcept {
-  if constexpr (std::is_arithmetic_v<T>) return a * b + c;
+  if constexpr (std::is_arithmetic_v<T> || is_extension_scalar<T>) return a * b + c;
 #if defined(__FMA__) && defined(__AVX__) && !defined(__AVX512F__)
   else if constexpr (std::is_same_v<T, batch4f>) return T(_mm_fmadd_ps(a, b, c));
 #endif
@@ -220,6 +228,7 @@ CTNN_INLINE xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& c, const xs
   template <class T>                                                                    \
   CTNN_INLINE auto fn(const T& x) noexcept {                                            \
     if constexpr (std::is_arithmetic_v<T>) return std::fn(x);                           \
+    else if constexpr (is_extension_scalar<T>) return scalar_math<T>::fn(x);            \
     else return xsimd::fn(x);                                                           \
   }
 CTNN_SIMD_UNARY(log1p)
@@ -231,6 +240,8 @@ template <class T>
 CTNN_INLINE auto log(const T& x) noexcept {
   if constexpr (std::is_arithmetic_v<T>) {
     return std::log(x);
+  } else if constexpr (is_extension_scalar<T>) {
+    return scalar_math<T>::log(x);
   }
 #if defined(__AVX512BW__)
   else if constexpr (std::is_same_v<T, xsimd::batch<scalar_t<T>, xsimd::avx512bw>>) {
@@ -251,6 +262,7 @@ CTNN_INLINE auto log(const T& x) noexcept {
   template <class T>                                                                    \
   CTNN_INLINE auto fn(const T& x) noexcept {                                            \
     if constexpr (std::is_arithmetic_v<T>) return std::fn(x);                           \
+    else if constexpr (is_extension_scalar<T>) return scalar_math<T>::fn(x);            \
     else return xsimd::fn(x);                                                           \
   }
 CTNN_SIMD_UNARY(tanh)
@@ -326,18 +338,19 @@ CTNN_INLINE xsimd::batch<float, A> sigmoid_float(const xsimd::batch<float, A>& x
 template <class T>
 CTNN_INLINE auto exp(const T& x) noexcept {
   if constexpr (std::is_arithmetic_v<T>) return std::exp(x);
+  else if constexpr (is_extension_scalar<T>) return scalar_math<T>::exp(x);
   else if constexpr (std::is_same_v<scalar_t<T>, float>) return detail::exp_float(x);
   else return xsimd::exp(x);
 }
 
 template <class T>
 CTNN_INLINE T max(const T& a, const T& b) noexcept {
-  if constexpr (std::is_arithmetic_v<T>) return a < b ? b : a;
+  if constexpr (std::is_arithmetic_v<T> || is_extension_scalar<T>) return a < b ? b : a;
   else return xsimd::max(a, b);
 }
 template <class T>
 CTNN_INLINE T min(const T& a, const T& b) noexcept {
-  if constexpr (std::is_arithmetic_v<T>) return b < a ? b : a;
+  if constexpr (std::is_arithmetic_v<T> || is_extension_scalar<T>) return b < a ? b : a;
   else return xsimd::min(a, b);
 }
 
