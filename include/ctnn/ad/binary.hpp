@@ -139,8 +139,40 @@ struct Binary : NodeBase<typename A::scalar, detail::bmax(A::rows, B::rows), det
   CTNN_INLINE void backward_b(const T* g, const T* y, const T* av, const T* bv, T* db, T alpha = T(1)) const noexcept {
     operand_rule<B::rows, B::cols, Acc, Scaled>([](auto... v) { return Op::db(v...); }, g, y, av, bv, db, alpha);
   }
+  // Per-sample mode (ad/tape_static.hpp, PerSampleMode): an operand of one row broadcast over the
+  // R = Batch rows (a bias) has as adjoint the sum of the rows' terms; the per-row rule keeps row
+  // r's term at dx + r·Stride (a 1 x 1 operand: the row's terms summed over the columns).
+  template <std::size_t Operand, std::size_t Batch>
+  static constexpr bool rows_rule() {
+    return R == Batch && (Operand == 0 ? A::rows == 1 : B::rows == 1);
+  }
+  template <bool Acc, std::size_t Stride, class T>
+  CTNN_INLINE void backward_a_rows(const T* g, const T* y, const T* av, const T* bv, T* da) const noexcept {
+    rows_into<A::cols, Acc, Stride>([](auto... v) { return Op::da(v...); }, g, y, av, bv, da);
+  }
+  template <bool Acc, std::size_t Stride, class T>
+  CTNN_INLINE void backward_b_rows(const T* g, const T* y, const T* av, const T* bv, T* db) const noexcept {
+    rows_into<B::cols, Acc, Stride>([](auto... v) { return Op::db(v...); }, g, y, av, bv, db);
+  }
 
  private:
+  template <std::size_t Cx, bool Acc, std::size_t Stride, class Rule, class T>
+  static CTNN_INLINE void rows_into(Rule rule, const T* g, const T* y, const T* av, const T* bv, T* dx) noexcept {
+    T abuf[C], bbuf[C], tmp[C];
+    for (std::size_t r = 0; r < R; ++r) {
+      const T* ar = row<A::rows, A::cols>(av, r, abuf);
+      const T* br = row<B::rows, B::cols>(bv, r, bbuf);
+      T* d = dx + r * Stride;
+      if constexpr (Cx == C) {
+        kernel::map<C, Acc>(rule, d, g + r * C, ar, br, y + r * C);
+      } else {
+        kernel::map<C>(rule, tmp, g + r * C, ar, br, y + r * C);
+        const T s = kernel::sum<C>(tmp);
+        if constexpr (Acc) d[0] += s;
+        else d[0] = s;
+      }
+    }
+  }
   // An operand's rule, scaled by alpha in a fused training step.
   template <std::size_t Rx, std::size_t Cx, bool Acc, bool Scaled, class Rule, class T>
   static CTNN_INLINE void operand_rule(Rule rule, const T* g, const T* y, const T* av, const T* bv, T* dx,

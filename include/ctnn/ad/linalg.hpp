@@ -1,6 +1,7 @@
 // ctnn/ad/linalg.hpp: matrix nodes: MatMul (A B), MatMulNT (A Bᵀ, what matmul(a, transpose(b))
 // becomes, so the Dense forward X Wᵀ reads W row by row), Transpose. Their rules are the
-// textbook ones: for C = A B, dA = dC Bᵀ and dB = Aᵀ dC, each one fixed-size kernel call.
+// textbook ones: for C = A B, dA = dC Bᵀ and dB = Aᵀ dC, each one fixed-size kernel call. A
+// per-sample pass runs dB's per-row form (one outer product per batch row, see PerSampleMode).
 // Layer: ad.
 #pragma once
 #include <array>
@@ -62,6 +63,15 @@ struct MatMul : NodeBase<typename A::scalar, A::rows, B::cols> {
   CTNN_INLINE void backward_b(const T* g, const T*, const T* av, const T*, T* db, T alpha = T(1)) const noexcept {
     if constexpr (shapes_ok) kernel::gemm_tn<K, N, M, Acc, Scaled>(av, g, db, alpha);
   }
+  // Per-sample mode (ad/tape_static.hpp, PerSampleMode): with the M rows of A the batch, dB is a
+  // sum over them; the per-row rule keeps each row's term, dB_m = a_mᵀ g_m at db + m·Stride.
+  template <std::size_t Operand, std::size_t Batch>
+  static constexpr bool rows_rule() { return Operand == 1 && M == Batch; }
+  template <bool Acc, std::size_t Stride, class T>
+  CTNN_INLINE void backward_b_rows(const T* g, const T*, const T* av, const T*, T* db) const noexcept {
+    if constexpr (shapes_ok)
+      for (std::size_t m = 0; m < M; ++m) kernel::gemm_tn<K, N, 1, Acc>(av + m * K, g + m * N, db + m * Stride);
+  }
 };
 
 /// C[M,N] = A[M,K] B[N,K]ᵀ
@@ -89,6 +99,15 @@ struct MatMulNT : NodeBase<typename A::scalar, A::rows, B::rows> {
   template <bool Acc, bool Scaled = false, class T>  // dB[N,K] = g[M,N]ᵀ A[M,K]
   CTNN_INLINE void backward_b(const T* g, const T*, const T* av, const T*, T* db, T alpha = T(1)) const noexcept {
     if constexpr (shapes_ok) kernel::gemm_tn<N, K, M, Acc, Scaled>(g, av, db, alpha);
+  }
+  // Per-sample mode (ad/tape_static.hpp, PerSampleMode): the Dense rule dW = Gᵀ X sums the batch
+  // rows; the per-row rule keeps them apart, dW_m = g_m a_mᵀ (an outer product) at db + m·Stride.
+  template <std::size_t Operand, std::size_t Batch>
+  static constexpr bool rows_rule() { return Operand == 1 && M == Batch; }
+  template <bool Acc, std::size_t Stride, class T>
+  CTNN_INLINE void backward_b_rows(const T* g, const T*, const T* av, const T*, T* db) const noexcept {
+    if constexpr (shapes_ok)
+      for (std::size_t m = 0; m < M; ++m) kernel::gemm_tn<N, K, 1, Acc>(g + m * N, av + m * K, db + m * Stride);
   }
 };
 

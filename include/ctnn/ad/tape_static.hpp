@@ -12,6 +12,7 @@
 // first pass and reused: nothing is allocated in a pass after that.
 // Layer: ad.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <stdexcept>
@@ -23,6 +24,7 @@
 #include "ctnn/core/config.hpp"
 #include "ctnn/core/diagnostics.hpp"
 #include "ctnn/core/type_list.hpp"
+#include "ctnn/kernel/map.hpp"
 #include "ctnn/kernel/simd.hpp"
 
 namespace ctnn::ad {
@@ -308,6 +310,40 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
   }();
 };
 
+/// How a gradient pass reduces over the batch. BatchMode: the usual pass (seed 1; a parameter's
+/// adjoint is the sum over the batch rows). PerSampleMode<Batch, Stride>: one batch pass that keeps
+/// the rows apart (seed Batch, so that for a loss that is a mean over Batch rows, row n's share is
+/// sample n's loss l_n alone): every leaf that wants a gradient, except the input (InputTag), is a
+/// parameter, and sample n's gradient goes to its grad buffer + n·Stride. An edge into a parameter
+/// whose rule sums over the batch rows (Z = X Wᵀ: dW = Gᵀ X; a bias row broadcast over the batch:
+/// db = Σ_r g_r) runs its node's per-row rule (backward_{a,b}_rows: dW_n = g_n x_nᵀ, db_n = g_n); any
+/// other edge (e.g. an L2 penalty on W, which does not go through a row) is shared: 1/Batch of its
+/// contribution goes to every sample, so each gets the penalty's full gradient (sample n's loss
+/// alone is l_n + penalty). The batch mode's generated code is unchanged by this (docs/design.md).
+struct BatchMode {
+  static constexpr bool per_sample = false;
+};
+template <std::size_t Batch, std::size_t Stride>
+struct PerSampleMode {
+  static constexpr bool per_sample = true;
+  static constexpr std::size_t batch = Batch, stride = Stride;
+};
+
+namespace detail {
+/// Whether node N has a per-row rule for operand K in a pass over Batch rows.
+template <class N, std::size_t K, std::size_t Batch>
+constexpr bool has_rows_rule() {
+  if constexpr (requires { N::template rows_rule<K, Batch>(); }) return N::template rows_rule<K, Batch>();
+  else return false;
+}
+/// A leaf that receives per-sample gradients: wants a gradient and is not the input.
+template <class N>
+constexpr bool per_sample_leaf() {
+  if constexpr (N::is_leaf) return N::leaf_needs_grad && !std::is_same_v<typename N::tag, InputTag>;
+  else return false;
+}
+}  // namespace detail
+
 template <class Root>
 using topological_order = typename detail::topo<meta::TypeList<>, Root>::type;
 
@@ -334,6 +370,17 @@ class StaticTape {
     T v{};
     if constexpr (diagnostic::loss_not_scalar<Root::rows, Root::cols>::value)
       run<true>(e, bind, [&v](const T* y) { v = y[0]; });
+    return v;
+  }
+  /// Per-sample gradients of a scalar expression over a batch of Batch rows, from one forward
+  /// and one reverse sweep (see PerSampleMode): sample n's gradient of every parameter leaf goes
+  /// to its grad buffer + n·Stride; an input leaf with a grad buffer receives its rows (each row
+  /// is its own sample's). Returns the expression's value (the batch loss).
+  template <std::size_t Batch, std::size_t Stride>
+  static T per_sample_gradient(const Root& e, const Binding& bind = {}) {
+    T v{};
+    if constexpr (diagnostic::loss_not_scalar<Root::rows, Root::cols>::value)
+      run<true, PerSampleMode<Batch, Stride>>(e, bind, [&v](const T* y) { v = y[0]; });
     return v;
   }
 
@@ -475,10 +522,13 @@ class StaticTape {
   }
   // Edge (I, k): operand k's rule, writing (first edge), adding, or — for a sink leaf — applying
   // alpha · contribution to the parameters in place.
-  template <class P, std::size_t I, std::size_t K>
+  template <class P, std::size_t I, std::size_t K, class Mode = BatchMode>
   static CTNN_INLINE void backward_edge(const Ptrs& p, T* ws) {
     constexpr auto c = P::child[I];
-    if constexpr (P::needs_grad[c[K]] && !P::alias[I][K]) {
+    if constexpr (Mode::per_sample && P::needs_grad[c[K]] &&
+                  detail::per_sample_leaf<meta::at_t<c[K], typename P::order>>()) {
+      per_sample_edge<P, I, K, Mode>(p, ws);
+    } else if constexpr (P::needs_grad[c[K]] && !P::alias[I][K]) {
       const auto* node = &node_at<I>(p);
       const T* g = ws + P::adjoint_offset[I];
       const T* y = ws + P::value_offset[I];
@@ -499,22 +549,79 @@ class StaticTape {
       }
     }
   }
-  template <class P, std::size_t I>
+  template <class P, std::size_t I, class Mode = BatchMode>
   static CTNN_INLINE void backward_node(const Ptrs& p, T* ws) {
     if constexpr (!P::is_leaf[I] && P::needs_grad[I]) {
       if constexpr (P::arity[I] == 1) {
-        backward_edge<P, I, 0>(p, ws);
+        backward_edge<P, I, 0, Mode>(p, ws);
       } else if constexpr (P::is_sink[P::child[I][0]] && !P::is_sink[P::child[I][1]]) {
-        backward_edge<P, I, 1>(p, ws);  // the other rule may read the parameter: before its update
-        backward_edge<P, I, 0>(p, ws);
+        backward_edge<P, I, 1, Mode>(p, ws);  // the other rule may read the parameter: before its update
+        backward_edge<P, I, 0, Mode>(p, ws);
       } else {
-        backward_edge<P, I, 0>(p, ws);
-        backward_edge<P, I, 1>(p, ws);
+        backward_edge<P, I, 0, Mode>(p, ws);
+        backward_edge<P, I, 1, Mode>(p, ws);
       }
     }
   }
 
-  template <bool Backward, class Out>
+  // ---- per-sample mode (PerSampleMode) -----------------------------------------------------
+  // Edge (I, K) into a parameter leaf: the node's per-row rule when it has one (the rows of a
+  // batch reduction kept apart, sample n at + n·Stride), else the shared rule: the node's ordinary
+  // rule into a scratch slot, 1/Batch of it to every sample.
+  template <class P, std::size_t I, std::size_t K, class Mode>
+  static CTNN_INLINE void per_sample_edge(const Ptrs& p, T* ws) {
+    using Node = meta::at_t<I, typename P::order>;
+    constexpr auto c = P::child[I];
+    constexpr bool acc = !P::first_write[I][K];
+    static_assert(!P::is_sink[c[K]], "ctnn: a per-sample pass does not update parameters in place");
+    const auto* node = &node_at<I>(p);
+    const T* g = ws + P::adjoint_offset[I];
+    const T* y = ws + P::value_offset[I];
+    T* dst = adj<P, c[K]>(p, ws);
+    if constexpr (detail::has_rows_rule<Node, K, Mode::batch>()) {
+      if constexpr (K == 0)
+        node->template backward_a_rows<acc, Mode::stride>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), dst);
+      else
+        node->template backward_b_rows<acc, Mode::stride>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), dst);
+    } else {
+      T* tmp = ws + P::workspace_size;
+      if constexpr (P::arity[I] == 1) node->template backward_a<false>(g, y, val<P, c[0]>(p, ws), tmp);
+      else if constexpr (K == 0) node->template backward_a<false>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), tmp);
+      else node->template backward_b<false>(g, y, val<P, c[0]>(p, ws), val<P, c[1]>(p, ws), tmp);
+      const T share = T(1) / static_cast<T>(Mode::batch);
+      for (std::size_t m = 0; m < Mode::batch; ++m)
+        kernel::map<P::size[c[K]], acc>([share](auto v) { return v * decltype(v)(share); }, dst + m * Mode::stride,
+                                        static_cast<const T*>(tmp));
+    }
+  }
+  // Scratch the shared rule needs: the largest parameter reached by an edge without a per-row rule.
+  template <class P, std::size_t I, std::size_t K, class Mode>
+  static constexpr std::size_t shared_edge_size() {
+    if constexpr (P::is_leaf[I] || !P::needs_grad[I] || K >= P::arity[I]) {
+      return 0;
+    } else {
+      using Child = meta::at_t<P::child[I][K], typename P::order>;
+      if constexpr (detail::per_sample_leaf<Child>() &&
+                    !detail::has_rows_rule<meta::at_t<I, typename P::order>, K, Mode::batch>())
+        return Child::size;
+      else
+        return 0;
+    }
+  }
+  template <class P, class Mode>
+  static constexpr std::size_t scratch_size() {
+    if constexpr (!Mode::per_sample) {
+      return 0;
+    } else {
+      return []<std::size_t... I>(std::index_sequence<I...>) {
+        std::size_t m = 0;
+        ((m = std::max({m, shared_edge_size<P, I, 0, Mode>(), shared_edge_size<P, I, 1, Mode>()})), ...);
+        return m;
+      }(std::make_index_sequence<P::n>{});
+    }
+  }
+
+  template <bool Backward, class Mode = BatchMode, class Out>
   static CTNN_INLINE void run(const Root& e, const Binding& bind, Out&& out) {
     using P = Plan<Order, Backward>;
     static_assert(diagnostic::expression_is_leaf<Root::is_leaf>::value);
@@ -529,14 +636,15 @@ class StaticTape {
             "tag point to different buffers); the static tape identifies nodes by type: give such "
             "constants distinct ctnn::ad::constant<Id, R, C> leaves or fold them into one node");
     }
-    constexpr std::size_t n_ws = (Backward ? P::workspace_size : P::value_size) + 1;
+    constexpr std::size_t n_ws = (Backward ? P::workspace_size : P::value_size) + scratch_size<P, Mode>() + 1;
     auto body = [&](T* ws) {
       [&]<std::size_t... I>(std::index_sequence<I...>) { (forward_node<P, I>(ptrs, ws), ...); }
       (std::make_index_sequence<P::n>{});
       if constexpr (Backward) {
         if constexpr (P::needs_grad[root]) {
-          ws[P::adjoint_offset[root]] = T(1);
-          [&]<std::size_t... I>(std::index_sequence<I...>) { (backward_node<P, P::n - 1 - I>(ptrs, ws), ...); }
+          if constexpr (Mode::per_sample) ws[P::adjoint_offset[root]] = static_cast<T>(Mode::batch);
+          else ws[P::adjoint_offset[root]] = T(1);
+          [&]<std::size_t... I>(std::index_sequence<I...>) { (backward_node<P, P::n - 1 - I, Mode>(ptrs, ws), ...); }
           (std::make_index_sequence<P::n>{});
         }
       }
