@@ -6,8 +6,7 @@
 //    the array's max);
 //  * check_jacobian: the input Jacobian of jacobian.sample by reverse mode (row by row) and by
 //    forward mode (column by column) against jacobian.J, the parameter Jacobian by both modes
-//    against each other, and the reverse-mode rows against the parameter gradient of the loss
-//    through the chain rule is not needed: each row is an ordinary gradient.
+//    against each other, and uᵀ J_θ (forward mode) against the gradient of u·output.
 // Each prints its worst relative error (MESSAGE) for the report.
 #pragma once
 #include <algorithm>
