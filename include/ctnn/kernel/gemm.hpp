@@ -105,6 +105,59 @@ CTNN_INLINE void nt_tile_k4(const float* CTNN_RESTRICT a, const float* CTNN_REST
     simd::detail::store_lt4<nr>(C, s);
   }
 }
+
+// C[i, 0..nr) (=|+=) A[i, :] · B[j, :] for i < mr, j < nr <= 4 (floats, 256-bit batches): the
+// register-blocked dot-product tile of a batched Dense forward. mr·nr accumulators take mr + nr
+// loads per mr·nr FMAs (3 x 4: 7 loads per 12 FMAs, so the FMA pipes, not the loads, set the
+// pace); each row's nr sums fold 256 -> 128 bits and meet in one hsum4, stored as nr floats.
+template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, bool Scaled>
+CTNN_INLINE void nt_tile_blocked(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
+                                 std::size_t ldc, float alpha) noexcept {
+  using V = simd::batch<float>;
+  constexpr std::size_t W = simd::width<float>;
+  static_assert(W == 8 && nr >= 1 && nr <= 4);
+  V acc[mr][nr];
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t j = 0; j < nr; ++j) acc[i][j] = V(0.0f);
+  constexpr std::size_t Kf = K / W * W;
+  for (std::size_t k = 0; k < Kf; k += W) {
+    V b[nr];
+    for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load(B + j * K + k);
+    for (std::size_t i = 0; i < mr; ++i) {
+      const V a = simd::load(A + i * K + k);
+      for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
+    }
+  }
+  if constexpr (K % W != 0) {
+    V b[nr];
+    for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load_partial<K % W>(B + j * K + Kf);
+    for (std::size_t i = 0; i < mr; ++i) {
+      const V a = simd::load_partial<K % W>(A + i * K + Kf);
+      for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
+    }
+  }
+  for (std::size_t i = 0; i < mr; ++i) {
+    __m128 h[4];
+    for (std::size_t j = 0; j < 4; ++j) {
+      if (j < nr) {
+        const __m256 v = acc[i][j];
+        h[j] = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+      } else {
+        h[j] = _mm_setzero_ps();
+      }
+    }
+    __m128 s = hsum4(h[0], h[1], h[2], h[3]);
+    if constexpr (Scaled) s = _mm_mul_ps(s, _mm_set1_ps(alpha));
+    float* c = C + i * ldc;
+    if constexpr (nr == 4) {
+      if constexpr (Acc) s = _mm_add_ps(s, _mm_loadu_ps(c));
+      _mm_storeu_ps(c, s);
+    } else {
+      if constexpr (Acc) s = _mm_add_ps(s, simd::detail::load_lt4<nr>(c));
+      simd::detail::store_lt4<nr>(c, s);
+    }
+  }
+}
 #endif
 
 // C[m0.., n0..n0+ncols) (=|+=) sum_k opA[m][k] * B[k][n]; opA[m][k] = A[m*SAm + k*SAk]
@@ -205,6 +258,20 @@ CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
         detail::nt_tile_k4<4, K, Acc, Scaled>(A + m * K, B + n0 * K, C + m * N + n0, alpha);
       if constexpr (N % 4 != 0) detail::nt_tile_k4<N % 4, K, Acc, Scaled>(A + m * K, B + Nf * K, C + m * N + Nf, alpha);
     }
+  }
+  else if constexpr (std::is_same_v<T, float> && simd::width<T> == 8 && M >= 3 && K >= 16) {
+    // A batch (rows of A are samples): 3 x 4 register tiles; the 3 rows of A stay in L1 while
+    // the rows of B stream past them.
+    constexpr std::size_t MR = 3, NR = 4;
+    constexpr std::size_t Mf = M / MR * MR, Nf = N / NR * NR;
+    auto row_block = [&]<std::size_t mr>(std::size_t m0) {
+      for (std::size_t n0 = 0; n0 < Nf; n0 += NR)
+        detail::nt_tile_blocked<mr, NR, K, Acc, Scaled>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, alpha);
+      if constexpr (N % NR != 0)
+        detail::nt_tile_blocked<mr, N % NR, K, Acc, Scaled>(A + m0 * K, B + Nf * K, C + m0 * N + Nf, N, alpha);
+    };
+    for (std::size_t m0 = 0; m0 < Mf; m0 += MR) row_block.template operator()<MR>(m0);
+    if constexpr (M % MR != 0) row_block.template operator()<M % MR>(Mf);
   }
 #endif
   else {

@@ -1,0 +1,72 @@
+// The fixed-size matrix products (kernel/gemm.hpp) against a double-precision triple loop, in
+// float and double, for shapes that reach every code path: one row (gemv), K <= 4 (128-bit
+// tiles), batched rows with the 3 x 4 register tiles and every remainder (M % 3, N % 4, K % 8),
+// the broadcast tiles of gemm_nn / gemm_tn, and the Acc (+=) and Scaled (alpha ·) variants. The
+// outputs carry sentinels past their end that must stay untouched. One TU per scalar type
+// (test_gemm_float.cpp, test_gemm_double.cpp) to keep each compile short.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "ctnn/core/aligned.hpp"
+#include "ctnn/kernel/gemm.hpp"
+
+namespace ctnn::test::gemm {
+
+enum class Form { nt, nn, tn };
+
+template <class T, Form F, std::size_t M, std::size_t N, std::size_t K, bool Acc, bool Scaled>
+void check_one() {
+  constexpr std::size_t pad = 16;
+  // Operand layouts: nt A[M,K] B[N,K]; nn A[M,K] B[K,N]; tn A[K,M] B[K,N]. C[M,N].
+  ctnn::AlignedBuffer<T> a(M * K), b(N * K), c(M * N + pad);
+  for (std::size_t i = 0; i < M * K; ++i) a[i] = static_cast<T>(std::sin(0.37 * static_cast<double>(i) + 0.1));
+  for (std::size_t i = 0; i < N * K; ++i) b[i] = static_cast<T>(std::cos(0.11 * static_cast<double>(i) + 0.2));
+  for (std::size_t i = 0; i < M * N + pad; ++i) c[i] = static_cast<T>(0.25 * static_cast<double>(i % 7) - 0.5);
+  std::vector<double> before(c.begin(), c.end());
+  const T alpha = T(-0.375);
+  if constexpr (F == Form::nt) ctnn::kernel::gemm_nt<M, N, K, Acc, Scaled>(a.data(), b.data(), c.data(), alpha);
+  if constexpr (F == Form::nn) ctnn::kernel::gemm_nn<M, N, K, Acc, Scaled>(a.data(), b.data(), c.data(), alpha);
+  if constexpr (F == Form::tn) ctnn::kernel::gemm_tn<M, N, K, Acc, Scaled>(a.data(), b.data(), c.data(), alpha);
+  const double tol = std::is_same_v<T, float> ? 2e-6 * static_cast<double>(K) : 1e-14 * static_cast<double>(K);
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t n = 0; n < N; ++n) {
+      double s = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        const double x = F == Form::tn ? static_cast<double>(a[k * M + m]) : static_cast<double>(a[m * K + k]);
+        const double y = F == Form::nt ? static_cast<double>(b[n * K + k]) : static_cast<double>(b[k * N + n]);
+        s += x * y;
+      }
+      if (Scaled) s *= static_cast<double>(alpha);
+      const double want = Acc ? before[m * N + n] + s : s;
+      INFO("form " << static_cast<int>(F) << " M " << M << " N " << N << " K " << K << " acc " << Acc << " scaled "
+                   << Scaled << " at (" << m << ", " << n << ")");
+      CHECK(std::abs(static_cast<double>(c[m * N + n]) - want) <= tol * (1 + std::abs(want)));
+    }
+  for (std::size_t i = M * N; i < M * N + pad; ++i) CHECK(static_cast<double>(c[i]) == before[i]);
+}
+
+template <class T, Form F, std::size_t M, std::size_t N, std::size_t K>
+void check_variants() {
+  check_one<T, F, M, N, K, false, false>();
+  check_one<T, F, M, N, K, true, false>();
+  check_one<T, F, M, N, K, false, true>();
+  check_one<T, F, M, N, K, true, true>();
+}
+
+template <class T, Form F>
+void check_shapes() {
+  check_variants<T, F, 1, 10, 64>();   // gemv
+  check_variants<T, F, 1, 5, 4>();     // K <= 4
+  check_variants<T, F, 2, 3, 3>();
+  check_variants<T, F, 3, 4, 16>();    // one 3 x 4 tile
+  check_variants<T, F, 7, 10, 40>();   // M % 3 = 1, N % 4 = 2
+  check_variants<T, F, 8, 13, 37>();   // M % 3 = 2, N % 4 = 1, K % 8 = 5
+  check_variants<T, F, 64, 12, 50>();  // a batch
+  check_variants<T, F, 6, 33, 1>();    // outer product (tn)
+}
+
+}  // namespace ctnn::test::gemm
