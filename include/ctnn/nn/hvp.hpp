@@ -82,6 +82,12 @@ class NetworkHvp {
       for (std::size_t i = 0; i < num_params; ++i) g[i] = gr[i].v;
     return l.v;
   }
+  /// This product at a fixed point, as the callable nn/curvature.hpp takes: (v, Hv, g) -> loss.
+  /// net, loss, x and y must outlive it.
+  template <class Loss>
+  auto at(const Net& net, const Loss& loss, const T* x, const T* y) {
+    return [this, &net, &loss, x, y](const T* v, T* Hv, T* g) { return (*this)(net, loss, x, y, v, Hv, g); };
+  }
 
  private:
   DualNet dnet_;
@@ -105,6 +111,10 @@ class ObjectiveHvp {
     if (g != nullptr)
       for (std::size_t i = 0; i < gr_.size(); ++i) g[i] = gr_[i].v;
     return val.v;
+  }
+  /// This product at θ (kept by pointer), as the callable nn/curvature.hpp takes: (v, Hv, g) -> f.
+  auto at(const T* theta) {
+    return [this, theta](const T* v, T* Hv, T* g) { return (*this)(theta, v, Hv, g); };
   }
 
  private:
