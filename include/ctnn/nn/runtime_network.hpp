@@ -319,6 +319,14 @@ class RuntimeNetwork {
   std::size_t num_params() const noexcept { return offsets_.back(); }
   const std::vector<std::size_t>& layer_sizes() const noexcept { return sizes_; }
   const std::vector<RuntimeActivation>& activations() const noexcept { return acts_; }
+  double leaky_slope() const noexcept { return leaky_slope_; }
+  /// Records the network on a caller's tape over an input leaf x (batch x inputs) and returns its
+  /// output: parameter leaves read params() and receive their gradients in grads(). For
+  /// objectives of one's own on the runtime tape (Jacobians, nn/runtime_jacobian.hpp).
+  ad::runtime::Var<T> record_output(ad::runtime::Tape<T>& tape, ad::runtime::Var<T> x) {
+    std::vector<ad::runtime::Var<T>> weights;
+    return record_network(tape, x, weights);
+  }
   /// Where block k starts (layer l's W is block 2l, its b block 2l + 1); block_offset(2L) = total.
   std::size_t block_offset(std::size_t k) const { return offsets_.at(k); }
   std::span<T> params() noexcept { return params_.span(); }
@@ -417,7 +425,7 @@ class RuntimeNetwork {
     g->x = g->tape.leaf(batch, inputs(), g->x0.data());
     g->y = g->tape.leaf(batch, outputs(), g->y0.data());
     std::vector<ad::runtime::Var<T>> weights;
-    g->out = record_network(*g, g->x, weights);
+    g->out = record_network(g->tape, g->x, weights);
     if (loss != nullptr) {
       g->has_loss = true;
       g->loss = *loss;
@@ -440,14 +448,15 @@ class RuntimeNetwork {
                                   " class weights for " + std::to_string(outputs()) + " outputs");
   }
   // The network's expression, as Network builds it: per layer X Wᵀ + b, then the activation.
-  ad::runtime::Var<T> record_network(Graph& g, ad::runtime::Var<T> x, std::vector<ad::runtime::Var<T>>& weights) {
+  ad::runtime::Var<T> record_network(ad::runtime::Tape<T>& tape, ad::runtime::Var<T> x,
+                                     std::vector<ad::runtime::Var<T>>& weights) {
     namespace rt = ad::runtime;
     rt::Var<T> e = x;
     T* p = params_.data();
     T* gr = grads_.data();
     for (std::size_t l = 0; l < num_layers(); ++l) {
-      const rt::Var<T> W = g.tape.leaf(sizes_[l + 1], sizes_[l], p + offsets_[2 * l], gr + offsets_[2 * l]);
-      const rt::Var<T> b = g.tape.leaf(1, sizes_[l + 1], p + offsets_[2 * l + 1], gr + offsets_[2 * l + 1]);
+      const rt::Var<T> W = tape.leaf(sizes_[l + 1], sizes_[l], p + offsets_[2 * l], gr + offsets_[2 * l]);
+      const rt::Var<T> b = tape.leaf(1, sizes_[l + 1], p + offsets_[2 * l + 1], gr + offsets_[2 * l + 1]);
       weights.push_back(W);
       e = rt::matmul_nt(e, W) + b;
       switch (acts_[l]) {
