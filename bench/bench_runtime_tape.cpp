@@ -2,11 +2,15 @@
 // the static tape (ctnn::Network, sizes in the type) on the 64-32-10 ReLU network with softmax
 // cross-entropy, one sample: forward, and loss + gradient (dLoss/dθ). Both compute bit-identical
 // numbers (checked before timing); what differs is what is known when the code is compiled.
-// Prints runtime / static ratios of the median CPU times at the end.
+// With libtorch (Debian libtorch-dev; optional at configure time) its autograd runs the same
+// workload with the same weights (runtime_tape_torch.cpp; outputs and gradients checked to agree to
+// 1e-12 in double before timing). Prints runtime / static and libtorch / static ratios of the median
+// CPU times at the end.
 //
 //   taskset -c 1 build/bench/bench_runtime_tape --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -15,6 +19,12 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/nn/runtime_network.hpp"
+#ifdef CTNN_BENCH_TORCH
+#include <cmath>
+#include <memory>
+
+#include "runtime_tape_torch.hpp"
+#endif
 
 namespace {
 
@@ -27,10 +37,16 @@ struct Workload {
   ctnn::RuntimeNetwork<T> rn{{64, 32, 10}, {"relu", "identity"}, 0.01, 2024};
   ctnn::RuntimeLoss loss = ctnn::RuntimeLoss::named("softmax_cross_entropy");
   std::vector<T> x = std::vector<T>(64), y = std::vector<T>(10, T(0)), out = std::vector<T>(10);
+#ifdef CTNN_BENCH_TORCH
+  std::unique_ptr<torch_autograd::Mlp<T>> torch;
+#endif
   Workload() {
     ctnn::Random rng(9);
     for (T& v : x) v = static_cast<T>(rng.uniform(-1, 1));
     y[3] = T(1);
+#ifdef CTNN_BENCH_TORCH
+    torch = std::make_unique<torch_autograd::Mlp<T>>(std::vector<T>(net.params().begin(), net.params().end()), x, 3);
+#endif
   }
   static Workload& get() {
     static Workload w;
@@ -72,6 +88,51 @@ void runtime_gradient(benchmark::State& st) {
     benchmark::ClobberMemory();
   }
 }
+
+#ifdef CTNN_BENCH_TORCH
+template <class T>
+void torch_forward(benchmark::State& st) {
+  auto& w = Workload<T>::get();
+  for (auto _ : st) {
+    w.torch->forward(w.out.data());
+    benchmark::DoNotOptimize(w.out.data());
+    benchmark::ClobberMemory();
+  }
+}
+template <class T>
+void torch_gradient(benchmark::State& st) {
+  auto& w = Workload<T>::get();
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(w.torch->gradient());
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(torch_forward<double>)->Name("forward/libtorch/double");
+BENCHMARK(torch_gradient<double>)->Name("gradient/libtorch/double");
+BENCHMARK(torch_forward<float>)->Name("forward/libtorch/float");
+BENCHMARK(torch_gradient<float>)->Name("gradient/libtorch/float");
+
+// libtorch computes the same output, loss and gradients (to 1e-12 relative in double: other
+// summation orders), with the same weights.
+template <class T>
+bool torch_agrees(double tol) {
+  auto& w = Workload<T>::get();
+  std::vector<T> out_s(10), out_t(10);
+  w.net.template forward<1>(w.x.data(), out_s.data());
+  w.torch->forward(out_t.data());
+  const T ls = w.net.template gradient<1>(ctnn::loss::softmax_cross_entropy, w.x.data(), w.y.data());
+  const T lt = w.torch->gradient();
+  const std::vector<T> gt = w.torch->grads();
+  auto close = [tol](double a, double b, double scale) { return std::abs(a - b) <= tol * scale; };
+  bool ok = gt.size() == Static<T>::num_params && close(ls, lt, std::abs(double(ls)));
+  double gmax = 0, omax = 0;
+  for (T v : w.net.grads()) gmax = std::max(gmax, std::abs(double(v)));
+  for (T v : out_s) omax = std::max(omax, std::abs(double(v)));
+  for (std::size_t k = 0; k < 10; ++k) ok = ok && close(out_s[k], out_t[k], omax);
+  for (std::size_t i = 0; ok && i < gt.size(); ++i) ok = ok && close(w.net.grads()[i], gt[i], gmax);
+  return ok;
+}
+#endif
 
 BENCHMARK(static_forward<double>)->Name("forward/static/double");
 BENCHMARK(runtime_forward<double>)->Name("forward/runtime/double");
@@ -115,6 +176,18 @@ class RatioReporter : public benchmark::ConsoleReporter {
         std::printf("  %-8s %-6s static %9.1f ns   runtime %9.1f ns   ratio %.2f\n", what, t, s->second, r->second,
                     r->second / s->second);
       }
+    bool header = false;
+    for (const char* what : {"forward", "gradient"})
+      for (const char* t : {"double", "float"}) {
+        const auto s = time_.find(std::string(what) + "/static/" + t);
+        const auto r = time_.find(std::string(what) + "/runtime/" + t);
+        const auto l = time_.find(std::string(what) + "/libtorch/" + t);
+        if (s == time_.end() || l == time_.end()) continue;
+        if (!header) std::printf("\nlibtorch autograd / static tape (and / runtime tape), same workload:\n");
+        header = true;
+        std::printf("  %-8s %-6s libtorch %9.1f ns   / static %.1f   / runtime %.1f\n", what, t, l->second,
+                    l->second / s->second, r == time_.end() ? 0.0 : l->second / r->second);
+      }
   }
 
  private:
@@ -129,6 +202,14 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   same_numbers<float>();  // float: warm-up only (kernel/'s float shortcuts may round differently)
+#ifdef CTNN_BENCH_TORCH
+  if (!torch_agrees<double>(1e-12) || !torch_agrees<float>(1e-5)) {
+    std::fprintf(stderr, "bench_runtime_tape: libtorch autograd and the static tape disagree\n");
+    return EXIT_FAILURE;
+  }
+#else
+  std::printf("bench_runtime_tape: libtorch not found at configure time (libtorch-dev): its autograd is skipped\n");
+#endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
   RatioReporter reporter;
