@@ -1,0 +1,95 @@
+// ctnn/optim/spectrum.hpp: spectra for gradient diagnostics, computed by Eigen 3 (libeigen3-dev):
+// singular values of a matrix (e.g. a layer's input-output Jacobian, nn/gradient_diagnostics.hpp),
+// eigenvalues of a symmetric matrix, all P eigenvalues of a Fisher (optim/fisher.hpp) — for P above
+// the number of gradient rows R through the R x R Gram matrix of its rows (F = Vᵀ diag(w) V and
+// diag(√w) V Vᵀ diag(√w) share their nonzero eigenvalues; the other P − R are exactly 0) — and
+// the condition number over the numerical rank.
+// Not in the umbrella: include it where eigen3 is a dependency (the core library stays free of it).
+// Layer: optim (includes nn; needs Eigen 3).
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "ctnn/optim/fisher.hpp"
+
+namespace ctnn::optim {
+
+using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Singular values of the rows x cols row-major matrix A, largest first (Eigen's BDCSVD).
+template <class T>
+std::vector<double> singular_values(const T* A, std::size_t rows, std::size_t cols) {
+  RowMajorMatrix M(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  for (std::size_t i = 0; i < rows * cols; ++i) M.data()[i] = static_cast<double>(A[i]);
+  Eigen::BDCSVD<Eigen::MatrixXd> svd(M);
+  const Eigen::VectorXd s = svd.singularValues();
+  return {s.data(), s.data() + s.size()};
+}
+
+/// Eigenvalues of the symmetric n x n matrix S, ascending (Eigen's SelfAdjointEigenSolver).
+template <class T>
+std::vector<double> symmetric_eigenvalues(const T* S, std::size_t n) {
+  RowMajorMatrix M(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+  for (std::size_t i = 0; i < n * n; ++i) M.data()[i] = static_cast<double>(S[i]);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(M, Eigen::EigenvaluesOnly);
+  const Eigen::VectorXd ev = es.eigenvalues();
+  return {ev.data(), ev.data() + ev.size()};
+}
+
+/// All P eigenvalues of the Fisher F = Σ_r w_r v_r v_rᵀ held by f (after f.compute), ascending.
+/// Forms F when P <= rows, else the rows x rows Gram matrix of the weighted rows.
+template <class Net, class Likelihood>
+std::vector<double> fisher_eigenvalues(const FisherFactors<Net, Likelihood>& f) {
+  constexpr std::size_t P = Net::num_params;
+  const std::size_t R = f.rows();
+  if (P <= R) {
+    std::vector<typename Net::scalar> F(P * P);
+    f.form(F);
+    return symmetric_eigenvalues(F.data(), P);
+  }
+  RowMajorMatrix V(static_cast<Eigen::Index>(R), static_cast<Eigen::Index>(P));
+  for (std::size_t r = 0; r < R; ++r) {
+    const double s = std::sqrt(std::max(0.0, static_cast<double>(f.weight(r))));
+    const auto row = f.row(r);
+    for (std::size_t j = 0; j < P; ++j) V(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = s * row[j];
+  }
+  const Eigen::MatrixXd G = V * V.transpose();
+  std::vector<double> ev(P - R, 0.0);
+  const std::vector<double> g = symmetric_eigenvalues(G.data(), R);  // G is symmetric: layout irrelevant
+  ev.insert(ev.end(), g.begin(), g.end());
+  std::sort(ev.begin(), ev.end());
+  return ev;
+}
+
+/// Conditioning of a positive semi-definite matrix from its eigenvalues.
+struct Conditioning {
+  double largest = 0;      ///< λ_max
+  double smallest = 0;     ///< the smallest eigenvalue above the tolerance
+  double condition = 0;    ///< λ_max / smallest: the condition number on the numerical range
+  std::size_t rank = 0;    ///< eigenvalues above the tolerance
+  std::size_t dimension = 0;
+  double tolerance = 0;    ///< λ_max · n · ε (NumPy's matrix_rank default)
+};
+inline Conditioning conditioning(std::span<const double> eigenvalues) {
+  Conditioning c;
+  c.dimension = eigenvalues.size();
+  if (eigenvalues.empty()) return c;
+  c.largest = *std::max_element(eigenvalues.begin(), eigenvalues.end());
+  c.tolerance = c.largest * static_cast<double>(eigenvalues.size()) * std::numeric_limits<double>::epsilon();
+  c.smallest = c.largest;
+  for (double v : eigenvalues)
+    if (v > c.tolerance) {
+      ++c.rank;
+      c.smallest = std::min(c.smallest, v);
+    }
+  c.condition = c.rank > 0 ? c.largest / c.smallest : std::numeric_limits<double>::infinity();
+  return c;
+}
+
+}  // namespace ctnn::optim
