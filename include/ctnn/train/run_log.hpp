@@ -27,6 +27,7 @@ enum class StopCriterion {
   gradient_norm,   ///< the full training-set gradient norm fell below the threshold
   early_stopping,  ///< the validation loss did not improve for `patience` epochs
   non_finite,      ///< a loss or gradient was NaN or Inf (see TrainResult::message)
+  interrupted,     ///< TrainerOptions::stop was set (e.g. by SIGINT); the current epoch was abandoned
 };
 
 inline const char* to_string(StopCriterion c) noexcept {
@@ -36,6 +37,7 @@ inline const char* to_string(StopCriterion c) noexcept {
     case StopCriterion::gradient_norm: return "gradient_norm";
     case StopCriterion::early_stopping: return "early_stopping";
     case StopCriterion::non_finite: return "non_finite";
+    case StopCriterion::interrupted: return "interrupted";
   }
   return "?";
 }

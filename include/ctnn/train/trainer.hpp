@@ -19,6 +19,7 @@
 // Layer: train (includes nn, optim and train's metrics, progress and run log).
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <concepts>
@@ -26,7 +27,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <numeric>
+#include <optional>
+#include <random>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -79,6 +83,18 @@ struct TrainerOptions {
   std::FILE* out = stdout;
   std::string validation_name = "val";  ///< how the progress lines call the validation set
   std::string csv_path, json_path;      ///< run logs; empty = none
+  // Resuming and interruption (the command-line tool's --resume and SIGINT): with first_epoch and
+  // first_step as a checkpoint saved them from on_epoch_end (and the parameters and optimiser state
+  // restored), the resumed run takes the same steps as an uninterrupted one. The shuffled order
+  // (each epoch permutes the previous epoch's order) is rebuilt by replaying the earlier epochs'
+  // shuffles from the seed; shuffle_state, if given, must then equal the RNG (else: another seed).
+  std::size_t first_epoch = 1;  ///< resume: the epochs before this one are done
+  std::size_t first_step = 0;   ///< resume: optimiser steps already taken (the schedule continues from here)
+  std::optional<std::mt19937_64> shuffle_state;  ///< resume: the shuffling RNG as after epoch first_epoch - 1
+  const std::atomic<bool>* stop = nullptr;       ///< checked before each batch: when set, the epoch is abandoned
+  /// Called after each completed epoch (not an abandoned or step-limited one): the epoch, the steps so
+  /// far and the shuffling RNG, i.e. what a checkpoint needs besides parameters and optimiser state.
+  std::function<void(std::size_t epoch, std::size_t steps, const std::mt19937_64& shuffle_rng)> on_epoch_end;
 };
 
 template <std::size_t B, class Net, class Opt, optim::Schedule Sched = optim::ConstantLR>
@@ -123,6 +139,12 @@ class Trainer {
       va.resize(validation->rows);
       std::iota(va.begin(), va.end(), std::size_t{0});
     }
+    if (o_.shuffle)
+      for (std::size_t e = 1; e < o_.first_epoch; ++e) shuffle(tr, rng);
+    if (o_.shuffle_state && *o_.shuffle_state != rng.engine())
+      throw std::invalid_argument("ctnn::train::Trainer: resuming at epoch " + std::to_string(o_.first_epoch) +
+                                  ": the shuffling RNG replayed from seed " + std::to_string(o_.seed) +
+                                  " differs from the checkpoint's (another seed or training set?)");
     if (tr.empty()) throw std::invalid_argument("ctnn::train::Trainer: no training rows left");
     const D& vdata = validation ? *validation : train;
     const bool has_val = !va.empty();
@@ -138,8 +160,9 @@ class Trainer {
     res.history.reserve(o_.epochs);
     std::size_t wait = 0;
     bool stop = false;
+    res.steps = o_.first_step;
 
-    for (std::size_t epoch = 1; epoch <= o_.epochs && !stop; ++epoch) {
+    for (std::size_t epoch = o_.first_epoch; epoch <= o_.epochs && !stop; ++epoch) {
       if (o_.shuffle) shuffle(tr, rng);
       progress.begin_epoch(epoch, o_.epochs, per_epoch);
       const auto t0 = std::chrono::steady_clock::now();
@@ -147,6 +170,13 @@ class Trainer {
       double loss_sum = 0, lr = 0;
       std::size_t seen = 0, correct = 0;
       for (std::size_t s = 0; s < per_epoch; ++s) {
+        if (o_.stop && o_.stop->load(std::memory_order_relaxed)) {
+          res.stopped_by = StopCriterion::interrupted;
+          res.message = "interrupted in epoch " + std::to_string(epoch) + " after " + std::to_string(s) + " of " +
+                        std::to_string(per_epoch) + " batches (that epoch abandoned)";
+          stop = true;
+          break;
+        }
         const std::size_t rows = s < full ? B : ragged;
         gather(train, tr.data() + s * B, rows);
         std::span<T> g;
@@ -201,7 +231,7 @@ class Trainer {
         r.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
       }
       res.epochs = epoch;
-      if (res.stopped_by == StopCriterion::non_finite) {
+      if (res.stopped_by == StopCriterion::non_finite || res.stopped_by == StopCriterion::interrupted) {
         res.history.push_back(r);
         log.add(r);
         progress.end_epoch(line(r, has_val));
@@ -228,6 +258,7 @@ class Trainer {
         ++wait;
       }
       if (stop) break;  // max_steps
+      if (o_.on_epoch_end) o_.on_epoch_end(epoch, res.steps, rng.engine());
       if (o_.grad_norm_tolerance > 0 && r.grad_norm < o_.grad_norm_tolerance) {
         res.stopped_by = StopCriterion::gradient_norm;
         res.message = "training-set gradient norm " + fmt(r.grad_norm) + " < " + fmt(o_.grad_norm_tolerance) +
