@@ -1,0 +1,443 @@
+// src/cli/main.cpp: the ctnn command-line tool: `ctnn train`, `ctnn eval`, `ctnn predict`,
+// `ctnn presets`. Parses the command line (CLI11), loads CSV or IDX data (io/), picks a compiled
+// preset or a JSON topology (model.hpp), runs it, and maps every outcome to a documented exit
+// code (settings.hpp, docs/cli.md). SIGINT/SIGTERM set a flag the training loop checks before each
+// batch; the checkpoint of the last completed epoch stays valid (written atomically).
+// Layer: tool (src/cli).
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/model.hpp"
+#include "ctnn/io/atomic_file.hpp"
+#include "ctnn/io/csv.hpp"
+#include "ctnn/io/idx.hpp"
+
+#ifndef CTNN_VERSION
+#define CTNN_VERSION "unknown"
+#endif
+#ifndef CTNN_SOURCE_DATA_DIR
+#define CTNN_SOURCE_DATA_DIR "data"
+#endif
+
+namespace {
+
+using namespace ctnn;
+using namespace ctnn::cli;
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_signal(int sig) {
+  if (g_stop.exchange(true)) {  // a second signal: stop at once
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
+
+void install_signal_handlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+/// Where the data comes from: a shipped dataset by name, CSV files, or IDX file pairs.
+struct DataArgs {
+  std::string dataset, data_dir, fashion_dir = "/usr/share/datasets/fashion-mnist", label_column = "label";
+  std::string train_csv, test_csv;
+  std::vector<std::string> train_idx, test_idx;
+};
+
+const char* const kCsvDatasets[] = {"digits", "iris", "wine", "breast_cancer"};
+
+std::string default_data_dir() {
+  if (const char* e = std::getenv("CTNN_DATA"); e && *e) return e;
+  return CTNN_SOURCE_DATA_DIR;
+}
+
+struct Loaded {
+  io::Dataset train, test;
+  bool has_train = false, has_test = false;
+  std::string train_name, test_name;
+};
+
+/// Loads what `need_train` / the test part ask for. Throws io::DataError naming the file.
+Loaded load_data(const DataArgs& a, bool need_train) {
+  Loaded d;
+  const std::string dir = a.data_dir.empty() ? default_data_dir() : a.data_dir;
+  if (!a.dataset.empty()) {
+    if (a.dataset == "fashion") {
+      auto tt = io::load_fashion_mnist(a.fashion_dir);
+      d.train = std::move(tt.train);
+      d.test = std::move(tt.test);
+      d.train_name = a.fashion_dir + " (train)";
+      d.test_name = a.fashion_dir + " (t10k)";
+    } else {
+      d.train_name = dir + "/" + a.dataset + "_train.csv";
+      d.test_name = dir + "/" + a.dataset + "_test.csv";
+      d.train = io::load_csv(d.train_name, a.label_column);  // also for eval/predict: the standardiser
+      d.test = io::load_csv(d.test_name, a.label_column);
+    }
+    d.has_train = d.has_test = true;
+    return d;
+  }
+  if (!a.train_csv.empty()) {
+    d.train = io::load_csv(a.train_csv, a.label_column);
+    d.train_name = a.train_csv;
+    d.has_train = true;
+  } else if (!a.train_idx.empty()) {
+    d.train = io::load_idx(a.train_idx[0], a.train_idx[1]);
+    d.train_name = a.train_idx[0];
+    d.has_train = true;
+  }
+  if (!a.test_csv.empty()) {
+    d.test = io::load_csv(a.test_csv, a.label_column);
+    d.test_name = a.test_csv;
+    d.has_test = true;
+  } else if (!a.test_idx.empty()) {
+    d.test = io::load_idx(a.test_idx[0], a.test_idx[1]);
+    d.test_name = a.test_idx[0];
+    d.has_test = true;
+  }
+  if (need_train && !d.has_train) throw CLI::RequiredError("--dataset, --train or --train-idx");
+  return d;
+}
+
+/// The data fits the network: the feature count and labels < the output count. Throws DataError.
+void check_fits(const io::Dataset& d, const std::string& name, const Model& m) {
+  if (d.cols != m.inputs())
+    throw io::DataError(name + ": " + std::to_string(d.cols) + " feature columns, the network takes " +
+                            std::to_string(m.inputs()),
+                        name);
+  for (std::size_t i = 0; i < d.rows; ++i)
+    if (d.labels[i] < 0 || static_cast<std::size_t>(d.labels[i]) >= m.outputs())
+      throw io::DataError(name + ": data row " + std::to_string(i + 1) + " has label " + std::to_string(d.labels[i]) +
+                              ", the network has " + std::to_string(m.outputs()) + " classes (0.." +
+                              std::to_string(m.outputs() - 1) + ")",
+                          name, i + 2);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io::DataError(path + ": cannot open", path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Saves the model file (io::save_model_json's format) with the tool's extra key "ctnn_tool":
+/// the preset and the feature standardisation fitted on the training data.
+void save_model(const std::string& path, Model& m, const std::string& preset, const io::Standardizer* st) {
+  const std::string tmp = path + ".model-tmp";
+  io::save_model_json<float>(tmp, m.spec(), m.params());
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(read_text(tmp));
+  std::remove(tmp.c_str());
+  nlohmann::ordered_json tool;
+  tool["preset"] = preset;
+  if (st) tool["standardize"] = {{"mean", st->mean}, {"inv_std", st->inv_std}};
+  j["ctnn_tool"] = std::move(tool);
+  io::write_file_atomically(path, j.dump() + "\n");
+}
+
+/// A model file: its network (a preset when its topology is one, else a runtime network) loaded
+/// and checked by io::load_model_json, and its standardisation.
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  std::optional<io::Standardizer> standardize;
+};
+
+LoadedModel load_model(const std::string& path) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_text(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw io::DataError(path + ": invalid JSON: " + e.what(), path);
+  }
+  io::ModelSpec spec{"float32", {}};
+  try {  // the topology only; io::load_model_json checks everything below
+    for (const auto& l : j.at("layers")) {
+      io::LayerSpec s{l.at("type").get<std::string>(), 0, 0};
+      if (l.contains("in")) s.in = l.at("in").get<std::size_t>(), s.out = l.at("out").get<std::size_t>();
+      spec.layers.push_back(s);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw io::DataError(path + ": /layers: not a ctnn model's layer list: " + e.what(), path);
+  }
+  LoadedModel lm;
+  for (const auto& p : presets()) {
+    auto m = p.make(0);
+    if (m->spec().signature() == spec.signature()) {
+      lm.model = std::move(m);
+      break;
+    }
+  }
+  if (!lm.model) {
+    try {
+      lm.model = make_runtime_model(spec);
+    } catch (const std::exception& e) {
+      throw io::DataError(path + ": /layers: " + e.what(), path);
+    }
+  }
+  io::load_model_json<float>(path, lm.model->spec(), lm.model->params());
+  if (j.contains("ctnn_tool") && j["ctnn_tool"].contains("standardize")) {
+    try {
+      io::Standardizer st;
+      st.mean = j["ctnn_tool"]["standardize"].at("mean").get<std::vector<float>>();
+      st.inv_std = j["ctnn_tool"]["standardize"].at("inv_std").get<std::vector<float>>();
+      if (st.mean.size() != lm.model->inputs() || st.inv_std.size() != lm.model->inputs())
+        throw std::invalid_argument("expected " + std::to_string(lm.model->inputs()) + " values each");
+      lm.standardize = std::move(st);
+    } catch (const std::exception& e) {
+      throw io::DataError(path + ": /ctnn_tool/standardize: " + e.what(), path);
+    }
+  }
+  return lm;
+}
+
+void add_data_options(CLI::App& cmd, DataArgs& a, bool train) {
+  std::string shipped = "fashion";
+  for (const char* n : kCsvDatasets) shipped += std::string(", ") + n;
+  cmd.add_option("--dataset", a.dataset, "a shipped dataset: " + shipped +
+                                             (train ? " (its train and test split)" : " (its test split)"))
+      ->check(CLI::IsMember({"digits", "iris", "wine", "breast_cancer", "fashion"}));
+  cmd.add_option("--data-dir", a.data_dir, "where --dataset finds its CSV files (default: $CTNN_DATA, else the "
+                                           "source tree's data/)");
+  cmd.add_option("--fashion-dir", a.fashion_dir, "Fashion-MNIST's IDX directory for --dataset fashion")
+      ->capture_default_str();
+  cmd.add_option("--label-column", a.label_column, "the CSV column holding the 0-based class")->capture_default_str();
+  if (train) {
+    cmd.add_option("--train", a.train_csv, "training data, a CSV file (header row, numeric cells)");
+    cmd.add_option("--train-idx", a.train_idx, "training data, IDX images and labels files (gzipped or not)")
+        ->expected(2);
+    cmd.add_option("--test", a.test_csv, "test data (CSV), evaluated after every epoch");
+    cmd.add_option("--test-idx", a.test_idx, "test data, IDX images and labels files")->expected(2);
+  } else {
+    cmd.add_option("--data", a.test_csv, "the data, a CSV file (predict ignores its label column)");
+    cmd.add_option("--data-idx", a.test_idx, "the data, IDX images and labels files")->expected(2);
+  }
+}
+
+int report_error(const std::string& what, int code) {
+  std::fprintf(stderr, "ctnn: error: %s\n", what.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("ctnn: train, evaluate and apply ctnn networks on CSV or IDX data.", "ctnn");
+  app.set_version_flag("--version", std::string("ctnn ") + CTNN_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 success; 1 other failure (e.g. a write error); 2 usage error (bad flags); 3 bad input file "
+      "(data, model, topology or checkpoint missing or malformed; the message names the file and the place); 4 "
+      "training diverged (NaN/Inf); 130 interrupted by SIGINT/SIGTERM (the checkpoint holds the last completed "
+      "epoch). See docs/cli.md.");
+
+  // ---- train -----------------------------------------------------------------------------------
+  TrainSettings ts;
+  DataArgs train_data;
+  std::string preset, topology, progress = "auto";
+  bool no_standardize = false;
+  auto* train = app.add_subcommand("train", "train a network (a preset or a JSON topology)");
+  train->add_option("--preset", preset, "a compiled topology (see `ctnn presets`); default: the --dataset's");
+  train->add_option("--topology", topology,
+                    "a JSON topology {\"layer_sizes\": [...], \"activations\": [...], \"loss\"?: ...}, run on the "
+                    "runtime tape")
+      ->excludes("--preset");
+  add_data_options(*train, train_data, true);
+  train->add_option("--optimizer", ts.optimizer.name, "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+      ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}))
+      ->capture_default_str();
+  train->add_option("--lr", ts.optimizer.lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--momentum", ts.optimizer.momentum, "momentum/nesterov's mu, rmsprop's momentum")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->capture_default_str();
+  train->add_option("--weight-decay", ts.optimizer.weight_decay, "L2 weight decay (decoupled for adamw)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  train->add_option("--beta1", ts.optimizer.beta1, "adam/adamw")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
+  train->add_option("--beta2", ts.optimizer.beta2, "adam/adamw")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
+  train->add_option("--eps", ts.optimizer.eps, "adam/adamw/rmsprop")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--schedule", ts.schedule.name, "learning-rate schedule over epochs: none, step, exp, cosine")
+      ->check(CLI::IsMember({"none", "step", "exp", "cosine"}))
+      ->capture_default_str();
+  train->add_option("--step-size", ts.schedule.step_size, "step: epochs between decays")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train->add_option("--gamma", ts.schedule.gamma, "step, exp: decay factor")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--t-max", ts.schedule.t_max, "cosine: epochs to anneal over (0: all)")->capture_default_str();
+  train->add_option("--eta-min", ts.schedule.eta_min, "cosine: final learning rate")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  train->add_option("--epochs", ts.epochs, "epochs to train (in all, counting those of a resumed checkpoint)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->capture_default_str();
+  train->add_option("--batch", ts.batch, "mini-batch size (presets: 32 or 64; a JSON topology: any)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  train->add_option("--seed", ts.seed, "initialisation and shuffling seed")->capture_default_str();
+  train->add_option("--checkpoint", ts.checkpoint, "write a checkpoint here after every epoch (atomically)");
+  train->add_option("--resume", ts.resume, "continue from this checkpoint (same data, topology and flags)");
+  train->add_option("--log", ts.log, "CSV run log, one row per epoch");
+  train->add_option("--save", ts.save, "save the trained model (JSON, with the standardisation) for eval/predict");
+  train->add_option("--progress", progress, "auto (a bar on a terminal, lines otherwise), bar, lines, none")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
+      ->capture_default_str();
+  train->add_flag("--no-standardize", no_standardize,
+                  "do not standardise features (default: per-column mean 0, variance 1 from the training data)");
+
+  // ---- eval / predict ---------------------------------------------------------------------------
+  std::string eval_model, predict_model, predict_out;
+  DataArgs eval_data, predict_data;
+  auto* eval = app.add_subcommand("eval", "evaluate a saved model on labelled data: loss, accuracy, confusion");
+  eval->add_option("--model", eval_model, "a model saved by `ctnn train --save`")->required();
+  add_data_options(*eval, eval_data, false);
+  auto* predict = app.add_subcommand("predict", "write a saved model's predictions as CSV: class,p_0,...,p_K-1");
+  predict->add_option("--model", predict_model, "a model saved by `ctnn train --save`")->required();
+  add_data_options(*predict, predict_data, false);
+  predict->add_option("--out", predict_out, "write the CSV here (atomically) instead of stdout");
+  auto* list = app.add_subcommand("presets", "list the compiled presets");
+
+  try {
+    app.parse(argc, argv);
+    if (train->parsed()) {
+      if (preset.empty() && topology.empty()) {
+        if (train_data.dataset.empty()) throw CLI::RequiredError("--preset or --topology (or --dataset)");
+        preset = train_data.dataset;
+      }
+      const int given = !train_data.dataset.empty() + !train_data.train_csv.empty() + !train_data.train_idx.empty();
+      if (given != 1) throw CLI::ValidationError("data", "give exactly one of --dataset, --train, --train-idx");
+      if (!train_data.test_csv.empty() && !train_data.test_idx.empty())
+        throw CLI::ValidationError("data", "give --test or --test-idx, not both");
+    } else if (eval->parsed() || predict->parsed()) {
+      const auto& a = eval->parsed() ? eval_data : predict_data;
+      const int given = !a.dataset.empty() + !a.test_csv.empty() + !a.test_idx.empty();
+      if (given != 1) throw CLI::ValidationError("data", "give exactly one of --dataset, --data, --data-idx");
+    }
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and a hint
+    return exit_usage;
+  }
+
+  try {
+    if (list->parsed()) {
+      for (const auto& p : presets()) std::printf("%-14s %s\n", p.name, p.description);
+      return exit_ok;
+    }
+    if (train->parsed()) {
+      std::unique_ptr<Model> model;
+      if (!topology.empty()) {
+        model = make_runtime_model(topology, ts.seed);
+      } else {
+        for (const auto& p : presets())
+          if (preset == p.name) model = p.make(ts.seed);
+        if (!model) {
+          std::string names;
+          for (const auto& p : presets()) names += std::string(names.empty() ? "" : ", ") + p.name;
+          return report_error("--preset: unknown preset \"" + preset + "\" (" + names + ")", exit_usage);
+        }
+      }
+      if (!model->supports_batch(ts.batch))
+        return report_error("--batch " + std::to_string(ts.batch) + ": this preset is compiled for batch sizes " +
+                                model->batch_sizes() + " (a --topology JSON network takes any)",
+                            exit_usage);
+      Loaded d = load_data(train_data, true);
+      check_fits(d.train, d.train_name, *model);
+      if (d.has_test) check_fits(d.test, d.test_name, *model);
+      std::optional<io::Standardizer> st;
+      if (!no_standardize) {
+        st = io::Standardizer::fit(d.train);
+        st->apply(d.train);
+        if (d.has_test) st->apply(d.test);
+      }
+      ts.display = progress == "bar" ? train::Display::bar
+                   : progress == "lines" ? train::Display::lines
+                   : progress == "none" ? train::Display::none
+                                        : train::Display::automatic;
+      ts.stop = &g_stop;
+      install_signal_handlers();
+      std::printf("ctnn train: %s, %zu training rows%s, %s lr %g, schedule %s, batch %zu, %zu epochs, seed %llu%s\n",
+                  topology.empty() ? ("preset " + preset).c_str() : topology.c_str(), d.train.rows,
+                  d.has_test ? (", " + std::to_string(d.test.rows) + " test rows").c_str() : "",
+                  ts.optimizer.name.c_str(), ts.optimizer.lr, ts.schedule.name.c_str(), ts.batch, ts.epochs,
+                  static_cast<unsigned long long>(ts.seed), ts.resume.empty() ? "" : (", resuming " + ts.resume).c_str());
+      std::fflush(stdout);
+      const TrainReport r = model->train(ts, d.train, d.has_test ? &d.test : nullptr);
+      if (r.exit == exit_interrupted) {
+        std::fprintf(stderr, "ctnn: interrupted%s\n",
+                     ts.checkpoint.empty() ? " (no --checkpoint: nothing saved)"
+                     : r.epochs ? ("; " + ts.checkpoint + " holds epoch " + std::to_string(r.epochs) +
+                                   ": continue with --resume " + ts.checkpoint).c_str()
+                                : "; no epoch was completed, no checkpoint written");
+        return exit_interrupted;
+      }
+      if (r.exit == exit_diverged) return report_error("training diverged: " + r.message + " (try a smaller --lr)", exit_diverged);
+      if (!ts.save.empty()) save_model(ts.save, *model, topology.empty() ? preset : "", st ? &*st : nullptr);
+      if (d.has_test) std::printf("test accuracy %.4f\n", r.test_accuracy);
+      return exit_ok;
+    }
+    // eval / predict
+    const bool is_eval = eval->parsed();
+    const DataArgs& a = is_eval ? eval_data : predict_data;
+    LoadedModel lm = load_model(is_eval ? eval_model : predict_model);
+    Loaded d = load_data(a, false);
+    io::Dataset& data = d.test;
+    const std::string& name = d.test_name;
+    if (data.cols != lm.model->inputs())
+      throw io::DataError(name + ": " + std::to_string(data.cols) + " feature columns, the model takes " +
+                              std::to_string(lm.model->inputs()),
+                          name);
+    if (lm.standardize) lm.standardize->apply(data);
+    if (is_eval) {
+      check_fits(data, name, *lm.model);
+      const auto e = lm.model->evaluate(data);
+      e.confusion.print(stdout);
+      std::printf("loss %.6f\naccuracy %.4f\n", e.loss, e.accuracy());
+      return exit_ok;
+    }
+    const auto p = lm.model->predict(data);
+    const std::size_t K = lm.model->outputs();
+    std::ostringstream csv;
+    csv << "class";
+    for (std::size_t k = 0; k < K; ++k) csv << ",p_" << k;
+    csv << "\n";
+    char cell[32];
+    for (std::size_t i = 0; i < data.rows; ++i) {
+      const float* row = p.data() + i * K;
+      csv << (std::max_element(row, row + K) - row);
+      for (std::size_t k = 0; k < K; ++k) {
+        std::snprintf(cell, sizeof cell, ",%.6g", static_cast<double>(row[k]));
+        csv << cell;
+      }
+      csv << "\n";
+    }
+    if (predict_out.empty()) std::fputs(csv.str().c_str(), stdout);
+    else io::write_file_atomically(predict_out, csv.str());
+    return exit_ok;
+  } catch (const CLI::ParseError& e) {
+    return report_error(e.what(), exit_usage);
+  } catch (const io::DataError& e) {
+    return report_error(e.what(), exit_bad_input);
+  } catch (const std::exception& e) {
+    return report_error(e.what(), exit_failure);
+  }
+}

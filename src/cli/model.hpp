@@ -1,0 +1,87 @@
+// src/cli/model.hpp: what the ctnn tool does with a network, whatever its kind: a compiled preset
+// (static_model.hpp, one Network type per preset_*.cpp) or a JSON topology on the runtime tape
+// (runtime_model.cpp). Also the tool's checkpoint contents (parameters, optimiser state, steps,
+// schedule position, epoch, shuffling RNG) on top of io/checkpoint.hpp.
+// Layer: tool (src/cli; uses train/, io/).
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cli/settings.hpp"
+#include "ctnn/io/checkpoint.hpp"
+#include "ctnn/io/dataset.hpp"
+#include "ctnn/io/weights.hpp"
+#include "ctnn/train/metrics.hpp"
+#include "ctnn/train/run_log.hpp"
+
+namespace ctnn::cli {
+
+struct TrainReport {
+  int exit = exit_ok;
+  std::string message;                                          ///< why training stopped
+  double test_accuracy = std::numeric_limits<double>::quiet_NaN();  ///< NaN without a test set
+  std::size_t epochs = 0;                                       ///< last completed epoch
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual io::ModelSpec spec() const = 0;
+  virtual std::size_t inputs() const = 0;
+  virtual std::size_t outputs() const = 0;
+  virtual std::span<float> params() = 0;
+  /// Whether --batch N can be used (presets are compiled for a few batch sizes).
+  virtual bool supports_batch(std::size_t b) const = 0;
+  virtual std::string batch_sizes() const = 0;
+  /// Trains (resuming from settings.resume when given); a checkpoint after every epoch.
+  virtual TrainReport train(const TrainSettings& s, const io::Dataset& train, const io::Dataset* test) = 0;
+  virtual train::Evaluation evaluate(const io::Dataset& d) = 0;
+  /// Class probabilities, rows x outputs (softmax of logits; a softmax output layer as it is).
+  virtual std::vector<float> predict(const io::Dataset& d) = 0;
+};
+
+/// Checkpoint of the tool: the optimiser's state under the name "optimizer.state"; step = optimiser
+/// steps, schedule_position = epoch = completed epochs (schedules count epochs).
+inline void save_tool_checkpoint(const std::string& path, const io::ModelSpec& spec, std::span<const float> params,
+                                 std::span<const float> opt_state, const io::CheckpointMeta& meta) {
+  const std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state}};
+  io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
+}
+inline io::CheckpointMeta load_tool_checkpoint(const std::string& path, const io::ModelSpec& spec,
+                                               std::span<float> params, std::span<float> opt_state) {
+  const std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state}};
+  auto meta = io::load_checkpoint<float>(path, spec.signature(), params, buffers);
+  if (!meta.rng) throw io::DataError(path + ": the checkpoint holds no RNG state (not written by ctnn train)", path);
+  return meta;
+}
+
+/// Softmax of each row of logits, in place (predict's probabilities).
+inline void softmax_rows(std::vector<float>& v, std::size_t cols) {
+  for (std::size_t r = 0; r + cols <= v.size(); r += cols) {
+    float m = v[r];
+    for (std::size_t k = 1; k < cols; ++k) m = std::max(m, v[r + k]);
+    double sum = 0;
+    for (std::size_t k = 0; k < cols; ++k) sum += std::exp(static_cast<double>(v[r + k] - m));
+    for (std::size_t k = 0; k < cols; ++k) v[r + k] = static_cast<float>(std::exp(static_cast<double>(v[r + k] - m)) / sum);
+  }
+}
+
+/// A preset: a compiled topology (its own preset_<name>.cpp).
+struct Preset {
+  const char* name;
+  const char* description;
+  std::unique_ptr<Model> (*make)(std::uint64_t seed);
+};
+std::span<const Preset> presets();
+/// A network described by a JSON topology file (RuntimeNetwork::from_file), or as a model file's
+/// layers say (for eval/predict of a model trained from a JSON topology).
+std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std::uint64_t seed);
+std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec);
+
+}  // namespace ctnn::cli

@@ -1,0 +1,239 @@
+// src/cli/runtime_model.cpp: a network from a JSON topology (nn/runtime_network.hpp, the runtime
+// tape) behind the tool's Model interface. The Trainer needs compile-time sizes, so this file has
+// its own small epoch loop, kept to the Trainer's conventions: the same seeded shuffle (Random,
+// Fisher-Yates from the end), batches in that order with the ragged last batch used as one smaller
+// batch, the optimiser and epoch schedule of optimizer.hpp, a stop flag checked before each batch,
+// NaN/Inf stops naming the step, a checkpoint after every completed epoch, Progress and RunLog.
+// Layer: tool (src/cli; uses nn/runtime_network.hpp, optim/, train/, io/).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <stdexcept>
+
+#include "cli/model.hpp"
+#include "cli/optimizer.hpp"
+#include "ctnn/nn/runtime_network.hpp"
+#include "ctnn/train/progress.hpp"
+
+namespace ctnn::cli {
+namespace {
+
+constexpr const char* activation_name(RuntimeActivation a) {
+  switch (a) {
+    case RuntimeActivation::identity: return "identity";
+    case RuntimeActivation::sigmoid: return "sigmoid";
+    case RuntimeActivation::tanh: return "tanh";
+    case RuntimeActivation::relu: return "relu";
+    case RuntimeActivation::leaky_relu: return "leaky_relu";
+    case RuntimeActivation::softplus: return "softplus";
+    case RuntimeActivation::step: return "step";
+    case RuntimeActivation::softmax: return "softmax";
+  }
+  return "?";
+}
+
+class RuntimeModel final : public Model {
+ public:
+  RuntimeModel(RuntimeNetwork<float> net, RuntimeLoss loss) : net_(std::move(net)), loss_(loss) {
+    probabilities_ = net_.activations().back() == RuntimeActivation::softmax;
+  }
+  io::ModelSpec spec() const override {
+    io::ModelSpec s{"float32", {}};
+    const auto& n = net_.layer_sizes();
+    for (std::size_t l = 0; l < net_.num_layers(); ++l) {
+      s.layers.push_back({"Dense", n[l], n[l + 1]});
+      if (net_.activations()[l] != RuntimeActivation::identity)
+        s.layers.push_back({activation_name(net_.activations()[l]), 0, 0});
+    }
+    return s;
+  }
+  std::size_t inputs() const override { return net_.inputs(); }
+  std::size_t outputs() const override { return net_.outputs(); }
+  std::span<float> params() override { return net_.params(); }
+  bool supports_batch(std::size_t b) const override { return b > 0; }
+  std::string batch_sizes() const override { return "any"; }
+
+  TrainReport train(const TrainSettings& s, const io::Dataset& tr, const io::Dataset* te) override {
+    const std::size_t n = tr.rows, B = s.batch, In = inputs(), Out = outputs(), P = net_.num_params();
+    const std::size_t per_epoch = (n + B - 1) / B;
+    AnyOptimizer<float> opt(P, s.optimizer);
+    const AnySchedule sched = make_schedule(s.schedule, s.optimizer.lr, s.epochs);
+    const auto sp = spec();
+    Random rng(s.seed);
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    auto shuffle = [&] {
+      for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    };
+    std::size_t first_epoch = 1, steps = 0;
+    if (!s.resume.empty()) {  // as the Trainer: replay the earlier epochs' shuffles, check the RNG
+      const auto meta = load_tool_checkpoint(s.resume, sp, net_.params(), opt.state());
+      opt.set_step_count(meta.step);
+      first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
+      steps = static_cast<std::size_t>(meta.step);
+      for (std::size_t e = 1; e < first_epoch; ++e) shuffle();
+      if (rng.engine() != *meta.rng)
+        throw io::DataError(s.resume + ": the shuffling RNG replayed from --seed " + std::to_string(s.seed) +
+                                " differs from the checkpoint's (another seed or training set?)",
+                            s.resume);
+    }
+    std::vector<float> x(B * In), y(B * Out);
+    train::RunLog log(s.log, "");
+    train::Progress progress(stdout, s.display);
+    TrainReport r;
+    r.epochs = first_epoch - 1;
+    r.message = "ran the " + std::to_string(s.epochs) + " epochs requested";
+    for (std::size_t epoch = first_epoch; epoch <= s.epochs; ++epoch) {
+      shuffle();
+      progress.begin_epoch(epoch, s.epochs, per_epoch);
+      const auto t0 = std::chrono::steady_clock::now();
+      const double lr = sched(epoch - 1);
+      double loss_sum = 0;
+      for (std::size_t b = 0; b < per_epoch; ++b) {
+        if (s.stop && s.stop->load(std::memory_order_relaxed)) {
+          progress.message("stopped (interrupted): in epoch " + std::to_string(epoch) + " after " +
+                           std::to_string(b) + " of " + std::to_string(per_epoch) + " batches (that epoch abandoned)");
+          r.exit = exit_interrupted;
+          r.message = "interrupted in epoch " + std::to_string(epoch);
+          return r;
+        }
+        const std::size_t rows = std::min(B, n - b * B);
+        gather(tr, order.data() + b * B, rows, x, y);
+        const double l = net_.gradient(loss_, rows, x.data(), y.data());
+        const auto g = net_.grads();
+        ++steps;
+        if (!std::isfinite(l) || !std::all_of(g.begin(), g.end(), [](float v) { return std::isfinite(v); })) {
+          r.exit = exit_diverged;
+          r.message = "non-finite value at step " + std::to_string(steps) + " (epoch " + std::to_string(epoch) +
+                      ", batch " + std::to_string(b + 1) + "/" + std::to_string(per_epoch) + "): loss " +
+                      std::to_string(l) + "; parameters not updated";
+          progress.message("stopped (non_finite): " + r.message);
+          return r;
+        }
+        opt.step(net_.params(), g, lr);
+        loss_sum += l * static_cast<double>(rows);
+        progress.update(b + 1, loss_sum / static_cast<double>(std::min(n, (b + 1) * B)));
+      }
+      train::EpochRecord rec;
+      rec.epoch = epoch;
+      rec.steps = steps;
+      rec.lr = lr;
+      rec.train_loss = loss_sum / static_cast<double>(n);
+      rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      char line[256];
+      int k = std::snprintf(line, sizeof line, "epoch %zu/%zu  loss %.4f", epoch, s.epochs, rec.train_loss);
+      if (te) {
+        const auto e = evaluate(*te);
+        rec.val_loss = e.loss;
+        rec.val_accuracy = e.accuracy();
+        r.test_accuracy = e.accuracy();
+        k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  test_loss %.4f  test_acc %.4f",
+                           e.loss, e.accuracy());
+      }
+      std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  lr %.3g  %.2f s", lr, rec.seconds);
+      log.add(rec);
+      progress.end_epoch(line);
+      r.epochs = epoch;
+      if (!s.checkpoint.empty())
+        save_tool_checkpoint(s.checkpoint, sp, net_.params(), opt.state(),
+                             io::CheckpointMeta{steps, epoch, epoch, rng.engine()});
+    }
+    progress.message("stopped (max_epochs): " + r.message);
+    return r;
+  }
+
+  train::Evaluation evaluate(const io::Dataset& d) override {
+    constexpr std::size_t B = 64;
+    const std::size_t In = inputs(), Out = outputs();
+    std::vector<std::size_t> idx(d.rows);
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    std::vector<float> x(B * In), y(B * Out), out(B * Out);
+    train::Evaluation e;
+    e.confusion = train::ConfusionMatrix(Out);
+    double sum = 0;
+    for (std::size_t s = 0; s < d.rows; s += B) {
+      const std::size_t rows = std::min(B, d.rows - s);
+      gather(d, idx.data() + s, rows, x, y);
+      net_.forward(rows, x.data(), out.data());
+      sum += static_cast<double>(net_.loss(loss_, rows, x.data(), y.data())) * static_cast<double>(rows);
+      for (std::size_t j = 0; j < rows; ++j) {
+        const float* o = out.data() + j * Out;
+        e.confusion.add(static_cast<std::size_t>(d.labels[s + j]),
+                        static_cast<std::size_t>(std::max_element(o, o + Out) - o));
+      }
+    }
+    e.loss = sum / static_cast<double>(d.rows);
+    return e;
+  }
+
+  std::vector<float> predict(const io::Dataset& d) override {
+    std::vector<float> out(d.rows * outputs());
+    if (d.rows) net_.forward(d.rows, d.row(0), out.data());
+    if (!probabilities_) softmax_rows(out, outputs());
+    return out;
+  }
+
+ private:
+  void gather(const io::Dataset& d, const std::size_t* idx, std::size_t rows, std::vector<float>& x,
+              std::vector<float>& y) const {
+    const std::size_t In = inputs(), Out = outputs();
+    for (std::size_t j = 0; j < rows; ++j) {
+      std::copy(d.row(idx[j]), d.row(idx[j]) + In, x.data() + j * In);
+      std::fill(y.data() + j * Out, y.data() + (j + 1) * Out, 0.0f);
+      y[j * Out + static_cast<std::size_t>(d.labels[idx[j]])] = 1.0f;
+    }
+  }
+
+  RuntimeNetwork<float> net_;
+  RuntimeLoss loss_;
+  bool probabilities_ = false;
+};
+
+RuntimeLoss default_loss(const RuntimeNetwork<float>& net) {
+  return RuntimeLoss::named(net.activations().back() == RuntimeActivation::softmax ? "ce_prob" : "softmax_ce_logits");
+}
+
+}  // namespace
+
+std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std::uint64_t seed) {
+  std::ifstream in(topology_file);
+  if (!in) throw io::DataError(topology_file + ": cannot open the topology file", topology_file);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw io::DataError(topology_file + ": invalid JSON: " + e.what(), topology_file);
+  }
+  try {
+    auto net = RuntimeNetwork<float>::from_json(j, topology_file, seed);
+    if (net.outputs() < 2) throw std::invalid_argument(topology_file + ": the tool trains classifiers with one output per class (at least 2)");
+    const RuntimeLoss loss = j.contains("loss") ? RuntimeLoss::from_json(j["loss"], topology_file + ".loss") : default_loss(net);
+    return std::make_unique<RuntimeModel>(std::move(net), loss);
+  } catch (const std::invalid_argument& e) {
+    throw io::DataError(e.what(), topology_file);
+  }
+}
+
+std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec) {
+  std::vector<std::size_t> sizes;
+  std::vector<std::string> acts;
+  for (const auto& l : spec.layers) {
+    if (l.has_params()) {
+      if (sizes.empty()) sizes.push_back(l.in);
+      else if (acts.size() < sizes.size() - 1) acts.push_back("identity");
+      sizes.push_back(l.out);
+    } else {
+      if (sizes.size() < 2 || acts.size() != sizes.size() - 2)
+        throw std::invalid_argument("layer \"" + l.type + "\" does not follow a Dense layer");
+      acts.push_back(l.type);
+    }
+  }
+  if (sizes.size() >= 2 && acts.size() < sizes.size() - 1) acts.push_back("identity");
+  RuntimeNetwork<float> net(sizes, acts);
+  const RuntimeLoss loss = default_loss(net);
+  return std::make_unique<RuntimeModel>(std::move(net), loss);
+}
+
+}  // namespace ctnn::cli

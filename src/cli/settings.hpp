@@ -1,0 +1,49 @@
+// src/cli/settings.hpp: what the ctnn command-line tool was asked to do, after parsing (main.cpp),
+// and the exit codes it returns. Layer: tool (src/cli; uses train/ and io/, nothing uses it).
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "ctnn/train/progress.hpp"
+
+namespace ctnn::cli {
+
+/// Exit codes scripts can rely on (also in `ctnn --help` and docs/cli.md).
+enum Exit : int {
+  exit_ok = 0,
+  exit_failure = 1,       ///< anything else (a write error, an internal error)
+  exit_usage = 2,         ///< bad command line (CLI11's convention)
+  exit_bad_input = 3,     ///< a data, model, topology or checkpoint file is missing, unreadable or malformed
+  exit_diverged = 4,      ///< training produced NaN/Inf
+  exit_interrupted = 130  ///< SIGINT/SIGTERM: stopped between batches, the last epoch's checkpoint is valid
+};
+
+struct OptimizerSettings {
+  std::string name = "adam";  ///< sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw
+  double lr = 1e-3;
+  double momentum = 0.9;      ///< momentum/nesterov's mu, rmsprop's momentum (0 = none)
+  double weight_decay = 0;    ///< coupled L2, except adamw: decoupled
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+};
+
+struct ScheduleSettings {
+  std::string name = "none";  ///< none, step, exp, cosine; t counts epochs
+  std::size_t step_size = 10;  ///< step: multiply by gamma every step_size epochs
+  double gamma = 0.5;          ///< step, exp
+  std::size_t t_max = 0;       ///< cosine: epochs to anneal over (0 = all)
+  double eta_min = 0;          ///< cosine: final learning rate
+};
+
+struct TrainSettings {
+  OptimizerSettings optimizer;
+  ScheduleSettings schedule;
+  std::size_t epochs = 20, batch = 32;
+  std::uint64_t seed = 42;
+  std::string checkpoint, resume, log, save;
+  train::Display display = train::Display::automatic;
+  const std::atomic<bool>* stop = nullptr;  ///< set by the SIGINT/SIGTERM handler
+};
+
+}  // namespace ctnn::cli

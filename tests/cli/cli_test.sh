@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# tests/cli/cli_test.sh CTNN CASE: end-to-end tests of the `ctnn` command-line tool (src/cli), one
+# case per meson test. Data from $CTNN_DATA (the repo's data/). Each case runs in a fresh temporary
+# directory and fails with a message saying what differed.
+set -uo pipefail
+CTNN=$(realpath "$1")
+CASE=$2
+DATA=${CTNN_DATA:?CTNN_DATA must point at the repo data/ directory}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+
+fail() { echo "FAIL ($CASE): $*" >&2; exit 1; }
+# expect CODE CMD...: runs CMD, its stdout in out.txt and stderr in err.txt, checks the exit code.
+expect() {
+  local want=$1; shift
+  "$@" >out.txt 2>err.txt
+  local rc=$?
+  [[ $rc == "$want" ]] || { cat out.txt err.txt >&2; fail "exit code $rc, expected $want: $*"; }
+}
+contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 does not contain '$2'"; }; }
+accuracy() { sed -n 's/^test accuracy //p' "$1"; }
+
+# The digits run of the README: long enough (many short epochs) to be interrupted mid-run.
+EPOCHS=300
+TRAIN_DIGITS=("$CTNN" train --dataset digits --data-dir "$DATA" --epochs $EPOCHS --seed 7 --optimizer momentum
+  --lr 0.02 --schedule cosine --progress lines)
+
+# interrupt SIGNAL: starts a checkpointing run, waits for its first checkpoint (plus a random
+# delay), sends SIGNAL, then resumes from the checkpoint; the resumed run's test accuracy and final
+# weights must equal the uninterrupted run's, bit for bit.
+interrupt() {
+  local sig=$1
+  if [[ ! -e full.json ]]; then  # the uninterrupted run, once per case
+    expect 0 "${TRAIN_DIGITS[@]}" --save full.json
+    accuracy out.txt > full_acc.txt
+  fi
+  local full_acc; full_acc=$(cat full_acc.txt)
+  [[ -n $full_acc ]] || fail "no test accuracy printed"
+  rm -f run.ckpt
+  "${TRAIN_DIGITS[@]}" --checkpoint run.ckpt > run.out 2> run.err &
+  local pid=$!
+  for _ in $(seq 1000); do [[ -e run.ckpt ]] && break; sleep 0.01; done
+  [[ -e run.ckpt ]] || fail "no checkpoint written after 10 s"
+  sleep "0.$((RANDOM % 30))"
+  kill -s "$sig" $pid
+  wait $pid
+  local rc=$?
+  if [[ $sig == INT || $sig == TERM ]]; then
+    [[ $rc == 130 ]] || { cat run.out run.err >&2; fail "SIG$sig: exit code $rc, expected 130"; }
+    contains run.err "continue with --resume run.ckpt"
+  else
+    [[ $rc == 137 ]] || fail "SIGKILL: exit status $rc, expected 137 (killed)"
+  fi
+  expect 0 "${TRAIN_DIGITS[@]}" --resume run.ckpt --checkpoint run.ckpt --save resumed.json
+  contains out.txt "resuming run.ckpt"
+  local first; first=$(sed -n 's/^epoch \([0-9]*\)\/.*/\1/p' out.txt | head -1)
+  [[ -n $first && $first -gt 1 && $first -le $EPOCHS ]] || fail "the resumed run started at epoch '$first'"
+  local res_acc; res_acc=$(accuracy out.txt)
+  echo "SIG$sig at epoch $first of $EPOCHS: uninterrupted test accuracy $full_acc, resumed $res_acc"
+  [[ $res_acc == "$full_acc" ]] || fail "resumed accuracy $res_acc != uninterrupted $full_acc"
+  cmp full.json resumed.json || fail "resumed final weights differ from the uninterrupted run's"
+}
+
+case $CASE in
+  resume_sigint) interrupt INT ;;
+  resume_sigterm) interrupt TERM ;;
+  resume_sigkill)
+    # Several kills at random points (some land inside a checkpoint write): every surviving
+    # checkpoint loads and the resumed run ends where the uninterrupted one does.
+    for _ in 1 2 3; do interrupt KILL; done ;;
+
+  help)
+    expect 0 "$CTNN" --help
+    contains out.txt "Usage:"; contains out.txt "train"; contains out.txt "Exit codes"
+    expect 0 "$CTNN" train --help
+    contains out.txt "--checkpoint"; contains out.txt "--resume"; contains out.txt "--optimizer"
+    expect 0 "$CTNN" eval --help
+    contains out.txt "--model"
+    expect 0 "$CTNN" predict --help
+    contains out.txt "--out"
+    expect 0 "$CTNN" --version
+    contains out.txt "ctnn "
+    expect 0 "$CTNN" presets
+    contains out.txt "digits" ;;
+
+  exit_codes)
+    # 2: usage errors
+    expect 2 "$CTNN"
+    expect 2 "$CTNN" train --dataset digits --bogus-flag
+    expect 2 "$CTNN" train --dataset digits --optimizer sgdx
+    expect 2 "$CTNN" train --dataset digits --epochs 0
+    expect 2 "$CTNN" train --dataset digits --lr abc
+    expect 2 "$CTNN" train --dataset digits --batch 48
+    contains err.txt "batch sizes 32, 64"
+    expect 2 "$CTNN" train --preset nope --dataset digits
+    expect 2 "$CTNN" train --preset digits
+    expect 2 "$CTNN" eval --dataset digits
+    # 3: missing or malformed files, named in the message
+    expect 3 "$CTNN" train --preset digits --train missing.csv
+    contains err.txt "missing.csv"
+    printf 'a,b,label\n1,2,0\n3,x,1\n' > bad.csv
+    expect 3 "$CTNN" train --preset iris --train bad.csv
+    contains err.txt "bad.csv:3:"
+    expect 3 "$CTNN" train --preset digits --train "$DATA/iris_train.csv"
+    contains err.txt "iris_train.csv: 4 feature columns, the network takes 64"
+    expect 3 "$CTNN" train --topology missing.json --dataset iris --data-dir "$DATA"
+    contains err.txt "missing.json"
+    echo '{"layer_sizes": [4, 3], "activations": ["nope"]}' > bad_topology.json
+    expect 3 "$CTNN" train --topology bad_topology.json --dataset iris --data-dir "$DATA"
+    contains err.txt "bad_topology.json.activations[0]"
+    expect 3 "$CTNN" eval --model missing.json --dataset iris --data-dir "$DATA"
+    contains err.txt "missing.json"
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 2 --save iris.json --checkpoint iris.ckpt
+    head -c 300 iris.json > truncated.json
+    expect 3 "$CTNN" eval --model truncated.json --dataset iris --data-dir "$DATA"
+    contains err.txt "truncated.json"
+    sed 's/"in":4/"in":5/' iris.json > shape.json
+    expect 3 "$CTNN" eval --model shape.json --dataset iris --data-dir "$DATA"
+    contains err.txt "shape.json"
+    head -c 100 iris.ckpt > truncated.ckpt
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --resume truncated.ckpt
+    contains err.txt "truncated.ckpt"
+    expect 3 "$CTNN" train --dataset wine --data-dir "$DATA" --epochs 4 --resume iris.ckpt
+    contains err.txt "iris.ckpt"
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --seed 5 --resume iris.ckpt
+    contains err.txt "another seed"
+    expect 3 "$CTNN" predict --model iris.json --data "$DATA/wine_test.csv"
+    contains err.txt "wine_test.csv"
+    # 4: divergence
+    expect 4 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 5 --optimizer sgd --lr 1e30
+    contains err.txt "diverged" ;;
+
+  eval_predict)
+    expect 0 "$CTNN" train --dataset wine --data-dir "$DATA" --epochs 30 --optimizer adamw --weight-decay 0.01 \
+      --lr 0.01 --schedule step --step-size 10 --gamma 0.5 --batch 64 --save wine.json --log wine.csv
+    acc=$(accuracy out.txt)
+    [[ $(wc -l < wine.csv) == 31 ]] || fail "the run log should have a header and 30 rows"
+    expect 0 "$CTNN" eval --model wine.json --dataset wine --data-dir "$DATA"
+    eval_acc=$(sed -n 's/^accuracy //p' out.txt)
+    [[ $eval_acc == "$acc" ]] || fail "eval accuracy $eval_acc != training's final test accuracy $acc"
+    expect 0 "$CTNN" predict --model wine.json --data "$DATA/wine_test.csv" --out pred.csv
+    [[ $(head -1 pred.csv) == "class,p_0,p_1,p_2" ]] || fail "predict header: $(head -1 pred.csv)"
+    # the predicted classes against the file's labels give eval's accuracy
+    pred_acc=$(paste -d, <(tail -n +2 pred.csv | cut -d, -f1) <(tail -n +2 "$DATA/wine_test.csv" | awk -F, '{print $NF}') |
+      awk -F, '{n++; if ($1 == $2) c++} END {printf "%.4f", c / n}')
+    [[ $pred_acc == "$acc" ]] || fail "predict's classes give accuracy $pred_acc, eval $acc"
+    expect 0 "$CTNN" predict --model wine.json --data "$DATA/wine_test.csv"
+    cmp out.txt pred.csv || fail "predict to stdout and to --out differ" ;;
+
+  topology)
+    cat > net.json <<'JSON'
+{"layer_sizes": [64, 24, 10], "activations": ["tanh", "identity"]}
+JSON
+    expect 0 "$CTNN" train --topology net.json --dataset digits --data-dir "$DATA" --epochs 15 --batch 50 \
+      --optimizer rmsprop --lr 0.003 --schedule exp --gamma 0.95 --save full.json
+    full_acc=$(accuracy out.txt)
+    awk -v a="$full_acc" 'BEGIN {exit !(a >= 0.9)}' || fail "JSON topology on digits: test accuracy $full_acc < 0.9"
+    # resume from a checkpoint of epoch 6 of the same run (--epochs 6 then --epochs 15)
+    expect 0 "$CTNN" train --topology net.json --dataset digits --data-dir "$DATA" --epochs 6 --batch 50 \
+      --optimizer rmsprop --lr 0.003 --schedule exp --gamma 0.95 --checkpoint six.ckpt
+    expect 0 "$CTNN" train --topology net.json --dataset digits --data-dir "$DATA" --epochs 15 --batch 50 \
+      --optimizer rmsprop --lr 0.003 --schedule exp --gamma 0.95 --resume six.ckpt --save resumed.json
+    [[ $(accuracy out.txt) == "$full_acc" ]] || fail "resumed JSON-topology run: $(accuracy out.txt) != $full_acc"
+    cmp full.json resumed.json || fail "resumed JSON-topology weights differ"
+    expect 0 "$CTNN" eval --model full.json --dataset digits --data-dir "$DATA"
+    [[ $(sed -n 's/^accuracy //p' out.txt) == "$full_acc" ]] || fail "eval of the JSON-topology model differs" ;;
+
+  *) fail "unknown case" ;;
+esac
+echo "PASS ($CASE)"
