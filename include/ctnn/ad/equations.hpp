@@ -30,6 +30,14 @@ namespace ctnn::ad::eq {
 
 // ---- symbolic expressions -----------------------------------------------------------------
 
+/// Concatenation by appending (GCC 12 warns falsely, -Wrestrict, on "literal" + std::string&&).
+template <class... S>
+std::string cat(const S&... s) {
+  std::string r;
+  ((r += s), ...);
+  return r;
+}
+
 /// A printed name in both notations.
 struct Symbol {
   std::string text, latex;
@@ -198,17 +206,17 @@ struct Printer {
     auto [p, q] = fraction(std::fabs(c.r));
     std::string num, den = q;
     const std::string N = "N";
-    for (int i = 0; i < c.lpow; ++i) num += (num.empty() ? "" : " ") + lam();
-    for (int i = 0; i < c.npow; ++i) num += (num.empty() ? "" : " ") + N;
+    for (int i = 0; i < c.lpow; ++i) num += cat(num.empty() ? "" : " ", lam());
+    for (int i = 0; i < c.npow; ++i) num += cat(num.empty() ? "" : " ", N);
     for (int i = 0; i < -c.npow; ++i) den += N;
     for (int i = 0; i < -c.lpow; ++i) den += lam();
     if (num.empty()) num = p;
-    else if (p != "1") num = p + (latex ? " " : "") + num;
+    else if (p != "1") num = cat(p, latex ? " " : "", num);
     has_den = !den.empty();
     if (den.empty()) return num;
-    if (latex) return "\\frac{" + num + "}{" + den + "}";
+    if (latex) return cat("\\frac{", num, "}{", den, "}");
     const bool compound = den.size() > 1 && den != lam();
-    return num + "/" + (compound ? "(" + den + ")" : den);
+    return cat(num, "/", compound ? cat("(", den, ")") : den);
   }
   std::string coef_str(Coef c) const {
     bool d = false;
@@ -223,7 +231,10 @@ struct Printer {
       default: return 4;
     }
   }
-  std::string paren(const std::string& s) const { return latex ? "\\left(" + s + "\\right)" : "(" + s + ")"; }
+  std::string paren(const std::string& s) const {  // \left( only around tall content
+    const bool tall = s.find("\\frac") != std::string::npos || s.find("\\sum") != std::string::npos;
+    return latex && tall ? cat("\\left(", s, "\\right)") : cat("(", s, ")");
+  }
   std::string wrap(const E& e, int min_level) const { return level(e) < min_level ? paren(print(e)) : print(e); }
 
   std::string print(const E& e) const {
@@ -237,50 +248,50 @@ struct Printer {
         const std::string sign = e->c.r < 0 ? (latex ? "-" : "−") : "";
         if (!latex && c == "1") return sign + wrap(a[0], 2);
         if (latex && c == "1") return sign + wrap(a[0], 2);
-        return sign + c + (latex ? " " : has_den ? " · " : " ") + wrap(a[0], a[0]->kind == Kind::had ? 2 : 3);
+        return cat(sign, c, latex ? " " : has_den ? " · " : " ", wrap(a[0], a[0]->kind == Kind::had || a[0]->kind == Kind::div ? 2 : 3));
       }
       case Kind::add: {
         std::string s;
         for (std::size_t i = 0; i < a.size(); ++i) {
           const bool negative = a[i]->kind == Kind::scale ? a[i]->c.r < 0 : a[i]->kind == Kind::coef && a[i]->c.r < 0;
           E t = negative ? (a[i]->kind == Kind::scale ? scale({-1, 0, 0}, a[i]) : coef({-a[i]->c.r, a[i]->c.npow, a[i]->c.lpow})) : a[i];
-          if (i == 0) s += negative ? (latex ? "-" : "−") + wrap(t, 2) : wrap(t, 1);
-          else s += (negative ? (latex ? " - " : " − ") : " + ") + wrap(t, negative ? 2 : 1);
+          if (i == 0) s += negative ? cat(latex ? "-" : "−", wrap(t, 2)) : wrap(t, 1);
+          else s += cat(negative ? (latex ? " - " : " − ") : " + ", wrap(t, negative ? 2 : 1));
         }
         return s;
       }
       case Kind::had: {
         std::string s;
         for (std::size_t i = 0; i < a.size(); ++i)
-          s += (i ? (latex ? " \\odot " : " ⊙ ") : "") +
-               wrap(a[i], a[i]->kind == Kind::mat || a[i]->kind == Kind::scale || a[i]->kind == Kind::div ? 3 : 2);
+          s += cat(i ? (latex ? " \\odot " : " ⊙ ") : "",
+                   wrap(a[i], a[i]->kind == Kind::mat || a[i]->kind == Kind::scale || a[i]->kind == Kind::div ? 3 : 2));
         return s;
       }
       case Kind::div:
-        if (latex) return "\\frac{" + print(a[0]) + "}{" + print(a[1]) + "}";
-        return wrap(a[0], 3) + " / " + wrap(a[1], 3);
-      case Kind::mat: return wrap(a[0], a[0]->kind == Kind::mat ? 2 : 3) + (latex ? " " : " ") + wrap(a[1], 3);
-      case Kind::tr: return latex ? "{" + wrap(a[0], 4) + "}^{\\top}" : wrap(a[0], 4) + "ᵀ";
+        if (latex) return cat("\\frac{", print(a[0]), "}{", print(a[1]), "}");
+        return cat(wrap(a[0], 3), " / ", wrap(a[1], 3));
+      case Kind::mat: return cat(wrap(a[0], a[0]->kind == Kind::mat ? 2 : 3), " ", wrap(a[1], 3));
+      case Kind::tr: return latex ? cat("{", wrap(a[0], 4), "}^{\\top}") : cat(wrap(a[0], 4), "ᵀ");
       case Kind::sum_all: {
         const E& x = a[0];
         if (x->kind == Kind::apply && x->postfix && x->s.text == "²" && x->args[0]->kind == Kind::sym)
-          return latex ? "\\lVert " + print(x->args[0]) + " \\rVert^2" : "‖" + print(x->args[0]) + "‖²";
-        return (latex ? "\\sum " : "Σ ") + wrap(x, 3);
+          return latex ? cat("\\lVert ", print(x->args[0]), " \\rVert^2") : cat("‖", print(x->args[0]), "‖²");
+        return cat(latex ? "\\sum " : "Σ ", wrap(x, 3));
       }
-      case Kind::sum_n: return (latex ? "\\sum_{n} " : "Σₙ ") + wrap(a[0], 3);
-      case Kind::sum_k: return (latex ? "\\sum_{k} " : "Σₖ ") + wrap(a[0], 3);
+      case Kind::sum_n: return cat(latex ? "\\sum_{n} " : "Σₙ ", wrap(a[0], 3));
+      case Kind::sum_k: return cat(latex ? "\\sum_{k} " : "Σₖ ", wrap(a[0], 3));
       case Kind::apply: {
         const std::string f = latex ? e->s.latex : e->s.text;
-        if (e->postfix) return latex ? "{" + wrap(a[0], 4) + "}" + f : wrap(a[0], 4) + f;
+        if (e->postfix) return latex ? cat("{", wrap(a[0], 4), "}", f) : cat(wrap(a[0], 4), f);
         const std::string extra = (latex ? e->extra.latex : e->extra.text);
-        const std::string arg = print(a[0]) + (extra.empty() ? "" : ", " + extra);
-        if (latex && f == "\\sqrt") return "\\sqrt{" + arg + "}";
+        const std::string arg = cat(print(a[0]), extra.empty() ? "" : ", ", extra);
+        if (latex && f == "\\sqrt") return cat("\\sqrt{", arg, "}");
         return f + paren(arg);
       }
       case Kind::deriv: {
         const std::string f = latex ? e->s.latex : e->s.text;
         const std::string extra = (latex ? e->extra.latex : e->extra.text);
-        return f + (latex ? "'" : "′") + paren(print(a[0]) + (extra.empty() ? "" : ", " + extra));
+        return cat(f, latex ? "'" : "′", paren(cat(print(a[0]), extra.empty() ? "" : ", ", extra)));
       }
     }
     return "?";
@@ -302,7 +313,7 @@ struct OpEq {
     else if constexpr (requires { Op::name; }) s.text = Op::name;
     else s.text = "f";
     if constexpr (requires { Op::latex; }) s.latex = Op::latex;
-    else s.latex = "\\operatorname{" + s.text + "}";
+    else s.latex = cat("\\operatorname{", s.text, "}");
     return s;
   }
   static Symbol extra(const Op&, const Context&) { return {}; }
@@ -351,7 +362,7 @@ struct OpEq<Op> {
     const std::string c = trim_number(op.bound);
     const std::string t = text(x);
     return sym({std::string("𝟙[") + t + (is_min ? " < " : " > ") + c + "]",
-                std::string("\\mathbb{1}[") + Printer{true, nullptr}.print(x) + (is_min ? " < " : " > ") + c + "]"});
+                std::string("\\mathbf{1}[") + Printer{true, nullptr}.print(x) + (is_min ? " < " : " > ") + c + "]"});
   }
 };
 template <>
@@ -424,7 +435,7 @@ struct NodeEq<Binary<Op, A, B>> {
     else if constexpr (std::is_same_v<Op, ops::Sub>) return k == 0 ? o.g : neg(o.g);
     else if constexpr (std::is_same_v<Op, ops::Mul>) return had(o.g, o.v[1 - k]);
     else if constexpr (std::is_same_v<Op, ops::Div>) return k == 0 ? div(o.g, o.v[1]) : neg(div(had(o.g, o.self), o.v[1]));
-    else return had(o.g, sym({std::string("∂") + Op::name + "/∂" + (k ? "b" : "a"), std::string("\\partial_") + (k ? "b" : "a") + "\\operatorname{" + Op::name + "}"}));
+    else return had(o.g, sym({cat("∂", Op::name, "/∂", k ? "b" : "a"), cat("\\partial_", k ? "b" : "a", "\\operatorname{", Op::name, "}")}));
   }
   static E adjoint(const N&, std::size_t k, const Operands& o, const Context&) {
     E d = local(k, o);
@@ -517,12 +528,12 @@ struct Equations {
 
   static std::string line(const Statement& s, bool latex, const Context& c) {
     Printer p{latex, &c};
-    if (latex) return s.lhs.latex + " &" + (s.op == "=" ? "= " : "\\mathrel{+}= ") + p.print(s.rhs);
-    return s.lhs.text + " " + s.op + " " + p.print(s.rhs);
+    if (latex) return cat(s.lhs.latex, " &", s.op == "=" ? "= " : "\\mathrel{+}= ", p.print(s.rhs));
+    return cat(s.lhs.text, " ", s.op, " ", p.print(s.rhs));
   }
   static std::string block(const std::vector<Statement>& v, bool latex, const Context& c) {
     std::string s;
-    for (std::size_t i = 0; i < v.size(); ++i) s += line(v[i], latex, c) + (latex ? (i + 1 < v.size() ? " \\\\\n" : "\n") : "\n");
+    for (std::size_t i = 0; i < v.size(); ++i) s += cat(line(v[i], latex, c), latex && i + 1 < v.size() ? " \\\\\n" : "\n");
     return s;
   }
   /// Forward then backward equations, one per line (UTF-8).
@@ -549,8 +560,8 @@ struct Names {
       : value(n), adjoint(n), gradient(n), factor_through(n, meta::npos), derivative(n), transposed(n) {}
 };
 
-inline Symbol generic_value(std::size_t i) { return {"v" + std::to_string(i), "v_{" + std::to_string(i) + "}"}; }
-inline Symbol generic_adjoint(std::size_t i) { return {"v̄" + std::to_string(i), "\\bar{v}_{" + std::to_string(i) + "}"}; }
+inline Symbol generic_value(std::size_t i) { return {cat("v", std::to_string(i)), cat("v_{", std::to_string(i), "}")}; }
+inline Symbol generic_adjoint(std::size_t i) { return {cat("v̄", std::to_string(i)), cat("\\bar{v}_{", std::to_string(i), "}")}; }
 
 namespace detail {
 
@@ -622,11 +633,63 @@ inline bool mentions(const E& e, const E& f) {
 }  // namespace detail
 
 /// Derives the equations of expression e (a 1 x 1 objective) as the static tape runs them.
+/// One node of the tape as the derivation sees it: the plan's facts about it and its rules,
+/// type-erased (so the derivation below is compiled once, not once per expression type).
+struct TapeNode {
+  bool leaf = false, needs_grad = false, transposed = false;
+  std::size_t arity = 0;
+  std::array<std::size_t, 2> child{};
+  std::array<bool, 2> alias{}, first_write{};
+  const void* node = nullptr;
+  E (*forward)(const void*, const Operands&, const Context&) = nullptr;
+  E (*adjoint)(const void*, std::size_t, const Operands&, const Context&) = nullptr;
+};
+
+namespace detail {
+template <class N>
+E forward_of(const void* p, const Operands& o, const Context& c) {
+  return NodeEq<N>::forward(*static_cast<const N*>(p), o, c);
+}
+template <class N>
+E adjoint_of(const void* p, std::size_t k, const Operands& o, const Context& c) {
+  return NodeEq<N>::adjoint(*static_cast<const N*>(p), k, o, c);
+}
+}  // namespace detail
+
+/// The tape of expression e as TapeNodes, in the static tape's order, with its plan's flags.
 template <Expression Root>
-Equations derive(const Root& e, const Names& names_in, Context ctx) {
+std::vector<TapeNode> tape_of(const Root& e, const Context& ctx) {
   using Order = topological_order<Root>;
   using P = Plan<Order, true>;
-  constexpr std::size_t n = P::n;
+  std::vector<const void*> at(P::n, nullptr);
+  detail::collect<Order>(e, at);
+  std::vector<TapeNode> t(P::n);
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (([&] {
+       using N = meta::at_t<I, Order>;
+       TapeNode& x = t[I];
+       x.leaf = P::is_leaf[I];
+       x.needs_grad = P::needs_grad[I];
+       x.transposed = detail::shown_transposed<N>(ctx.batch);
+       x.arity = P::arity[I];
+       x.child = P::child[I];
+       x.alias = P::alias[I];
+       x.first_write = P::first_write[I];
+       x.node = at[I];
+       if constexpr (!N::is_leaf) {
+         x.forward = &detail::forward_of<N>;
+         x.adjoint = &detail::adjoint_of<N>;
+       }
+     }()),
+     ...);
+  }(std::make_index_sequence<P::n>{});
+  return t;
+}
+
+/// Derives the equations of a tape (see tape_of): the forward definitions of named nodes, the
+/// reverse sweep edge by edge, and the simplified backward equations.
+inline Equations derive_tape(const std::vector<TapeNode>& tape, const Names& names_in, const Context& ctx) {
+  const std::size_t n = tape.size();
   Names names = names_in;
   names.value.resize(n);
   names.adjoint.resize(n);
@@ -634,162 +697,131 @@ Equations derive(const Root& e, const Names& names_in, Context ctx) {
   names.factor_through.resize(n, meta::npos);
   names.derivative.resize(n);
   names.transposed.resize(n);
-
-  std::vector<const void*> at(n, nullptr);
-  detail::collect<Order>(e, at);
-  std::array<bool, n> transposed{};
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((transposed[I] = detail::shown_transposed<meta::at_t<I, Order>>(ctx.batch)), ...);
-  }(std::make_index_sequence<n>{});
-  for (std::size_t i = 0; i < n; ++i)
-    if (names.transposed[i]) transposed[i] = *names.transposed[i];
+  std::vector<bool> transposed(n);
+  for (std::size_t i = 0; i < n; ++i) transposed[i] = names.transposed[i] ? *names.transposed[i] : tape[i].transposed;
   // An unnamed value used by several nodes gets a generic name vᵢ (instead of being repeated);
   // an adjoint that several edges read likewise (v̄ᵢ), unless it is a plain scalar or name.
-  std::array<std::size_t, n> uses{}, adj_reads{};
+  std::vector<std::size_t> uses(n), adj_reads(n);
   for (std::size_t j = 0; j < n; ++j)
-    for (std::size_t k = 0; k < P::arity[j]; ++k) {
-      ++uses[P::child[j][k]];
-      if (P::needs_grad[P::child[j][k]]) ++adj_reads[j];
+    for (std::size_t k = 0; k < tape[j].arity; ++k) {
+      ++uses[tape[j].child[k]];
+      if (tape[tape[j].child[k]].needs_grad) ++adj_reads[j];
     }
   for (std::size_t i = 0; i + 1 < n; ++i)
-    if (!P::is_leaf[i] && !names.value[i] && uses[i] >= 2) names.value[i] = generic_value(i);
+    if (!tape[i].leaf && !names.value[i] && uses[i] >= 2) names.value[i] = generic_value(i);
+  std::vector<bool> is_factor(n, false);
+  for (std::size_t p = 0; p < n; ++p)
+    if (names.factor_through[p] != meta::npos) is_factor[names.factor_through[p]] = true;
 
   Equations out;
   out.ctx = ctx;
-  std::vector<E> val(n), expanded(n);  // value as used by consumers (name or expansion); full definition
-  auto operands = [&](std::size_t i, const std::vector<E>& v) {
+  auto operands = [&](std::size_t i, const std::vector<E>& v, E self, E g) {
     Operands o;
     o.t = transposed[i];
-    for (std::size_t k = 0; k < P::arity[i]; ++k) o.v.push_back(v[P::child[i][k]]);
-    if (P::arity[i] >= 1) o.ta = transposed[P::child[i][0]];
-    if (P::arity[i] >= 2) o.tb = transposed[P::child[i][1]];
+    for (std::size_t k = 0; k < tape[i].arity; ++k) o.v.push_back(v[tape[i].child[k]]);
+    if (tape[i].arity >= 1) o.ta = transposed[tape[i].child[0]];
+    if (tape[i].arity >= 2) o.tb = transposed[tape[i].child[1]];
+    o.self = std::move(self);
+    o.g = std::move(g);
     return o;
   };
-  // forward: every named node prints its definition; unnamed ones are substituted
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (([&] {
-       using N = meta::at_t<I, Order>;
-       if constexpr (N::is_leaf) {
-         val[I] = sym(names.value[I] ? *names.value[I] : generic_value(I));
-       } else {
-         const N& node = *static_cast<const N*>(at[I]);
-         expanded[I] = NodeEq<N>::forward(node, operands(I, val), ctx);
-         if (I == n - 1 || names.value[I]) {
-           const Symbol s = I == n - 1 ? (names.root ? *names.root : Symbol{"J", "J"}) : *names.value[I];
-           out.forward.push_back({s, "=", expanded[I]});
-           val[I] = sym(s);
-         } else {
-           val[I] = expanded[I];
-         }
-       }
-     }()),
-     ...);
-  }(std::make_index_sequence<n>{});
+  // forward: every named node prints its definition; unnamed ones are substituted into their users
+  std::vector<E> val(n), vsym(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    vsym[i] = sym(names.value[i] ? *names.value[i] : generic_value(i));
+    if (tape[i].leaf) {
+      val[i] = vsym[i];
+      continue;
+    }
+    E def = tape[i].forward(tape[i].node, operands(i, val, nullptr, nullptr), ctx);
+    if (i + 1 == n || names.value[i]) {
+      const Symbol s = i + 1 == n ? (names.root ? *names.root : Symbol{"J", "J"}) : *names.value[i];
+      out.forward.push_back({s, "=", def});
+      val[i] = sym(s);
+    } else {
+      val[i] = def;
+    }
+    out.tape.push_back({vsym[i]->s, "=", tape[i].forward(tape[i].node, operands(i, vsym, nullptr, nullptr), ctx)});
+  }
 
   // reverse sweep, exactly the tape's: node j (root first) applies its rule along each edge
   std::vector<std::vector<E>> contrib(n);
   std::vector<E> adj_use(n);  // what consumers see as a node's adjoint (a name, or its expansion)
-  std::vector<Operands> generic_ops(n);
-  auto adjoint_of = [&](std::size_t j) -> E {
-    if (j == n - 1) return number(1);
-    std::vector<E> t(contrib[j].rbegin(), contrib[j].rend());  // parents in forward order
-    return add(std::move(t));
-  };
-  std::vector<E> gsym(n);
   std::vector<bool> generic_adj(n, false);
+  auto adjoint_of = [&](std::size_t j) -> E {
+    if (j + 1 == n) return number(1);
+    return add(std::vector<E>(contrib[j].rbegin(), contrib[j].rend()));  // parents in forward order
+  };
   auto small = [](const E& x) {
     const E& b = x->kind == Kind::scale ? x->args[0] : x;
     return b->kind == Kind::sym || b->kind == Kind::coef;
   };
-  std::vector<E> vsym(n);
-  for (std::size_t i = 0; i < n; ++i) vsym[i] = names.value[i] ? sym(*names.value[i]) : sym(generic_value(i));
+  auto gradient_name = [&](std::size_t i) {
+    return names.gradient[i] ? *names.gradient[i]
+                             : Symbol{cat("∂J/∂", vsym[i]->s.text), cat("\\frac{\\partial J}{\\partial ", vsym[i]->s.latex, "}")};
+  };
+  std::vector<E> gsym(n);
   for (std::size_t i = 0; i < n; ++i)
-    gsym[i] = sym(i == n - 1 ? Symbol{"J̄", "\\bar{J}"}
-                  : P::is_leaf[i] ? Symbol{"∂J/∂" + vsym[i]->s.text, "\\frac{\\partial J}{\\partial " + vsym[i]->s.latex + "}"}
-                                  : generic_adjoint(i));
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (([&] {
-       using N = meta::at_t<I, Order>;
-       if constexpr (!N::is_leaf) {
-         Operands raw = operands(I, vsym);
-         out.tape.push_back({vsym[I]->s, "=", NodeEq<N>::forward(*static_cast<const N*>(at[I]), raw, ctx)});
-       }
-     }()),
-     ...);
-  }(std::make_index_sequence<n>{});
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (([&] {
-       constexpr std::size_t j = n - 1 - I;
-       using N = meta::at_t<j, Order>;
-       if constexpr (!N::is_leaf && P::needs_grad[j]) {
-         const N& node = *static_cast<const N*>(at[j]);
-         E g = adjoint_of(j);
-         bool named = j != n - 1 && (names.adjoint[j].has_value() || names.factor_through[j] != meta::npos);
-         for (std::size_t p = 0; p < n && !named; ++p) named = names.factor_through[p] == j;
-         if (named && names.adjoint[j]) adj_use[j] = sym(*names.adjoint[j]);
-         else if (named) adj_use[j] = sym(generic_adjoint(j));
-         else if (adj_reads[j] >= 2 && !small(g)) {
-           adj_use[j] = sym(generic_adjoint(j));
-           generic_adj[j] = true;
-         } else adj_use[j] = g;
-         Operands o = operands(j, val);
-         o.self = val[j];
-         o.g = adj_use[j];
-         Operands raw = operands(j, vsym);
-         raw.self = vsym[j];
-         raw.g = gsym[j];
-         for (std::size_t k = 0; k < P::arity[j]; ++k) {
-           const std::size_t c = P::child[j][k];
-           if (!P::needs_grad[c]) continue;
-           contrib[c].push_back(NodeEq<N>::adjoint(node, k, o, ctx));
-           out.sweep.push_back({gsym[c]->s, P::alias[j][k] ? "≡" : P::first_write[j][k] ? "=" : "+=",
-                                NodeEq<N>::adjoint(node, k, raw, ctx)});
-         }
-       }
-     }()),
-     ...);
-  }(std::make_index_sequence<n>{});
+    gsym[i] = sym(i + 1 == n ? Symbol{"J̄", "\\bar{J}"} : tape[i].leaf ? gradient_name(i) : generic_adjoint(i));
+  for (std::size_t j = n; j-- > 0;) {
+    if (tape[j].leaf || !tape[j].needs_grad) continue;
+    E g = adjoint_of(j);
+    const bool named = j + 1 != n && (names.adjoint[j] || names.factor_through[j] != meta::npos || is_factor[j]);
+    if (named) {
+      adj_use[j] = sym(names.adjoint[j] ? *names.adjoint[j] : generic_adjoint(j));
+    } else if (adj_reads[j] >= 2 && !small(g)) {
+      adj_use[j] = sym(generic_adjoint(j));
+      generic_adj[j] = true;
+    } else {
+      adj_use[j] = g;
+    }
+    const Operands o = operands(j, val, val[j], adj_use[j]);
+    const Operands raw = operands(j, vsym, vsym[j], gsym[j]);
+    for (std::size_t k = 0; k < tape[j].arity; ++k) {
+      const std::size_t c = tape[j].child[k];
+      if (!tape[c].needs_grad) continue;
+      contrib[c].push_back(tape[j].adjoint(tape[j].node, k, o, ctx));
+      out.sweep.push_back({gsym[c]->s, tape[j].alias[k] ? "≡" : tape[j].first_write[k] ? "=" : "+=",
+                           tape[j].adjoint(tape[j].node, k, raw, ctx)});
+    }
+  }
 
   // backward equations: named adjoints from the root down, then the leaves' gradients
   for (std::size_t j = n; j-- > 0;) {
-    if (P::is_leaf[j] || !P::needs_grad[j] || j == n - 1) continue;
-    const std::size_t f = names.factor_through[j];
-    const bool is_factor = [&] {
-      for (std::size_t p = 0; p < n; ++p)
-        if (names.factor_through[p] == j) return true;
-      return false;
-    }();
-    if (is_factor) continue;  // printed inside the δ it is factored into
+    if (tape[j].leaf || !tape[j].needs_grad || j + 1 == n || is_factor[j]) continue;  // a factor prints inside its δ
     if (generic_adj[j]) {
       out.backward.push_back({generic_adjoint(j), "=", adjoint_of(j)});
       continue;
     }
+    const std::size_t f = names.factor_through[j];
     if (!names.adjoint[j] && f == meta::npos) continue;
     const Symbol lhs = names.adjoint[j] ? *names.adjoint[j] : generic_adjoint(j);
     E rhs = adjoint_of(j);
     if (f != meta::npos) {
       E d = detail::factor_out(rhs, adj_use[f]);
       E a = adjoint_of(f);
-      if (d && !detail::mentions(d, adj_use[f])) {
+      if (d && !detail::mentions(d, adj_use[f])) {  // δ = ā ⊙ g′(z)
         const bool simple = d->kind == Kind::deriv || d->kind == Kind::sym;
         if (!simple && names.derivative[j]) {
           out.backward.push_back({*names.derivative[j], "=", d});
           d = sym(*names.derivative[j]);
         }
         rhs = had(a, d);
-      } else {
+      } else {  // not element-wise (e.g. softmax): ā gets its own line
         out.backward.push_back({adj_use[f]->s, "=", a});
       }
     }
     out.backward.push_back({lhs, "=", rhs});
   }
   for (std::size_t j = 0; j < n; ++j)
-    if (P::is_leaf[j] && P::needs_grad[j]) {
-      const Symbol lhs = names.gradient[j] ? *names.gradient[j]
-                                           : Symbol{"∂J/∂" + val[j]->s.text, "\\frac{\\partial J}{\\partial " + val[j]->s.latex + "}"};
-      out.backward.push_back({lhs, "=", adjoint_of(j)});
-    }
+    if (tape[j].leaf && tape[j].needs_grad) out.backward.push_back({gradient_name(j), "=", adjoint_of(j)});
   return out;
+}
+
+/// Derives the equations of expression e (a 1 x 1 objective) as the static tape runs them.
+template <Expression Root>
+Equations derive(const Root& e, const Names& names, const Context& ctx) {
+  return derive_tape(tape_of(e, ctx), names, ctx);
 }
 
 }  // namespace ctnn::ad::eq

@@ -50,10 +50,10 @@ struct dense_pre_activation<ad::Binary<ops::Add, ad::MatMulNT<A, W>, B>> {
 
 inline ad::eq::Symbol layer_symbol(const std::string& text, const std::string& latex, std::size_t l) {
   const std::string s = std::to_string(l);
-  return {text + "(" + s + ")", latex + "^{(" + s + ")}"};
+  return {ad::eq::cat(text, "(", s, ")"), ad::eq::cat(latex, "^{(", s, ")}")};
 }
 inline ad::eq::Symbol gradient_symbol(const ad::eq::Symbol& of) {
-  return {"∂J/∂" + of.text, "\\frac{\\partial J}{\\partial " + of.latex + "}"};
+  return {ad::eq::cat("∂J/∂", of.text), ad::eq::cat("\\frac{\\partial J}{\\partial ", of.latex, "}")};
 }
 
 }  // namespace eqdetail
@@ -117,7 +117,7 @@ ad::eq::Equations equations(const Network<T, Layers...>& net, const Loss& loss_f
            const std::size_t which = k - param_layer_of_block.second[k];
            const ad::eq::Symbol s = which == 0 ? eqdetail::layer_symbol("W", "W", l)
                                     : which == 1 ? eqdetail::layer_symbol("b", "b", l)
-                                                 : eqdetail::layer_symbol("θ" + std::to_string(which), "\\theta_" + std::to_string(which), l);
+                                                 : eqdetail::layer_symbol(ad::eq::cat("θ", std::to_string(which)), ad::eq::cat("\\theta_", std::to_string(which)), l);
            names.value[I] = s;
            names.gradient[I] = eqdetail::gradient_symbol(s);
            names.transposed[I] = which == 1;  // W as stored ([out, in]); b as a column
@@ -126,7 +126,7 @@ ad::eq::Equations equations(const Network<T, Layers...>& net, const Loss& loss_f
          const std::size_t l = param_layer_of_block.first[eqdetail::dense_pre_activation<N>::weight_block];
          names.value[I] = eqdetail::layer_symbol("z", "z", l);
          names.adjoint[I] = eqdetail::layer_symbol("δ", "\\delta", l);
-         names.derivative[I] = {"g′(z(" + std::to_string(l) + "))", "g'(z^{(" + std::to_string(l) + ")})"};
+         names.derivative[I] = ad::eq::Symbol{ad::eq::cat("g′(z(", std::to_string(l), "))"), ad::eq::cat("g'(z^{(", std::to_string(l), ")})")};
          z_of_layer[l] = I;
        }
      }()),
@@ -164,8 +164,12 @@ ad::eq::Equations equations(const Network<T, Layers...>& net, const Loss& loss_f
   if constexpr (eqdetail::is_with_l2<Loss>::value)
     if (loss_fn.lambda != 0) ctx.lambda = std::pair{opt.lambda, loss_fn.lambda};
   ad::eq::Equations eqs = ad::eq::derive(e, names, ctx);
-  if (out_idx < n && z_of_layer[last] == out_idx)
-    eqs.forward.insert(eqs.forward.end() - 1, {{"ŷ", "\\hat{y}"}, "=", ad::eq::sym(*names.value[out_idx])});
+  if (out_idx < n && z_of_layer[last] == out_idx) {  // no output activation: say that ŷ is z(L), after its definition
+    auto at = eqs.forward.begin();
+    while (at != eqs.forward.end() && at->lhs.text != names.value[out_idx]->text) ++at;
+    if (at != eqs.forward.end()) ++at;
+    eqs.forward.insert(at, {{"ŷ", "\\hat{y}"}, "=", ad::eq::sym(*names.value[out_idx])});
+  }
   return eqs;
 }
 

@@ -1,0 +1,83 @@
+// tests/equations: what the library has never seen prints correctly, because the printout is
+// derived from the expression and the tape, not from a table of layers: a custom activation
+// (swish, defined here), a custom loss (Huber), a new primitive op (defined here, printed through
+// its own symbol), and a hand-built expression with no network.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include <ctnn/ctnn.hpp>
+#include <ctnn/nn/equations.hpp>
+
+using namespace ctnn;
+
+struct Swish {  // x · σ(x): x is used twice, so its adjoint is the sum of two edges
+  template <class X> static auto apply(X x) { return x * ad::sigmoid(x); }
+};
+
+namespace test_ops {
+struct Softsign {  // x / (1 + |x|): a primitive the library does not have
+  static constexpr const char* name = "softsign";
+  static constexpr const char* symbol = "ssgn";
+  static constexpr const char* latex = "\\operatorname{ssgn}";
+  template <class V> V value(const V& x) const noexcept { return x / (V(1) + simd::abs(x)); }
+  template <class V> V derivative(const V& x, const V&) const noexcept {
+    const V d = V(1) + simd::abs(x);
+    return V(1) / (d * d);
+  }
+  friend constexpr bool operator==(const Softsign&, const Softsign&) = default;
+};
+}  // namespace test_ops
+struct SoftsignLayer {
+  template <class X> static auto apply(X x) { return ad::unary<test_ops::Softsign>(x); }
+};
+
+TEST_CASE("a custom activation prints its derivative from its expression") {
+  const Network<double, Dense<2, 3>, Swish, Dense<3, 1>, Sigmoid> net(1);
+  const std::string t = nn::equations(net, loss::mse_half_sum).text();
+  CHECK(t.find("a(1) = z(1) ⊙ σ(z(1))\n") != std::string::npos);
+  // d/dz [z σ(z)] = z σ′(z) + σ(z): the two edges into z(1), factored through a(1)'s adjoint
+  CHECK(t.find("g′(z(1)) = z(1) ⊙ σ′(z(1)) + σ(z(1))\n") != std::string::npos);
+  CHECK(t.find("δ(1) = (W(2)ᵀ δ(2)) ⊙ g′(z(1))\n") != std::string::npos);
+  CHECK(t.find("δ(2) = 1/N · (ŷ − y) ⊙ σ′(z(2))\n") != std::string::npos);
+}
+
+TEST_CASE("a new primitive op prints through its own symbol, with no printing code") {
+  const Network<double, Dense<2, 3>, SoftsignLayer, Dense<3, 1>> net(1);
+  const std::string t = nn::equations(net, loss::mse_half_sum).text();
+  CHECK(t.find("a(1) = ssgn(z(1))\n") != std::string::npos);
+  CHECK(t.find("δ(1) = (W(2)ᵀ δ(2)) ⊙ ssgn′(z(1))\n") != std::string::npos);
+  CHECK(t.find("δ(2) = 1/N · (z(2) − y)\n") != std::string::npos);  // identity output: no σ′
+}
+
+TEST_CASE("a custom loss (Huber) prints its derived adjoint") {
+  const Network<double, Dense<2, 3>, Tanh, Dense<3, 1>> net(1);
+  auto huber = [](auto p, auto t) {
+    auto a = ad::abs(p - t), m = ad::minimum(a, 0.5);
+    return ad::mean(m * (a - 0.5 * m));
+  };
+  const std::string t = nn::equations(net, huber).text();
+  // |r| and min(|r|, δ) are used twice: named v12, v13 (their tape positions) instead of repeated
+  CHECK(t.find("v12 = abs(z(2) − y)\n") != std::string::npos);
+  CHECK(t.find("v13 = min(v12, 0.5)\n") != std::string::npos);
+  CHECK(t.find("J = 1/N · Σ (v13 ⊙ (v12 − 1/2 · v13))\n") != std::string::npos);
+  // ∂/∂m [m (a − m/2)] = a − m, through min's indicator; ∂/∂a = m; then through abs's sign
+  CHECK(t.find("δ(2) = ((−1/(2N) · v13 + 1/N · (v12 − 1/2 · v13)) ⊙ 𝟙[v12 < 0.5] + 1/N · v13) ⊙ sign(z(2) − y)\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("a hand-built expression: the generic adjoint form, names given by the caller") {
+  double w[3] = {1, 2, 3}, g[3] = {};
+  double c[3] = {0.5, 0.5, 0.5};
+  auto wv = ad::variable<0, 1, 3>(w, g);
+  auto cv = ad::constant<1, 1, 3>(c);
+  auto e = ad::sum(ad::exp(wv) * cv) + ad::sum(ad::square(wv));
+  using Order = ad::topological_order<decltype(e)>;
+  ad::eq::Names names(Order::size);
+  names.value[meta::index_of_v<Order, decltype(wv)>] = ad::eq::Symbol{"w", "w"};
+  names.value[meta::index_of_v<Order, decltype(cv)>] = ad::eq::Symbol{"c", "c"};
+  const auto eq = ad::eq::derive(e, names, {});
+  CHECK(eq.text() ==
+        "J = Σ (exp(w) ⊙ c) + ‖w‖²\n"
+        "∂J/∂w = c ⊙ exp(w) + 2 w\n");
+}
