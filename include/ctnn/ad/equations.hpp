@@ -15,12 +15,15 @@
 // Not a hot path: builds strings with the standard library.
 // Layer: ad.
 #pragma once
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
