@@ -59,6 +59,10 @@ TEST_CASE("the factors the library uses are printed: MSE mean, no L2, a batch-in
   auto sum_sq = [](auto p, auto y) { return ad::sum(ad::square(p - y)) * 3.0; };
   const auto summed = nn::equations(net, sum_sq).text();
   CHECK(summed.find("δ(2) = 6 (ŷ − y) ⊙ σ′(z(2))\n") != std::string::npos);
+  // λ prints as λ whatever its value, even one that is itself a small fraction
+  const auto half = nn::equations(net, loss::with_l2(loss::mse_half_sum, 0.5)).text();
+  CHECK(half.find("λ/2 · (‖W(1)‖² + ‖W(2)‖²)\n") != std::string::npos);
+  CHECK(half.find("∂J/∂W(2) = δ(2) a(1)ᵀ + λ W(2)\n") != std::string::npos);
 }
 
 TEST_CASE("the raw sweep is the tape's plan: one statement per adjoint edge, = first, += after") {

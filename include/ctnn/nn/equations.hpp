@@ -68,7 +68,16 @@ struct EquationOptions {
 /// pass accepts, including a user's lambda). B is the batch the expression is built for; it is
 /// printed as N (a prime, so that no small fraction is mistaken for 1/N).
 template <std::size_t B = 101, class T, class... Layers, class Loss>
-ad::eq::Equations equations(const Network<T, Layers...>& net, const Loss& loss_fn, const EquationOptions& opt = {}) {
+ad::eq::Equations equations(const Network<T, Layers...>& net, const Loss& user_loss, const EquationOptions& opt = {}) {
+  // with_l2's λ is replaced by a value no small fraction mimics (as N by the prime B), so that
+  // λ/2 is recognised even when the user's λ is, say, 0.5; the printout does not depend on it.
+  constexpr double lambda_probe = 0.0123456789;
+  const Loss loss_fn = [&] {
+    Loss l = user_loss;
+    if constexpr (eqdetail::is_with_l2<Loss>::value)
+      if (l.lambda != 0) l.lambda = lambda_probe;
+    return l;
+  }();
   using Net = Network<T, Layers...>;
   auto out = net.template output_expression<B, false, true, false, true>(nullptr, nullptr);
   auto target = ad::Slot<T, ad::TargetTag, B, Net::outputs, false>{};
@@ -162,7 +171,7 @@ ad::eq::Equations equations(const Network<T, Layers...>& net, const Loss& loss_f
   ad::eq::Context ctx;
   ctx.batch = B;
   if constexpr (eqdetail::is_with_l2<Loss>::value)
-    if (loss_fn.lambda != 0) ctx.lambda = std::pair{opt.lambda, loss_fn.lambda};
+    if (user_loss.lambda != 0) ctx.lambda = std::pair{opt.lambda, lambda_probe};
   ad::eq::Equations eqs = ad::eq::derive(e, names, ctx);
   if (out_idx < n && z_of_layer[last] == out_idx) {  // no output activation: say that ŷ is z(L), after its definition
     auto at = eqs.forward.begin();
