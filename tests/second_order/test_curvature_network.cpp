@@ -2,7 +2,9 @@
 // checked against the reference's own Hessian (gradients.json, 4-5-1 tanh/sigmoid, 31 parameters):
 // η* = gᵀg / gᵀHg with H and g from the reference; the power-iteration pair (λ, u) satisfies
 // ‖H u − λ u‖ <= 1e-6 |λ| for the REFERENCE H, and |λ| is the dominant eigenvalue: it bounds every
-// Rayleigh quotient e_jᵀHe_j and ‖H‖²_F / P <= λ² <= ‖H‖²_F (Σλ² = ‖H‖²_F).
+// Rayleigh quotient e_jᵀHe_j and ‖H‖²_F / P <= λ² <= ‖H‖²_F (Σλ² = ‖H‖²_F). And the HVP at a
+// zero-initialised network (every pre-activation exactly 0: sigmoid's piecewise formula at its
+// split point) against central differences of the gradient.
 #include <cmath>
 #include <vector>
 
@@ -53,4 +55,31 @@ TEST_CASE("network: η* and L against the reference Hessian") {
   CHECK(L.L * L.L >= fro / double(P));
   CHECK(L.lr == doctest::Approx(1.0 / L.L).epsilon(1e-15));
   MESSAGE(name << ": eta* = " << s.eta << ", L = " << L.L << " (" << L.iterations << " HVPs), 1/L = " << L.lr);
+}
+
+TEST_CASE("network: HVP at a zero-initialised network (pre-activations exactly 0) against differences of the gradient") {
+  const auto c = ctnn::test::ref::network_case("mlp_4_5_1_tanh_sigmoid__mse_half_sum");
+  Mlp451 net(0, ctnn::Init::zeros);
+  constexpr std::size_t P = Mlp451::num_params;
+  auto th = net.params();
+  for (std::size_t j = 16; j < 20; ++j) th[j] = 0.0;  // b1 = 0 (already): hidden z = 0
+  th[20] = 0.7;  // one W2 entry: the output's pre-activation stays 0 (hidden activations are 0)
+  std::vector<double> v(P);
+  for (std::size_t j = 0; j < P; ++j) v[j] = std::sin(1.0 + double(j));
+  ctnn::NetworkHvp<Mlp451, 4> h;
+  std::vector<double> Hv(P), gp(P), gm(P);
+  h(net, ctnn::loss::mse_half_sum, c.X.data.data(), c.Y.data.data(), v.data(), Hv.data());
+  const double eps = 1e-5;
+  auto grad_at = [&](double s, std::vector<double>& g) {
+    Mlp451 n2 = net;
+    for (std::size_t j = 0; j < P; ++j) n2.params()[j] += s * v[j];
+    n2.gradient<4>(ctnn::loss::mse_half_sum, c.X.data.data(), c.Y.data.data());
+    g.assign(n2.grads().begin(), n2.grads().end());
+  };
+  grad_at(eps, gp);
+  grad_at(-eps, gm);
+  double scale = 0;
+  for (double x : Hv) scale = std::max(scale, std::abs(x));
+  REQUIRE(scale > 0);
+  for (std::size_t j = 0; j < P; ++j) CHECK(std::abs(Hv[j] - (gp[j] - gm[j]) / (2 * eps)) <= 1e-7 * scale);
 }

@@ -6,7 +6,8 @@
 // its directional derivative (tangents): with parameters θ + ε·v, the tangents of the gradient
 // are H·v (forward-over-reverse). No derivative rule is written here except the tangents of the
 // elementary functions themselves (d exp = exp·dx, ...), which is what a dual number is.
-// Comparisons look at values only (a branch is taken as at the point itself).
+// Comparisons look at values only (a branch is taken as at the point itself; see abs below for
+// the tangent at an exact kink).
 // Layer: ad (includes kernel only).
 #pragma once
 #include <cmath>
@@ -93,11 +94,12 @@ struct scalar_math<ad::Dual<T>> {
     const T s = std::sqrt(x.v);
     return {s, x.d / (T(2) * s)};
   }
-  /// |x| with the tangent sign(x)·d, sign(0) = 0 (ops::Abs's convention abs'(0) = 0).
-  static D abs(const D& x) noexcept {
-    if (x.v > T(0)) return x;
-    if (x.v < T(0)) return -x;
-    return {std::abs(x.v), T(0)};
-  }
+  /// |x| = x for x >= 0, else −x. At 0 the tangent is d (the x >= 0 branch), as max(x, c) at a
+  /// tie is x (simd::max): the primitives written piecewise around 0 (sigmoid, softplus: e^{−|x|}
+  /// with a select on x >= 0) then take one branch's formula for value and tangent alike, so their
+  /// tangent at exactly 0 is exact (a zero-initialised layer). The price: at an exact kink the
+  /// forward tangent of relu, abs, maximum, minimum is that branch's slope, which may differ
+  /// from the reverse rule's convention there (relu'(0) = 0, abs'(0) = 0).
+  static D abs(const D& x) noexcept { return x.v >= T(0) ? x : -x; }
 };
 }  // namespace ctnn::simd
