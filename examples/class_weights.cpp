@@ -34,6 +34,7 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/csv.hpp"
+#include "example_data.hpp"
 #include "ctnn/optim/optim.hpp"
 #include "ctnn/train/trainer.hpp"
 
@@ -112,8 +113,7 @@ Outcome run(const ctnn::io::Dataset& full_train, const ctnn::io::Dataset& full_t
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* env = std::getenv("CTNN_DATA");
-  const std::string dir = argc > 1 ? argv[1] : env ? env : "data";
+  const std::string dir = example::data_dir(argc, argv);
   Settings set;
   try {
     if (argc > 2) set.epochs = std::stoul(argv[2]);
@@ -122,19 +122,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "class_weights: usage: class_weights [data folder] [epochs] [L2 lambda]\n");
     return 2;
   }
-  ctnn::io::Dataset train, test;
-  try {
-    train = ctnn::io::load_csv(dir + "/breast_cancer_train.csv");
-    test = ctnn::io::load_csv(dir + "/breast_cancer_test.csv");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "class_weights: %s\n(give the data folder as the first argument or in CTNN_DATA)\n", e.what());
-    return 2;
-  }
-  if (train.cols != 30 || test.cols != 30 || train.num_classes() != 2 || test.num_classes() != 2) {
-    std::fprintf(stderr, "class_weights: %s/breast_cancer_{train,test}.csv: expected 30 features and 2 classes\n",
-                 dir.c_str());
-    return 2;
-  }
+  const auto train = example::load("class_weights", dir, "breast_cancer_train.csv", 30, 2);
+  const auto test = example::load("class_weights", dir, "breast_cancer_test.csv", 30, 2);
   const std::vector<std::string> names{"malignant", "benign"};
 
   const Outcome doc = run(train, test, kDocumentedSeed, set);

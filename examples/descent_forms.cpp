@@ -31,6 +31,7 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/csv.hpp"
+#include "example_data.hpp"
 #include "ctnn/train/gradient_descent.hpp"
 
 namespace {
@@ -55,20 +56,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* env = std::getenv("CTNN_DATA");
-  const std::string dir = argc > 1 ? argv[1] : env ? env : "data";
   const std::string csv = argc > 2 ? argv[2] : "descent_forms.csv";
-  ctnn::io::Dataset train;
-  try {
-    train = ctnn::io::load_csv(dir + "/digits_train.csv");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "descent_forms: %s\n(give the data folder as the first argument or in CTNN_DATA)\n", e.what());
-    return 2;
-  }
-  if (train.cols != 64 || train.num_classes() != K) {
-    std::fprintf(stderr, "descent_forms: %s/digits_train.csv: expected 64 features and 10 classes\n", dir.c_str());
-    return 2;
-  }
+  ctnn::io::Dataset train = example::load("descent_forms", example::data_dir(argc, argv), "digits_train.csv", 64, K);
   ctnn::io::Standardizer::fit(train).apply(train);
   const std::size_t n = train.rows;
   const std::vector<double> X(train.features.begin(), train.features.end());

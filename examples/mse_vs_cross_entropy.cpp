@@ -30,6 +30,7 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/csv.hpp"
+#include "example_data.hpp"
 #include "ctnn/train/gradient_descent.hpp"
 
 namespace {
@@ -156,21 +157,8 @@ const Curve& best_of(const std::vector<Curve>& runs) {
 int main(int argc, char** argv) {
   const bool part1 = gradients();
 
-  const char* env = std::getenv("CTNN_DATA");
-  const std::string dir = argc > 1 ? argv[1] : env ? env : "data";
-  ctnn::io::Dataset train_set;
-  try {
-    train_set = ctnn::io::load_csv(dir + "/breast_cancer_train.csv");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mse_vs_cross_entropy: %s\n(give the data folder as the first argument or in CTNN_DATA)\n",
-                 e.what());
-    return 2;
-  }
-  if (train_set.cols != 30 || train_set.num_classes() != 2) {
-    std::fprintf(stderr, "mse_vs_cross_entropy: %s/breast_cancer_train.csv: expected 30 features and 2 classes\n",
-                 dir.c_str());
-    return 2;
-  }
+  ctnn::io::Dataset train_set =
+      example::load("mse_vs_cross_entropy", example::data_dir(argc, argv), "breast_cancer_train.csv", 30, 2);
   ctnn::io::Standardizer::fit(train_set).apply(train_set);
   const Data d = to_data(train_set);
 
