@@ -143,6 +143,12 @@ Dataset load_idx(const std::string& images_gz, const std::string& labels_gz, flo
     throw DataError(images_gz + ": implausible header: " + std::to_string(count) + " images of " +
                         std::to_string(h) + " x " + std::to_string(w) + " pixels",
                     images_gz);
+  // No images but huge dimensions would still cost a feature name per pixel (found by fuzzing:
+  // 0 images of 8 x 16777216 pixels allocated 4 GiB of names); an empty dataset is no use anyway.
+  if (count == 0)
+    throw DataError(images_gz + ": no images (the header says 0 images of " + std::to_string(h) + " x " +
+                        std::to_string(w) + " pixels)",
+                    images_gz);
   if (count != nlabels)
     throw DataError(labels_gz + ": label count " + std::to_string(nlabels) +
                         " does not match image count " + std::to_string(count) + " in " + images_gz,

@@ -14,7 +14,7 @@ namespace ctnn::io {
 // of rows*cols features, pixel * scale (default: grey levels to [0, 1]); feature names are
 // "pixel_<r>_<c>". Any label byte is accepted; num_classes() is the largest label + 1.
 // Throws DataError naming the file for: a missing/unreadable file, a truncated header, a wrong
-// magic number, implausible dimensions, truncated pixel or label data, a gzip error, and an image
+// magic number, implausible dimensions, no images, truncated pixel or label data, a gzip error, and an image
 // count that differs from the label count (that message names both files).
 Dataset load_idx(const std::string& images_gz, const std::string& labels_gz,
                  float scale = 1.0f / 255.0f);
