@@ -22,6 +22,10 @@
 // Run: build/examples/descent_forms [data folder] [curves.csv]
 //   data folder default: $CTNN_DATA, else ./data; curves.csv default: descent_forms.csv (the
 //   working directory, i.e. the build directory under meson test).
+// Draw (gnuplot, Debian gnuplot-nox; docs/img/descent_forms.png was made so):
+//   gnuplot -e "set datafile separator ','; set key autotitle columnhead;
+//     set logscale y; set xlabel 'epoch'; set ylabel 'training loss'; set terminal pngcairo noenhanced size 800,500;
+//     set output 'descent_forms.png'; plot for [i=2:5] 'descent_forms.csv' using 1:i with linespoints"
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
