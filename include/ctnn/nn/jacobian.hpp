@@ -53,7 +53,7 @@ class Jacobian {
         std::copy_n(dx_.data(), In, J + k * In);
       }
     } else {
-      load_params(net, nullptr);
+      load_params(net);
       for (std::size_t i = 0; i < In; ++i) {
         for (std::size_t j = 0; j < In; ++j) xd_[j] = D(x[j], j == i ? T(1) : T(0));
         dnet_.template forward<1>(xd_.data(), yd_.data());
@@ -73,7 +73,7 @@ class Jacobian {
       }
     } else {
       for (std::size_t j = 0; j < In; ++j) xd_[j] = D(x[j]);
-      load_params(net, nullptr);
+      load_params(net);
       auto p = dnet_.params();
       for (std::size_t j = 0; j < P; ++j) {
         p[j].d = T(1);
@@ -89,10 +89,10 @@ class Jacobian {
     std::fill(seed_.begin(), seed_.end(), T(0));
     seed_[k] = T(1);
   }
-  void load_params(const Net& net, const T* tangent) {
+  void load_params(const Net& net) {  // θ with tangent 0
     const auto th = net.params();
     auto p = dnet_.params();
-    for (std::size_t j = 0; j < P; ++j) p[j] = D(th[j], tangent ? tangent[j] : T(0));
+    for (std::size_t j = 0; j < P; ++j) p[j] = D(th[j]);
   }
 
   typename Net::template rebind<D> dnet_;
