@@ -59,7 +59,7 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
   for (std::size_t i = 0; i < mr; ++i) {
     V parts[W];
     for (std::size_t j = 0; j < W; ++j) parts[j] = j < nr ? acc[i][j] : V(T(0));
-    V s = xsimd::haddp(parts);
+    V s = simd::haddp(parts);
     if constexpr (Scaled) s *= V(alpha);
     T* c = C + i * ldc;
     if constexpr (nr == W) {

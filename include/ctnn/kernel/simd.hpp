@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ctnn/core/config.hpp"  // first: works around g++ 12's AVX-512 intrinsics warnings
 #include <xsimd/xsimd.hpp>
 #if defined(__AVX__) || defined(__AVX512F__)
 #include <immintrin.h>
@@ -213,6 +214,52 @@ CTNN_INLINE T hsum(const batch<T>& v) noexcept {
 #endif
   {
     return xsimd::hadd(v);
+  }
+}
+
+#if defined(__AVX512F__)
+namespace detail {
+/// One butterfly level for 512-bit float sums: a + b re-paired by 128-bit chunks. Lo takes chunks
+/// (c0, c1 | c0, c1) or (c0, c2 | c0, c2), Hi the others, so the sum keeps half as many partial
+/// sums of each of twice as many parts.
+template <int Lo, int Hi>
+CTNN_INLINE __m512 fold_chunks(__m512 a, __m512 b) noexcept {
+  return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, Lo), _mm512_shuffle_f32x4(a, b, Hi));
+}
+/// Lane j = sum of p[j]'s 16 lanes. (xsimd 8.1's haddp for AVX-512 floats swaps lanes 2-3 with
+/// 4-5 and 10-11 with 12-13: tests/kernel checks every gemm path against a triple loop.)
+/// Level 1 pairs p[j] with p[j + 4] (j in 0..3, 8..11): 256-bit halves summed, 8 partials each;
+/// level 2 pairs those of j and j + 8: 128-bit chunks k = 0..3 hold parts j + 4k; levels 3 and 4
+/// fold within the chunks by unpack/add, ending with part 4k + i in lane i of chunk k.
+CTNN_INLINE __m512 transpose_sum16(const __m512* p) noexcept {
+  constexpr int lo01 = _MM_SHUFFLE(1, 0, 1, 0), hi23 = _MM_SHUFFLE(3, 2, 3, 2);
+  constexpr int even = _MM_SHUFFLE(2, 0, 2, 0), odd = _MM_SHUFFLE(3, 1, 3, 1);
+  __m512 r[8];
+  for (int j = 0; j < 4; ++j) {
+    r[j] = fold_chunks<lo01, hi23>(p[j], p[j + 4]);
+    r[j + 4] = fold_chunks<lo01, hi23>(p[j + 8], p[j + 12]);
+  }
+  __m512 s[4];
+  for (int j = 0; j < 4; ++j) s[j] = fold_chunks<even, odd>(r[j], r[j + 4]);
+  const __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(s[0], s[2]), _mm512_unpackhi_ps(s[0], s[2]));
+  const __m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(s[1], s[3]), _mm512_unpackhi_ps(s[1], s[3]));
+  return _mm512_add_ps(_mm512_unpacklo_ps(t0, t1), _mm512_unpackhi_ps(t0, t1));
+}
+}  // namespace detail
+#endif
+
+/// Lane j of the result = the sum of parts[j]'s lanes, for width<T> parts.
+template <class T>
+CTNN_INLINE batch<T> haddp(const batch<T>* parts) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && width<T> == 16) {
+    __m512 p[16];
+    for (int j = 0; j < 16; ++j) p[j] = parts[j];
+    return batch<T>(detail::transpose_sum16(p));
+  } else
+#endif
+  {
+    return xsimd::haddp(parts);
   }
 }
 

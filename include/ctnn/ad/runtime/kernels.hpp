@@ -205,7 +205,7 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
           if (acc) c[n0] += s;
           else c[n0] = s;
         } else {
-          V s = xsimd::haddp(parts);
+          V s = simd::haddp(parts);
           if (nr == W) {
             if (acc) s += simd::load(c + n0);
             simd::store(c + n0, s);
