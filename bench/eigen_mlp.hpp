@@ -17,6 +17,7 @@
 // allocated once on the heap (make_net_c / make_work_c) and viewed through compile-time-sized Maps.
 #pragma once
 
+#include "ctnn/core/config.hpp"  // before Eigen: works around g++ 12's AVX-512 intrinsics warnings
 #include <Eigen/Core>
 
 #include <cmath>

@@ -6,14 +6,14 @@
 // Eigenvalues are computed by Eigen (a test-only dependency, as a checker).
 #include <doctest/doctest.h>
 
-#include <Eigen/Eigenvalues>
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include "ctnn/ctnn.hpp"
+#include "ctnn/ctnn.hpp"  // before Eigen: ctnn/core/config.hpp's g++ 12 AVX-512 workaround
 #include "ctnn/optim/natural_gradient.hpp"
+#include <Eigen/Eigenvalues>
 #include "reference.hpp"
 
 namespace ref = ctnn::test::ref;

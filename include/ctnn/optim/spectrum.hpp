@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "ctnn/core/config.hpp"  // before Eigen: works around g++ 12's AVX-512 intrinsics warnings
 #include <Eigen/Dense>
 
 #include "ctnn/optim/fisher.hpp"
