@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (params > 65536 || j["layer_sizes"].size() > 64) return 0;
   }
   try {
-    const ctnn::RuntimeNetwork net = ctnn::RuntimeNetwork::parse(text, "fuzz.json");
+    const auto net = ctnn::RuntimeNetwork<double>::parse(text, "fuzz.json");
     (void)net.num_params();
   } catch (const std::invalid_argument&) {
   }

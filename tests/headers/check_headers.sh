@@ -6,6 +6,8 @@ set -u
 root=$1; shift
 cd "$root/include" || exit 2
 rank() { case $1 in core) echo 0;; kernel) echo 1;; ad) echo 2;; nn) echo 3;; optim|train|io) echo 4;; *) echo 9;; esac; }
+# Headers outside the umbrella may need an optional dependency (optim/spectrum.hpp: Eigen 3).
+extra=$(pkg-config --cflags eigen3 2>/dev/null || true)
 fail=0
 for h in $(find ctnn -name '*.hpp' | sort); do
   layer=$(echo "$h" | cut -d/ -f2)
@@ -19,7 +21,7 @@ for h in $(find ctnn -name '*.hpp' | sort); do
       fi
     done < <(grep -oE '#include "ctnn/[a-z_]+/[^"]+"' "$h" | sed 's/#include "//; s/"$//')
   fi
-  if ! printf '#include "%s"\n' "$h" | "$@" -std=c++20 -Wall -Wextra -fsyntax-only -I. -x c++ - 2>/tmp/ctnn_header_$$.log; then
+  if ! printf '#include "%s"\n' "$h" | "$@" -std=c++20 -Wall -Wextra -fsyntax-only -I. $extra -x c++ - 2>/tmp/ctnn_header_$$.log; then
     echo "does not compile alone: $h"; head -5 /tmp/ctnn_header_$$.log; fail=1
   fi
 done
