@@ -50,12 +50,26 @@ TEST_CASE("SIGKILL during checkpoint writes: 100 kills, every surviving checkpoi
   std::mt19937_64 delays(12345);
   std::size_t kills = 0, mid_write = 0, loaded = 0, writer_failed = 0;
   std::vector<float> p(n_params), s(n_state);
+  // Kill delays span a few save times, measured here (a fixed range can end before the first save
+  // completes on a loaded machine, and the test must see kills both inside and between writes).
+  std::chrono::microseconds save_time{0};
+  {
+    persist::TempDir probe("sigkill-probe");
+    const std::vector<io::NamedBuffer<const float>> bufs{{"state", s}};
+    for (int i = 0; i < 3; ++i) {
+      const auto a = std::chrono::steady_clock::now();
+      io::save_checkpoint<float>(probe / "probe.ctnn", topology, p, bufs, io::CheckpointMeta{0, 0, 0, std::nullopt});
+      save_time = std::max(save_time, std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now() - a));
+    }
+  }
+  const std::uint64_t max_delay_us = std::max<std::uint64_t>(40'000, 4 * std::uint64_t(save_time.count()));
   const auto t0 = std::chrono::steady_clock::now();
   for (int round = 0; round < 100; ++round) {
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) writer(dir, std::uint64_t(round) * 1'000'000);
-    std::this_thread::sleep_for(std::chrono::microseconds(delays() % 40'000));
+    std::this_thread::sleep_for(std::chrono::microseconds(delays() % max_delay_us));
     REQUIRE(::kill(pid, SIGKILL) == 0);
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
@@ -91,7 +105,8 @@ TEST_CASE("SIGKILL during checkpoint writes: 100 kills, every surviving checkpoi
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   MESSAGE(kills << " kills, " << mid_write << " during a write (a temporary was left), " << loaded
-                << " checkpoint files loaded and verified, " << secs << " s");
+                << " checkpoint files loaded and verified, " << secs << " s (one save: "
+                << save_time.count() << " us)");
   CHECK(kills == 100);
   CHECK(writer_failed == 0);
   CHECK(loaded > 0);
