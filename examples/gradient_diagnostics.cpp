@@ -1,0 +1,86 @@
+// examples/gradient_diagnostics.cpp: the vanishing-gradient picture (issue 3's textbook example,
+// issue 5's gradient diagnostics). A 10-layer sigmoid net and its ReLU twin (64 -> 32 x 9 -> 10,
+// Xavier before sigmoids, He before ReLUs) at initialisation on a batch of 64 standardised digits,
+// softmax cross-entropy: per-layer gradient norms ‖∂J/∂W(l)‖_F and ‖∂J/∂b(l)‖ with their ratio to
+// the last layer's, the singular values of each layer's input-output Jacobian ∂a(l)/∂a(l−1) =
+// diag(g′(z)) W (reverse mode, SVD by Eigen), and the condition number of the true Fisher (32
+// samples, on its numerical range). Three initialisations (seeds) each.
+//
+// Claim (exit status 1 if it fails for any seed): the sigmoid net's first-layer gradient norm is
+// orders of magnitude (> 100x) below its last layer's, while the ReLU twin's first/last ratio is
+// within a factor 10 of 1.
+//
+// Run: build/examples/gradient_diagnostics [data folder]   (default: $CTNN_DATA, else ./data)
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "ctnn/io/csv.hpp"
+#include "gradient_diagnostics.hpp"
+
+using namespace gradient_diagnostics;
+
+namespace {
+
+void print(const Report& r) {
+  std::printf("\n%s net (%zu parameters)\n", r.name.c_str(), r.params);
+  std::printf("  layer   |dJ/dW|_F     |dJ/db|    W ratio to last   Jacobian sigma_max  sigma_min\n");
+  for (std::size_t l = 0; l < r.weight_norms.size(); ++l)
+    std::printf("  %5zu  %10.3e  %10.3e  %15.3e  %18.3e  %9.3e\n", l + 1, r.weight_norms[l], r.bias_norms[l],
+                r.weight_norms[l] / r.weight_norms.back(), r.sv_max[l], r.sv_min[l]);
+  std::printf("  first / last layer gradient norm: %.3e\n", r.first_to_last);
+  std::printf("  true Fisher (%zu samples): lambda_max %.3e, rank %zu of %zu, condition number on the range %.3e%s\n",
+              kFisherSamples, r.fisher.largest, r.fisher.rank, r.fisher.dimension, r.fisher.condition,
+              r.fisher.smallest < 10 * r.fisher.tolerance ? " (its spectrum reaches the rounding floor: numerically singular)"
+                                                           : "");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* env = std::getenv("CTNN_DATA");
+  const std::string dir = argc > 1 ? argv[1] : env ? env : "data";
+  ctnn::io::Dataset train;
+  try {
+    train = ctnn::io::load_csv(dir + "/digits_train.csv");
+    const auto standardizer = ctnn::io::Standardizer::fit(train);
+    standardizer.apply(train);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gradient_diagnostics: %s\n", e.what());
+    return 2;
+  }
+  if (train.cols != 64 || train.rows < kBatch || train.num_classes() > 10) {
+    std::fprintf(stderr, "gradient_diagnostics: %s/digits_train.csv: expected >= %zu rows of 64 features, labels 0..9\n",
+                 dir.c_str(), kBatch);
+    return 2;
+  }
+  Batch b;
+  b.X.resize(kBatch * 64);
+  b.Y.assign(kBatch * 10, 0.0);
+  for (std::size_t n = 0; n < kBatch; ++n) {
+    std::copy(train.row(n), train.row(n) + 64, b.X.begin() + static_cast<std::ptrdiff_t>(n * 64));
+    b.Y[n * 10 + static_cast<std::size_t>(train.labels[n])] = 1.0;
+  }
+
+  bool ok = true;
+  std::printf("vanishing gradients: 10-layer nets 64 -> 32 x 9 -> 10 at initialisation, %zu digits, softmax CE\n",
+              kBatch);
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    std::printf("\n=== initialisation seed %llu ===", static_cast<unsigned long long>(seed));
+    const Report s = diagnose_sigmoid(b, seed);
+    const Report r = diagnose_relu(b, seed);
+    print(s);
+    print(r);
+    const bool vanishes = s.first_to_last < 1e-2;
+    const bool relu_near_one = r.first_to_last > 0.1 && r.first_to_last < 10.0;
+    std::printf("\n  claim: sigmoid first/last %.2e < 1e-2: %s; ReLU first/last %.2f within [0.1, 10]: %s\n",
+                s.first_to_last, vanishes ? "yes" : "NO", r.first_to_last, relu_near_one ? "yes" : "NO");
+    ok = ok && vanishes && relu_near_one;
+  }
+  std::printf("\n%s\n", ok ? "claim holds: sigmoid gradients vanish with depth, ReLU's do not"
+                            : "claim FAILED for at least one initialisation");
+  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
