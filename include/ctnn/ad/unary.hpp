@@ -15,9 +15,13 @@ namespace ctnn::ad {
 /// The reverse rule of an element-wise op, dx = g · op'(x, y): the one place the chain rule meets
 /// an op's local derivative, shared by this node and the runtime tape (ad/tape_runtime.hpp).
 /// Plain `inline` and by value on purpose: so the static tape's code is unchanged (docs/design.md).
+/// An op may instead give the whole product as `vjp(g, x, y)` when another association is
+/// shorter on the critical path (Square: (g + g)·x, where g is often a constant such as ½ that
+/// folds away, instead of g·(x + x)); it must equal g·derivative(x, y) exactly.
 template <class Op, class V>
 inline V unary_adjoint(const Op& op, V g, V x, V y) noexcept {
-  return g * op.derivative(x, y);
+  if constexpr (requires { op.vjp(g, x, y); }) return op.vjp(g, x, y);
+  else return g * op.derivative(x, y);
 }
 
 template <class Op, class A>

@@ -175,11 +175,14 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
     else return j + 1 < nv ? simd::load(p + j * W) : simd::load_partial<last>(p + j * W);
   };
   V acc[mr][nv];
-  if constexpr (K == 1 && Scaled && Acc) {  // an outer-product update C += (alpha·a) bᵀ: one FMA per vector
+  if constexpr (K == 1 && Scaled && Acc) {
+    // An outer-product update C += a (alpha·b)ᵀ: one FMA per vector. alpha scales b (in a training
+    // step, the layer's input, known early) rather than a (the freshly computed adjoint), so the
+    // multiply stays off the step's critical path.
     V b[nv];
-    for (std::size_t j = 0; j < nv; ++j) b[j] = ld(B, j);
+    for (std::size_t j = 0; j < nv; ++j) b[j] = V(alpha) * ld(B, j);
     for (std::size_t i = 0; i < mr; ++i) {
-      const V a(alpha * A[i * SAm]);
+      const V a(A[i * SAm]);
       for (std::size_t j = 0; j < nv; ++j) acc[i][j] = simd::fma(a, b[j], ld(C + i * N, j));
     }
   } else {
