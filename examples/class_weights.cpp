@@ -26,28 +26,28 @@
 //   data folder default: $CTNN_DATA, else ./data; epochs 60, lambda 0.03 by default.
 #include <array>
 #include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <exception>
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/csv.hpp"
-#include "example_data.hpp"
 #include "ctnn/optim/optim.hpp"
 #include "ctnn/train/trainer.hpp"
+#include "example_data.hpp"
 
 namespace {
 
 constexpr double kMinorityShare = 0.12;
 constexpr std::size_t kSeeds = 5;
 
-struct Settings {
+constexpr std::uint64_t kDocumentedSeed = 1;
+
+struct Settings {  // the defaults, or the command line's
   std::size_t epochs = 60;
   double lambda = 0.03;  // L2 on the weights (loss::with_l2)
 };
-constexpr std::uint64_t kDocumentedSeed = 1;
 using Net = ctnn::Network<double, ctnn::Dense<30, 16>, ctnn::Tanh, ctnn::Dense<16, 2>>;
 
 // All rows of class 1 and a seeded kMinorityShare of the rows of class 0, in file order.

@@ -28,15 +28,13 @@
 //     set output 'descent_forms.png'; plot for [i=2:5] 'descent_forms.csv' using 1:i with linespoints"
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <exception>
 #include <string>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/csv.hpp"
-#include "example_data.hpp"
 #include "ctnn/train/gradient_descent.hpp"
+#include "example_data.hpp"
 
 namespace {
 

@@ -23,15 +23,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <exception>
 #include <string>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/csv.hpp"
-#include "example_data.hpp"
 #include "ctnn/train/gradient_descent.hpp"
+#include "example_data.hpp"
 
 namespace {
 

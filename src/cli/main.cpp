@@ -95,24 +95,15 @@ Loaded load_data(const DataArgs& a, bool need_train) {
     d.has_train = d.has_test = true;
     return d;
   }
-  if (!a.train_csv.empty()) {
-    d.train = io::load_csv(a.train_csv, a.label_column);
-    d.train_name = a.train_csv;
-    d.has_train = true;
-  } else if (!a.train_idx.empty()) {
-    d.train = io::load_idx(a.train_idx[0], a.train_idx[1]);
-    d.train_name = a.train_idx[0];
-    d.has_train = true;
-  }
-  if (!a.test_csv.empty()) {
-    d.test = io::load_csv(a.test_csv, a.label_column);
-    d.test_name = a.test_csv;
-    d.has_test = true;
-  } else if (!a.test_idx.empty()) {
-    d.test = io::load_idx(a.test_idx[0], a.test_idx[1]);
-    d.test_name = a.test_idx[0];
-    d.has_test = true;
-  }
+  // One split from a CSV file or an IDX pair (whichever was given).
+  auto load_split = [&](const std::string& csv, const std::vector<std::string>& idx, io::Dataset& out,
+                        std::string& name) {
+    if (!csv.empty()) out = io::load_csv(csv, a.label_column), name = csv;
+    else if (!idx.empty()) out = io::load_idx(idx[0], idx[1]), name = idx[0];
+    return !name.empty();
+  };
+  d.has_train = load_split(a.train_csv, a.train_idx, d.train, d.train_name);
+  d.has_test = load_split(a.test_csv, a.test_idx, d.test, d.test_name);
   if (need_train && !d.has_train) throw CLI::RequiredError("--dataset, --train or --train-idx");
   return d;
 }

@@ -281,5 +281,11 @@ TEST_CASE("real Fashion-MNIST, train and test, loads fast") {
   CHECK(tt.train.num_classes() == 10);
   CHECK(tt.test.rows == 10000);
   CHECK(tt.test.cols == 784);
+  // The speed claim is about the optimised build: the ASan+UBSan build (-O1, every access checked)
+  // runs the same load several times slower, so there only the content is checked.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+  MESSAGE("sanitizer build: the time limit is not checked");
+#else
   CHECK(seconds < 10.0);
+#endif
 }

@@ -134,6 +134,22 @@ TEST_CASE("per-sample gradients: an L2 penalty is in every sample's loss (sample
   check_close("mean of rows = grad_flat", mean, c.grad_flat);
 }
 
+TEST_CASE("per-sample gradients: optimizers.json natural_gradient per_sample_grads (softmax regression 4 -> 3)") {
+  const auto& c = ref::at(ref::optimizers(), "natural_gradient");
+  using Net = ctnn::Network<double, ctnn::Dense<4, 3>>;
+  Net net;
+  const auto theta = ref::vec_at(c, "theta_flat");
+  std::copy(theta.begin(), theta.end(), net.params().begin());
+  const auto X = ref::vec_at(c, "X");
+  const auto& labels = ref::at(c, "labels");
+  REQUIRE(ref::length(labels) == 6);
+  std::vector<double> Y(6 * 3, 0.0);
+  for (std::size_t s = 0; s < 6; ++s) Y[s * 3 + static_cast<std::size_t>(ref::as_int(ref::element(labels, s)))] = 1;
+  std::vector<double> rows(6 * Net::num_params, -7.0);
+  ctnn::per_sample_gradients<6>(net, ctnn::loss::softmax_cross_entropy, X.data(), Y.data(), rows.data());
+  check_close("natural_gradient.per_sample_grads", rows.data(), ref::mat_at(c, "per_sample_grads"));
+}
+
 TEST_CASE("per-sample gradients: the span form checks the buffer sizes") {
   Reg net(3);
   std::vector<double> x(4 * 4, 0.1), y(4, 0.5), out(4 * Reg::num_params - 1);
