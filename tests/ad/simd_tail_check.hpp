@@ -1,5 +1,5 @@
 // The SIMD path of the element-wise and row-wise nodes against a scalar std:: reference (in
-// double) at sizes 1, W-1, W, W+1, 2W+3 (W = xsimd::batch<T>::size: 8 floats / 4 doubles on
+// double) at sizes 1, W-1, W, W+1, 2W+3 (W = ctnn::simd::width<T>: 8 floats / 4 doubles on
 // AVX2), as a 1 x N leaf, so every partial-batch tail length is exercised. Besides the values and
 // gradients, the buffers carry sentinels past N: nothing may be written (or read-modified) outside
 // [0, N), and the inputs are not modified. Shared by the per-type translation units.

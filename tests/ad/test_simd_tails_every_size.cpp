@@ -6,8 +6,8 @@
 #include "simd_tail_check.hpp"
 
 namespace st = ctnn::test::simdtail;
-constexpr std::size_t Wd = xsimd::batch<double>::size;
-constexpr std::size_t Wf = xsimd::batch<float>::size;
+constexpr std::size_t Wd = ctnn::simd::width<double>;
+constexpr std::size_t Wf = ctnn::simd::width<float>;
 
 namespace {
 template <class T, std::size_t... I>

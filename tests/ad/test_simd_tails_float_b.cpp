@@ -1,5 +1,5 @@
 // SIMD tails in float, element-wise primitives (half B of the list in unary_ops.hpp): the SIMD
-// path at sizes 1, W-1, W, W+1, 2W+3 (W = xsimd::batch<float>::size, 8 on AVX2) as a 1 x N leaf,
+// path at sizes 1, W-1, W, W+1, 2W+3 (W = ctnn::simd::width<float>, 8 on AVX2) as a 1 x N leaf,
 // against a scalar std:: reference, with sentinels past the end (see simd_tail_check.hpp).
 // (These caught the strict-aliasing bug of the 2-float pieces of simd::detail::load_lt4/store_lt4,
 // fixed in a174c23: lanes 4-5 of a 7-lane float tail read back stale at -O3.)
@@ -7,7 +7,7 @@
 
 namespace st = ctnn::test::simdtail;
 using T = float;
-constexpr std::size_t W = xsimd::batch<T>::size;
+constexpr std::size_t W = ctnn::simd::width<T>;
 
 TEST_CASE_TEMPLATE("SIMD tails (float): element-wise primitive vs std:: at sizes 1, W-1, W, W+1, 2W+3", D,
                    CTNN_UNARY_OPS_B) {

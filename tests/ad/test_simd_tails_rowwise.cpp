@@ -4,8 +4,8 @@
 #include "simd_tail_check.hpp"
 
 namespace st = ctnn::test::simdtail;
-constexpr std::size_t Wd = xsimd::batch<double>::size;
-constexpr std::size_t Wf = xsimd::batch<float>::size;
+constexpr std::size_t Wd = ctnn::simd::width<double>;
+constexpr std::size_t Wf = ctnn::simd::width<float>;
 
 TEST_CASE("SIMD tails (double): sum, mean, logsumexp, softmax, row_sum at sizes 1, W-1, W, W+1, 2W+3, 4W+5") {
   st::reduction_sizes<double, 3, 1, Wd - 1, Wd, Wd + 1, 2 * Wd + 3, 4 * Wd + 5>();

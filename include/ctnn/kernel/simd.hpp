@@ -24,8 +24,29 @@ namespace ctnn::simd {
 template <class T>
 inline constexpr bool has_batch = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
+// The batch every kernel uses by default is 256 bits wide on AVX, AVX2 and AVX-512 machines.
+// On AVX-512 the 512-bit batch (wide<T>) doubles the FMA rate of a large product on a core with
+// full-width units, but small layers and element-wise passes are latency-bound: 16 lanes for a
+// layer of 5 are mostly padding, and 512-bit shuffles and horizontal sums take longer. So the
+// large matrix-product micro-kernels (kernel/gemm.hpp) choose wide<T> by size, and everything
+// else works on 256 bits (with AVX-512VL's instructions where the compiler picks them).
+#if defined(__AVX512F__) && defined(__FMA__)
+using native_arch = xsimd::fma3<xsimd::avx2>;
+#define CTNN_SIMD_256 1
+#define CTNN_SIMD_512 1
+#elif defined(__AVX__)
+using native_arch = xsimd::default_arch;
+#define CTNN_SIMD_256 1
+#else
+using native_arch = xsimd::default_arch;
+#endif
+
 template <class T>
-using batch = xsimd::batch<T>;
+using batch = xsimd::batch<T, native_arch>;
+/// The widest batch of the build (512 bits on AVX-512; else the same as batch<T>).
+template <class T>
+using wide = std::conditional_t<(xsimd::batch<T>::size > xsimd::batch<T, native_arch>::size), xsimd::batch<T>,
+                                xsimd::batch<T, native_arch>>;
 
 /// Lanes per batch for T (1 for scalars without a batch type).
 template <class T>
@@ -88,7 +109,7 @@ CTNN_INLINE void store_lt4(float* p, __m128 v) noexcept {
 #endif
 }  // namespace detail
 
-#if defined(__AVX__) && !defined(__AVX512F__)
+#if defined(CTNN_SIMD_256)
 /// A 128-bit float batch: element-wise work on at most 4 floats (a narrow layer, a tail) runs on
 /// it instead of a mostly empty 256-bit batch (two micro-ops per instruction on AMD Zen 1/2).
 using batch4f = xsimd::batch<float, xsimd::sse4_2>;  // simd::fma still emits vfmadd (see fma)
@@ -102,7 +123,7 @@ inline constexpr bool has_batch4f = false;
 template <class T>
 CTNN_INLINE T fma(const T& a, const T& b, const T& c) noexcept {
   if constexpr (std::is_arithmetic_v<T> || is_extension_scalar<T>) return a * b + c;
-#if defined(__FMA__) && defined(__AVX__) && !defined(__AVX512F__)
+#if defined(__FMA__) && defined(CTNN_SIMD_256)
   else if constexpr (std::is_same_v<T, batch4f>) return T(_mm_fmadd_ps(a, b, c));
 #endif
   else return xsimd::fma(a, b, c);
@@ -112,7 +133,7 @@ CTNN_INLINE T fma(const T& a, const T& b, const T& c) noexcept {
 /// past p[N - 1].
 template <std::size_t N, class T>
 CTNN_INLINE batch<T> load_partial(const T* p) noexcept {
-#if defined(__AVX__) && !defined(__AVX512F__)
+#if defined(CTNN_SIMD_256)
   if constexpr (std::is_same_v<T, float> && width<T> == 8) {
     if constexpr (N >= 4)
       return batch<T>(_mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), detail::load_lt4<N - 4>(p + 4), 1));
@@ -136,7 +157,7 @@ CTNN_INLINE batch<T> load_partial(const T* p) noexcept {
 /// Stores the first N (< width) lanes of v at p; never writes past p[N - 1].
 template <std::size_t N, class T>
 CTNN_INLINE void store_partial(T* p, const batch<T>& v) noexcept {
-#if defined(__AVX__) && !defined(__AVX512F__)
+#if defined(CTNN_SIMD_256)
   if constexpr (std::is_same_v<T, float> && width<T> == 8) {
     const __m256 r = v;
     if constexpr (N >= 4) {
@@ -167,7 +188,7 @@ CTNN_INLINE void store_partial(T* p, const batch<T>& v) noexcept {
 template <class T, std::size_t L>
 using lanes_t = std::conditional_t<!has_batch<T>, T,
                                    std::conditional_t<std::is_same_v<T, float> && has_batch4f && L <= 4 && width<T> == 8,
-#if defined(__AVX__) && !defined(__AVX512F__)
+#if defined(CTNN_SIMD_256)
                                                       batch4f,
 #else
                                                       batch<T>,
@@ -178,7 +199,7 @@ using lanes_t = std::conditional_t<!has_batch<T>, T,
 template <std::size_t L, class T>
 CTNN_INLINE lanes_t<T, L> load_n(const T* p) noexcept {
   if constexpr (!has_batch<T>) return *p;
-#if defined(__AVX__) && !defined(__AVX512F__)
+#if defined(CTNN_SIMD_256)
   else if constexpr (std::is_same_v<lanes_t<T, L>, batch4f>) return batch4f(detail::load_lt4<L>(p));
 #endif
   else if constexpr (L == width<T>) return load(p);
@@ -188,7 +209,7 @@ CTNN_INLINE lanes_t<T, L> load_n(const T* p) noexcept {
 template <std::size_t L, class T>
 CTNN_INLINE void store_n(T* p, const lanes_t<T, L>& v) noexcept {
   if constexpr (!has_batch<T>) *p = v;
-#if defined(__AVX__) && !defined(__AVX512F__)
+#if defined(CTNN_SIMD_256)
   else if constexpr (std::is_same_v<lanes_t<T, L>, batch4f>) detail::store_lt4<L>(p, v);
 #endif
   else if constexpr (L == width<T>) store(p, v);
@@ -199,7 +220,7 @@ CTNN_INLINE void store_n(T* p, const lanes_t<T, L>& v) noexcept {
 /// microcoded haddps that xsimd::hadd uses costs 7 cycles a round on AMD Zen).
 template <class T>
 CTNN_INLINE T hsum(const batch<T>& v) noexcept {
-#if defined(__AVX__) && !defined(__AVX512F__)
+#if defined(CTNN_SIMD_256)
   if constexpr (std::is_same_v<T, float> && width<T> == 8) {
     const __m256 r = v;
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
@@ -248,14 +269,15 @@ CTNN_INLINE __m512 transpose_sum16(const __m512* p) noexcept {
 }  // namespace detail
 #endif
 
-/// Lane j of the result = the sum of parts[j]'s lanes, for width<T> parts.
-template <class T>
-CTNN_INLINE batch<T> haddp(const batch<T>* parts) noexcept {
+/// Lane j of the result = the sum of parts[j]'s lanes, for as many parts as the batch has lanes.
+template <class T, class A>
+CTNN_INLINE xsimd::batch<T, A> haddp(const xsimd::batch<T, A>* parts) noexcept {
 #if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, float> && width<T> == 16) {
+  using V = xsimd::batch<T, A>;
+  if constexpr (std::is_same_v<T, float> && V::size == 16) {
     __m512 p[16];
     for (int j = 0; j < 16; ++j) p[j] = parts[j];
-    return batch<T>(detail::transpose_sum16(p));
+    return V(detail::transpose_sum16(p));
   } else
 #endif
   {
