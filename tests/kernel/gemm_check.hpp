@@ -2,7 +2,8 @@
 // float and double, for shapes that reach every code path: one row (gemv), K <= 4 (128-bit
 // tiles), batched rows with the 3 x 4 register tiles and every remainder (M % 3, N % 4, K % 8),
 // the broadcast tiles of gemm_nn / gemm_tn, and the Acc (+=) and Scaled (alpha ·) variants. The
-// outputs carry sentinels past their end that must stay untouched. One TU per scalar type
+// outputs carry sentinels past their end that must stay untouched. On AVX-512 float, the 512-bit
+// tiles (dot-product 3 x 8, broadcast 8 x 48, masked tails) and the flat outer-product update. One TU per scalar type
 // (test_gemm_float.cpp, test_gemm_double.cpp) to keep each compile short.
 #pragma once
 #include <doctest/doctest.h>
@@ -67,6 +68,17 @@ void check_shapes() {
   check_variants<T, F, 8, 13, 37>();   // M % 3 = 2, N % 4 = 1, K % 8 = 5
   check_variants<T, F, 64, 12, 50>();  // a batch
   check_variants<T, F, 6, 33, 1>();    // outer product (tn)
+  // AVX-512 float paths (others take the tiles above, which is checked the same way):
+  check_variants<T, F, 5, 4, 1>();     // a 4-float-row outer-product update as one flat 16-float FMA, + 1 row
+  check_variants<T, F, 8, 4, 1>();     // two flat blocks
+  check_variants<T, F, 5, 11, 83>();   // 512-bit dot-product tiles 3 x 8: M % 3 = 2, N % 8 = 3, K % 16 = 3
+  check_variants<T, F, 6, 16, 64>();   // exact 3 x 8 tiles, K % 16 = 0
+  check_variants<T, F, 9, 50, 10>();   // 512-bit broadcast tiles 8 x 48: M % 8 = 1, N % 48 = 2 (masked vector)
+  check_variants<T, F, 16, 96, 3>();   // exact 8 x 48 tiles
+  check_variants<T, F, 64, 70, 1>();   // 512-bit outer-product update
+  check_variants<T, F, 32, 64, 1>();   // the same at the smallest size that takes it (64-32-10's first layer)
+  check_variants<T, F, 1, 40, 64>();   // a single sample on 512-bit dot-product tiles (1 x 8)
+  check_variants<T, F, 2, 13, 80>();   // 2 x 8 tiles, N % 8 = 5, K % 16 = 0
 }
 
 }  // namespace ctnn::test::gemm

@@ -160,6 +160,148 @@ CTNN_INLINE void nt_tile_blocked(const float* CTNN_RESTRICT A, const float* CTNN
 }
 #endif
 
+#if defined(CTNN_SIMD_512)
+// Sums of nr (<= 4) 512-bit float vectors, lane i = sum of v[i]'s lanes: folded 512 -> 256 -> 128
+// bits, then one hsum4.
+template <std::size_t nr>
+CTNN_INLINE __m128 hsum_wide(const __m512* v) noexcept {
+  __m128 h[4];
+  for (std::size_t j = 0; j < 4; ++j) {
+    if (j < nr) {
+      const __m256 y = _mm256_add_ps(_mm512_castps512_ps256(v[j]), _mm512_extractf32x8_ps(v[j], 1));
+      h[j] = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
+    } else {
+      h[j] = _mm_setzero_ps();
+    }
+  }
+  return hsum4(h[0], h[1], h[2], h[3]);
+}
+
+// The dot-product tile of a large batched product on 512-bit vectors: C[i, 0..nr) (=|+=)
+// A[i, :] · B[j, :] for i < mr, j < nr. The K tail is one masked load per row (AVX-512 masks
+// suppress faults past the end). mr·nr accumulators cover the FMA latency of both FMA pipes.
+template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, bool Scaled>
+CTNN_INLINE void nt_tile_wide(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
+                              std::size_t ldc, float alpha) noexcept {
+  constexpr std::size_t W = 16;
+  __m512 acc[mr][nr];
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t j = 0; j < nr; ++j) acc[i][j] = _mm512_setzero_ps();
+  constexpr std::size_t Kf = K / W * W;
+  for (std::size_t k = 0; k < Kf; k += W) {
+    __m512 a[mr];
+    for (std::size_t i = 0; i < mr; ++i) a[i] = _mm512_loadu_ps(A + i * K + k);
+    for (std::size_t j = 0; j < nr; ++j) {
+      const __m512 b = _mm512_loadu_ps(B + j * K + k);
+      for (std::size_t i = 0; i < mr; ++i) acc[i][j] = _mm512_fmadd_ps(a[i], b, acc[i][j]);
+    }
+  }
+  if constexpr (K % W != 0) {
+    constexpr __mmask16 m = __mmask16((1u << (K % W)) - 1);
+    __m512 a[mr];
+    for (std::size_t i = 0; i < mr; ++i) a[i] = _mm512_maskz_loadu_ps(m, A + i * K + Kf);
+    for (std::size_t j = 0; j < nr; ++j) {
+      const __m512 b = _mm512_maskz_loadu_ps(m, B + j * K + Kf);
+      for (std::size_t i = 0; i < mr; ++i) acc[i][j] = _mm512_fmadd_ps(a[i], b, acc[i][j]);
+    }
+  }
+  for (std::size_t i = 0; i < mr; ++i) {
+    float* c = C + i * ldc;
+    for (std::size_t j0 = 0; j0 < nr; j0 += 4) {
+      constexpr std::size_t dummy = 0;
+      (void)dummy;
+      const std::size_t n = nr - j0 < 4 ? nr - j0 : 4;
+      __m128 s;
+      if (n == 4) s = hsum_wide<4>(acc[i] + j0);
+      else if (n == 3) s = hsum_wide<3>(acc[i] + j0);
+      else if (n == 2) s = hsum_wide<2>(acc[i] + j0);
+      else s = hsum_wide<1>(acc[i] + j0);
+      if constexpr (Scaled) s = _mm_mul_ps(s, _mm_set1_ps(alpha));
+      const __mmask8 m = __mmask8((1u << n) - 1);
+      if constexpr (Acc) s = _mm_add_ps(s, _mm_maskz_loadu_ps(m, c + j0));
+      _mm_mask_storeu_ps(c + j0, m, s);
+    }
+  }
+}
+
+// The broadcast tile of a large product on 512-bit vectors: C[0..mr, 0..ncols) (=|+=) (alpha ·)
+// Σ_k opA[i][k] · B[k, :], opA[i][k] = A[i·SAm + k·SAk] broadcast, B's rows loaded in 16-float
+// vectors (the last one masked).
+template <std::size_t mr, std::size_t ncols, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk,
+          bool Acc, bool Scaled>
+CTNN_INLINE void bcast_tile_wide(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
+                                 float alpha) noexcept {
+  constexpr std::size_t W = 16, nv = (ncols + W - 1) / W, last = ncols - (nv - 1) * W;
+  constexpr __mmask16 lm = __mmask16(last == W ? 0xffffu : (1u << last) - 1);
+  auto ld = [](const float* p, std::size_t j) {
+    if constexpr (last == W) return _mm512_loadu_ps(p + j * W);
+    else return j + 1 < nv ? _mm512_loadu_ps(p + j * W) : _mm512_maskz_loadu_ps(lm, p + j * W);
+  };
+  __m512 acc[mr][nv];
+  if constexpr (K == 1 && Scaled && Acc) {  // outer-product update: alpha scales b (see bcast_tile)
+    __m512 b[nv];
+    for (std::size_t j = 0; j < nv; ++j) b[j] = _mm512_mul_ps(_mm512_set1_ps(alpha), ld(B, j));
+    for (std::size_t i = 0; i < mr; ++i) {
+      const __m512 a = _mm512_set1_ps(A[i * SAm]);
+      for (std::size_t j = 0; j < nv; ++j) acc[i][j] = _mm512_fmadd_ps(a, b[j], ld(C + i * N, j));
+    }
+  } else {
+    for (std::size_t i = 0; i < mr; ++i)
+      for (std::size_t j = 0; j < nv; ++j) acc[i][j] = (Acc && !Scaled) ? ld(C + i * N, j) : _mm512_setzero_ps();
+    for (std::size_t k = 0; k < K; ++k) {
+      __m512 b[nv];
+      for (std::size_t j = 0; j < nv; ++j) b[j] = ld(B + k * N, j);
+      for (std::size_t i = 0; i < mr; ++i) {
+        const __m512 a = _mm512_set1_ps(A[i * SAm + k * SAk]);
+        for (std::size_t j = 0; j < nv; ++j) acc[i][j] = _mm512_fmadd_ps(a, b[j], acc[i][j]);
+      }
+    }
+    if constexpr (Scaled) {
+      const __m512 al = _mm512_set1_ps(alpha);
+      for (std::size_t i = 0; i < mr; ++i)
+        for (std::size_t j = 0; j < nv; ++j)
+          acc[i][j] = Acc ? _mm512_fmadd_ps(al, acc[i][j], ld(C + i * N, j)) : _mm512_mul_ps(al, acc[i][j]);
+    }
+  }
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t j = 0; j < nv; ++j) {
+      if (last == W || j + 1 < nv) _mm512_storeu_ps(C + i * N + j * W, acc[i][j]);
+      else _mm512_mask_storeu_ps(C + i * N + j * W, lm, acc[i][j]);
+    }
+}
+
+// A large broadcast-form product on 512-bit tiles of MR rows by NV vectors: column panels outer
+// (B's panel, K x 16·NV floats, stays in L1 while the row blocks pass), row blocks inner.
+template <std::size_t MR, std::size_t NV, std::size_t M, std::size_t N, std::size_t K, std::size_t SAm,
+          std::size_t SAk, bool Acc, bool Scaled>
+CTNN_INLINE void gemm_bcast_wide(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
+                                 float alpha) noexcept {
+  constexpr std::size_t NC = NV * 16, Mf = M / MR * MR, Nf = N / NC * NC;
+  auto col_block = [&]<std::size_t nc>(std::size_t n0) {
+    for (std::size_t m0 = 0; m0 < Mf; m0 += MR)
+      bcast_tile_wide<MR, nc, N, K, SAm, SAk, Acc, Scaled>(A + m0 * SAm, B + n0, C + m0 * N + n0, alpha);
+    if constexpr (M % MR != 0)
+      bcast_tile_wide<M % MR, nc, N, K, SAm, SAk, Acc, Scaled>(A + Mf * SAm, B + n0, C + Mf * N + n0, alpha);
+  };
+  for (std::size_t n0 = 0; n0 < Nf; n0 += NC) col_block.template operator()<NC>(n0);
+  if constexpr (N % NC != 0) col_block.template operator()<N % NC>(Nf);
+}
+
+template <std::size_t MR, std::size_t NR, std::size_t M, std::size_t N, std::size_t K, bool Acc, bool Scaled>
+CTNN_INLINE void gemm_nt_wide(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
+                              float alpha) noexcept {
+  // W rows (NR of them, reused by every row block of A) stay in L1 while A's rows stream past.
+  constexpr std::size_t Mf = M / MR * MR, Nf = N / NR * NR;
+  auto col_block = [&]<std::size_t nr>(std::size_t n0) {
+    for (std::size_t m0 = 0; m0 < Mf; m0 += MR)
+      nt_tile_wide<MR, nr, K, Acc, Scaled>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, alpha);
+    if constexpr (M % MR != 0) nt_tile_wide<M % MR, nr, K, Acc, Scaled>(A + Mf * K, B + n0 * K, C + Mf * N + n0, N, alpha);
+  };
+  for (std::size_t n0 = 0; n0 < Nf; n0 += NR) col_block.template operator()<NR>(n0);
+  if constexpr (N % NR != 0) col_block.template operator()<N % NR>(Nf);
+}
+#endif
+
 // C[m0.., n0..n0+ncols) (=|+=) sum_k opA[m][k] * B[k][n]; opA[m][k] = A[m*SAm + k*SAk]
 template <std::size_t mr, std::size_t ncols, std::size_t N, std::size_t K, std::size_t SAm,
           std::size_t SAk, bool Acc, bool Scaled, class T>
@@ -174,6 +316,38 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
     else if constexpr (last == W) return simd::load(p + j * W);
     else return j + 1 < nv ? simd::load(p + j * W) : simd::load_partial<last>(p + j * W);
   };
+#if defined(CTNN_SIMD_512)
+  if constexpr (std::is_same_v<T, float> && K == 1 && Scaled && Acc && ncols == N && mr * N == 16 &&
+                (N == 2 || N == 4 || N == 8)) {
+    // An outer-product update of whole narrow rows (N = 2, 4, 8: mr rows are 16 adjacent floats)
+    // as one 512-bit FMA over the flat block: a expanded to [a0 x N, a1 x N, ...], b repeated.
+    // Row by row, g++ 12 merges the mr narrow stores into one wide store assembled on the stack,
+    // whose reload cannot be store-forwarded (~15 cycles on a training step's critical path).
+    alignas(64) static constexpr int rows[16] = {0 / N, 1 / N, 2 / N, 3 / N, 4 / N, 5 / N, 6 / N, 7 / N,
+                                                 8 / N, 9 / N, 10 / N, 11 / N, 12 / N, 13 / N, 14 / N, 15 / N};
+    alignas(64) static constexpr int cols[16] = {0 % N, 1 % N, 2 % N, 3 % N, 4 % N, 5 % N, 6 % N, 7 % N,
+                                                 8 % N, 9 % N, 10 % N, 11 % N, 12 % N, 13 % N, 14 % N, 15 % N};
+    // Loads of exactly mr and N floats (no masked or wider loads: A is often a value the pass
+    // has just stored, and only a load of the stored size is store-forwarded).
+    auto load8 = []<std::size_t n>(const float* p, std::size_t stride) {
+      if constexpr (n == 8) {
+        if (stride == 1) return _mm512_castps256_ps512(_mm256_loadu_ps(p));
+      }
+      if constexpr (n <= 4) {
+        if (stride == 1) return _mm512_castps128_ps512(simd::detail::load_lt4<n>(p));
+      }
+      alignas(64) float v[16] = {};
+      for (std::size_t i = 0; i < n; ++i) v[i] = p[i * stride];
+      return _mm512_load_ps(v);
+    };
+    const __m512 a = load8.template operator()<mr>(A, SAm);
+    const __m512 ae = _mm512_permutexvar_ps(_mm512_load_si512(rows), a);
+    const __m512 b = load8.template operator()<N>(B, 1);
+    const __m512 be = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_permutexvar_ps(_mm512_load_si512(cols), b));
+    _mm512_storeu_ps(C, _mm512_fmadd_ps(ae, be, _mm512_loadu_ps(C)));
+    return;
+  }
+#endif
   V acc[mr][nv];
   if constexpr (K == 1 && Scaled && Acc) {
     // An outer-product update C += a (alpha·b)ᵀ: one FMA per vector. alpha scales b (in a training
@@ -211,6 +385,16 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
     }
 }
 
+/// Size rules for the 512-bit tiles (float, AVX-512 builds): a product takes them when its rows
+/// are long enough to fill 16-float vectors and it is large enough for throughput, not latency,
+/// to matter; smaller ones keep the 256/128-bit tiles, whose shorter shuffles and narrower
+/// padding win on latency-bound single samples. (Measured in bench/bench_kernels and
+/// bench/bench_foundation.)
+template <std::size_t M, std::size_t N, std::size_t K>
+inline constexpr bool use_wide_bcast = N >= 32 && M * N * K >= 2048;
+template <std::size_t M, std::size_t N, std::size_t K>
+inline constexpr bool use_wide_nt = K >= 64 && N >= 8 && M * N * K >= 2048;
+
 template <std::size_t M, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk, bool Acc, bool Scaled, class T>
 CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C, T alpha) noexcept {
   if constexpr (!simd::has_batch<T>) {
@@ -222,7 +406,13 @@ CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
         if constexpr (Acc) C[m * N + n] += s;
         else C[m * N + n] = s;
       }
-  } else {
+  }
+#if defined(CTNN_SIMD_512)
+  else if constexpr (std::is_same_v<T, float> && use_wide_bcast<M, N, K>) {
+    gemm_bcast_wide<(M >= 8 ? 8 : M), 3, M, N, K, SAm, SAk, Acc, Scaled>(A, B, C, alpha);
+  }
+#endif
+  else {
     constexpr std::size_t W = simd::width<T>;
     constexpr std::size_t MR = M >= 4 ? 4 : M;
     constexpr std::size_t NC = (M >= 4 ? 2 : 4) * W;  // columns per tile
@@ -253,6 +443,11 @@ CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
         else C[m * N + n] = s;
       }
   }
+#if defined(CTNN_SIMD_512)
+  else if constexpr (std::is_same_v<T, float> && detail::use_wide_nt<M, N, K>) {
+    detail::gemm_nt_wide<(M >= 3 ? 3 : M), 8, M, N, K, Acc, Scaled>(A, B, C, alpha);
+  }
+#endif
 #if defined(__AVX__)
   else if constexpr (std::is_same_v<T, float> && K <= 4) {
     constexpr std::size_t Nf = N / 4 * 4;
