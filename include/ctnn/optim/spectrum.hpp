@@ -1,11 +1,12 @@
-// ctnn/optim/spectrum.hpp: spectra for gradient diagnostics, computed by Eigen 3 (libeigen3-dev):
-// singular values of a matrix (e.g. a layer's input-output Jacobian, nn/gradient_diagnostics.hpp),
-// eigenvalues of a symmetric matrix, all P eigenvalues of a Fisher (optim/fisher.hpp) — for P above
-// the number of gradient rows R through the R x R Gram matrix of its rows (F = Vᵀ diag(w) V and
-// diag(√w) V Vᵀ diag(√w) share their nonzero eigenvalues; the other P − R are exactly 0) — and
-// the condition number over the numerical rank.
-// Not in the umbrella: include it where eigen3 is a dependency (the core library stays free of it).
-// Layer: optim (includes nn; needs Eigen 3).
+// ctnn/optim/spectrum.hpp: spectra for gradient diagnostics: singular values of a matrix (e.g. a
+// layer's input-output Jacobian, nn/gradient_diagnostics.hpp), eigenvalues of a symmetric matrix,
+// all P eigenvalues of a Fisher (optim/fisher.hpp) — for P above the number of gradient rows R
+// through the R x R Gram matrix of its rows (F = Vᵀ diag(w) V and diag(√w) V Vᵀ diag(√w) share their
+// nonzero eigenvalues; the other P − R are exactly 0) — and the condition number over the
+// numerical rank. The decompositions are Eigen 3's (BDCSVD, SelfAdjointEigenSolver), compiled once
+// in src/optim/spectrum.cpp (link ctnn_spectrum_dep): Eigen's solvers cost ~40 s of compiling per
+// translation unit, and this header includes no Eigen.
+// Not in the umbrella. Layer: optim (includes nn).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -14,34 +15,20 @@
 #include <span>
 #include <vector>
 
-#include "ctnn/core/config.hpp"  // before Eigen: works around g++ 12's AVX-512 intrinsics warnings
-#include <Eigen/Dense>
-
 #include "ctnn/optim/fisher.hpp"
 
 namespace ctnn::optim {
 
-using RowMajorMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 /// Singular values of the rows x cols row-major matrix A, largest first (Eigen's BDCSVD).
-template <class T>
-std::vector<double> singular_values(const T* A, std::size_t rows, std::size_t cols) {
-  RowMajorMatrix M(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-  for (std::size_t i = 0; i < rows * cols; ++i) M.data()[i] = static_cast<double>(A[i]);
-  Eigen::BDCSVD<Eigen::MatrixXd> svd(M);
-  const Eigen::VectorXd s = svd.singularValues();
-  return {s.data(), s.data() + s.size()};
-}
+std::vector<double> singular_values(const double* A, std::size_t rows, std::size_t cols);
+std::vector<double> singular_values(const float* A, std::size_t rows, std::size_t cols);
 
 /// Eigenvalues of the symmetric n x n matrix S, ascending (Eigen's SelfAdjointEigenSolver).
-template <class T>
-std::vector<double> symmetric_eigenvalues(const T* S, std::size_t n) {
-  RowMajorMatrix M(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
-  for (std::size_t i = 0; i < n * n; ++i) M.data()[i] = static_cast<double>(S[i]);
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(M, Eigen::EigenvaluesOnly);
-  const Eigen::VectorXd ev = es.eigenvalues();
-  return {ev.data(), ev.data() + ev.size()};
-}
+std::vector<double> symmetric_eigenvalues(const double* S, std::size_t n);
+std::vector<double> symmetric_eigenvalues(const float* S, std::size_t n);
+
+/// Eigenvalues of V Vᵀ for the rows x cols row-major V, ascending (the Gram matrix of V's rows).
+std::vector<double> gram_eigenvalues(const double* V, std::size_t rows, std::size_t cols);
 
 /// All P eigenvalues of the Fisher F = Σ_r w_r v_r v_rᵀ held by f (after f.compute), ascending.
 /// Forms F when P <= rows, else the rows x rows Gram matrix of the weighted rows.
@@ -54,15 +41,14 @@ std::vector<double> fisher_eigenvalues(const FisherFactors<Net, Likelihood>& f) 
     f.form(F);
     return symmetric_eigenvalues(F.data(), P);
   }
-  RowMajorMatrix V(static_cast<Eigen::Index>(R), static_cast<Eigen::Index>(P));
+  std::vector<double> V(R * P);
   for (std::size_t r = 0; r < R; ++r) {
     const double s = std::sqrt(std::max(0.0, static_cast<double>(f.weight(r))));
     const auto row = f.row(r);
-    for (std::size_t j = 0; j < P; ++j) V(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) = s * row[j];
+    for (std::size_t j = 0; j < P; ++j) V[r * P + j] = s * static_cast<double>(row[j]);
   }
-  const Eigen::MatrixXd G = V * V.transpose();
   std::vector<double> ev(P - R, 0.0);
-  const std::vector<double> g = symmetric_eigenvalues(G.data(), R);  // G is symmetric: layout irrelevant
+  const std::vector<double> g = gram_eigenvalues(V.data(), R, P);
   ev.insert(ev.end(), g.begin(), g.end());
   std::sort(ev.begin(), ev.end());
   return ev;
