@@ -287,6 +287,12 @@ int main(int argc, char** argv) {
   train->add_option("--progress", progress, "auto (a bar on a terminal, lines otherwise), bar, lines, none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
       ->capture_default_str();
+  std::string on_nan = "stop";
+  train->add_option("--on-nan", on_nan,
+                    "on a NaN/Inf loss or gradient: stop (exit code 4), or rollback to the last completed epoch's "
+                    "state (what --checkpoint holds) with the learning rate halved, at most 3 times")
+      ->check(CLI::IsMember({"stop", "rollback"}))
+      ->capture_default_str();
   train->add_flag("--no-standardize", no_standardize,
                   "do not standardise features (default: per-column mean 0, variance 1 from the training data)");
 
@@ -360,6 +366,7 @@ int main(int argc, char** argv) {
         st->apply(d.train);
         if (d.has_test) st->apply(d.test);
       }
+      ts.rollback_on_nan = on_nan == "rollback";
       ts.display = progress == "bar" ? train::Display::bar
                    : progress == "lines" ? train::Display::lines
                    : progress == "none" ? train::Display::none

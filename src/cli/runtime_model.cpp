@@ -34,6 +34,13 @@ constexpr const char* activation_name(RuntimeActivation a) {
   return "?";
 }
 
+/// A number as %.6g (as the Trainer's messages print them).
+std::string g6(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
 class RuntimeModel final : public Model {
  public:
   RuntimeModel(RuntimeNetwork<float> net, RuntimeLoss loss) : net_(std::move(net)), loss_(loss) {
@@ -85,12 +92,36 @@ class RuntimeModel final : public Model {
     TrainReport r;
     r.epochs = first_epoch - 1;
     r.message = "ran the " + std::to_string(s.epochs) + " epochs requested";
+    // --on-nan rollback (as the Trainer's OnNonFinite::rollback): the state after the last
+    // completed epoch, kept in memory (it is what the checkpoint file holds).
+    struct Saved {
+      std::vector<float> params, opt;
+      std::uint64_t opt_steps = 0;
+      std::size_t epoch = 0, steps = 0;
+      std::vector<std::size_t> order;
+      Random rng{0};
+    } saved;
+    auto save_state = [&](std::size_t epoch) {
+      saved.params.assign(net_.params().begin(), net_.params().end());
+      saved.opt.assign(opt.state().begin(), opt.state().end());
+      saved.opt_steps = opt.step_count();
+      saved.epoch = epoch;
+      saved.steps = steps;
+      saved.order = order;
+      saved.rng = rng;
+    };
+    constexpr std::size_t max_rollbacks = 3;
+    std::size_t rollbacks = 0;
+    double lr_scale = 1, last_finite_loss = 0;
+    std::size_t last_finite_step = 0;
+    if (s.rollback_on_nan) save_state(first_epoch - 1);
     for (std::size_t epoch = first_epoch; epoch <= s.epochs; ++epoch) {
       shuffle();
       progress.begin_epoch(epoch, s.epochs, per_epoch);
       const auto t0 = std::chrono::steady_clock::now();
-      const double lr = sched(epoch - 1);
+      const double lr = lr_scale * sched(epoch - 1);
       double loss_sum = 0;
+      bool rolled_back = false;
       for (std::size_t b = 0; b < per_epoch; ++b) {
         if (s.stop && s.stop->load(std::memory_order_relaxed)) {
           progress.message("stopped (interrupted): in epoch " + std::to_string(epoch) + " after " +
@@ -105,16 +136,42 @@ class RuntimeModel final : public Model {
         const auto g = net_.grads();
         ++steps;
         if (!std::isfinite(l) || !std::all_of(g.begin(), g.end(), [](float v) { return std::isfinite(v); })) {
+          std::string msg = "non-finite value at step " + std::to_string(steps) + " (epoch " + std::to_string(epoch) +
+                            ", batch " + std::to_string(b + 1) + "/" + std::to_string(per_epoch) + "): loss " +
+                            std::to_string(l) + "; parameters not updated";
+          msg += last_finite_step ? "; last finite loss " + g6(last_finite_loss) + " at step " +
+                                        std::to_string(last_finite_step)
+                                  : "; no earlier step in this run";
+          if (s.rollback_on_nan && rollbacks < max_rollbacks) {
+            std::copy(saved.params.begin(), saved.params.end(), net_.params().begin());
+            std::copy(saved.opt.begin(), saved.opt.end(), opt.state().begin());
+            opt.set_step_count(saved.opt_steps);
+            steps = saved.steps;
+            order = saved.order;
+            rng = saved.rng;
+            lr_scale *= 0.5;
+            ++rollbacks;
+            progress.end_epoch("epoch " + std::to_string(epoch) + ": rollback " + std::to_string(rollbacks) + " of " +
+                               std::to_string(max_rollbacks) + ": " + msg + "; back to the end of epoch " +
+                               std::to_string(saved.epoch) + " (step " + std::to_string(saved.steps) +
+                               "), learning rate x" + g6(lr_scale));
+            rolled_back = true;
+            break;
+          }
           r.exit = exit_diverged;
-          r.message = "non-finite value at step " + std::to_string(steps) + " (epoch " + std::to_string(epoch) +
-                      ", batch " + std::to_string(b + 1) + "/" + std::to_string(per_epoch) + "): loss " +
-                      std::to_string(l) + "; parameters not updated";
+          r.message = msg + (s.rollback_on_nan ? " (after " + std::to_string(rollbacks) + " rollbacks)" : "");
           progress.message("stopped (non_finite): " + r.message);
           return r;
         }
+        last_finite_loss = l;
+        last_finite_step = steps;
         opt.step(net_.params(), g, lr);
         loss_sum += l * static_cast<double>(rows);
         progress.update(b + 1, loss_sum / static_cast<double>(std::min(n, (b + 1) * B)));
+      }
+      if (rolled_back) {
+        epoch = saved.epoch;  // the loop's ++ continues after the restored epoch
+        continue;
       }
       train::EpochRecord rec;
       rec.epoch = epoch;
@@ -136,6 +193,7 @@ class RuntimeModel final : public Model {
       log.add(rec);
       progress.end_epoch(line);
       r.epochs = epoch;
+      if (s.rollback_on_nan) save_state(epoch);
       if (!s.checkpoint.empty())
         save_tool_checkpoint(s.checkpoint, sp, net_.params(), opt.state(),
                              io::CheckpointMeta{steps, epoch, epoch, rng.engine()});

@@ -42,6 +42,9 @@ struct TrainSettings {
   std::size_t epochs = 20, batch = 32;
   std::uint64_t seed = 42;
   std::string checkpoint, resume, log, save;
+  /// --on-nan rollback: on a NaN/Inf step, go back to the state of the last completed epoch (what
+  /// the checkpoint holds) with the learning rate halved, at most 3 times; else stop.
+  bool rollback_on_nan = false;
   train::Display display = train::Display::automatic;
   const std::atomic<bool>* stop = nullptr;  ///< set by the SIGINT/SIGTERM handler
 };

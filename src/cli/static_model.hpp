@@ -79,6 +79,7 @@ class StaticModel final : public Model {
     to.csv_path = s.log;
     to.validation_name = "test";
     to.stop = s.stop;
+    to.on_non_finite = s.rollback_on_nan ? train::OnNonFinite::rollback : train::OnNonFinite::stop;
     if (!s.resume.empty()) {
       const auto meta = load_tool_checkpoint(s.resume, sp, net_->params(), opt.state());
       opt.set_step_count(meta.step);

@@ -135,7 +135,21 @@ case $CASE in
     contains err.txt "wine_test.csv"
     # 4: divergence
     expect 4 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 5 --optimizer sgd --lr 1e30
-    contains err.txt "diverged" ;;
+    contains err.txt "diverged"
+    contains err.txt "; last finite loss "
+    # --on-nan rollback: three rollbacks to the last epoch's state at half the lr each, then exit 4,
+    # for a compiled preset (the Trainer) and a JSON topology (the runtime tape's loop) alike
+    printf '{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"]}' > iris_topology.json
+    for net in "--preset iris" "--topology iris_topology.json"; do
+      # shellcheck disable=SC2086
+      expect 4 "$CTNN" train $net --dataset iris --data-dir "$DATA" --epochs 5 --optimizer sgd --lr 1e30 \
+        --on-nan rollback --progress lines
+      contains out.txt "rollback 1 of 3: non-finite value at step 2"
+      contains out.txt "back to the end of epoch 0 (step 0), learning rate x0.5"
+      contains out.txt "rollback 3 of 3"
+      contains err.txt "(after 3 rollbacks)"
+    done
+    expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --on-nan retry ;;
 
   eval_predict)
     expect 0 "$CTNN" train --dataset wine --data-dir "$DATA" --epochs 30 --optimizer adamw --weight-decay 0.01 \

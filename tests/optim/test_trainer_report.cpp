@@ -1,6 +1,6 @@
 // tests/optim/test_trainer_report.cpp: what the Trainer reports: metrics (confusion matrix,
-// per-class precision and recall, accuracy), the NaN/Inf stop naming the step and the parameter
-// block, the progress output (a live bar only when asked for or on a terminal, plain lines
+// per-class precision and recall, accuracy), the NaN/Inf stop naming the step, the parameter
+// block and the last finite loss, rollback to the last epoch's checkpoint, the progress output (a live bar only when asked for or on a terminal, plain lines
 // otherwise) and the CSV and JSON run logs.
 #include <doctest/doctest.h>
 
@@ -116,6 +116,71 @@ TEST_CASE("Trainer: a NaN stops training with a message naming the step and the 
   REQUIRE(r2.stopped_by == train::StopCriterion::non_finite);
   CHECK_MESSAGE(r2.message.find("step 1 (epoch 1, batch 1/3)") != std::string::npos, r2.message);
   CHECK_MESSAGE(r2.message.find("loss inf") != std::string::npos, r2.message);
+}
+
+TEST_CASE("Trainer: the non-finite message gives the last finite loss; rollback returns to the last checkpoint") {
+  // A Softmax output with cross-entropy from probabilities and Adam at lr 64: the first steps
+  // push the logits so far apart that a target probability underflows to 0 and its log is -inf.
+  using SoftNet = ctnn::Network<double, ctnn::Dense<2, 8>, ctnn::Tanh, ctnn::Dense<8, 3>, ctnn::Softmax>;
+  const auto data = blobs(24, 3);
+  const auto loss_p = ctnn::loss::cross_entropy;
+  train::TrainerOptions o;
+  o.epochs = 6;
+  o.display = train::Display::none;
+
+  SoftNet stopped(5);
+  optim::Adam<double> adam0(SoftNet::num_params, {64.0});
+  const auto r0 = train::make_trainer<4>(stopped, adam0, o).fit(loss_p, data);
+  REQUIRE(r0.stopped_by == train::StopCriterion::non_finite);
+  REQUIRE(r0.epochs == 1);  // in the first epoch, so the last checkpoint is the start
+  CHECK_MESSAGE(r0.message.find("; last finite loss ") != std::string::npos, r0.message);
+  CHECK_MESSAGE(r0.message.find(" at step " + std::to_string(r0.steps)) != std::string::npos, r0.message);
+  CHECK(r0.rollbacks == 0);
+
+  // Rollback: back to the start (parameters, Adam's moments and step count, data order), the
+  // learning rate x 1/512 = 0.125: from then on exactly the run that started at lr 0.125.
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f);
+  o.on_non_finite = train::OnNonFinite::rollback;
+  o.rollback_lr_factor = 1.0 / 512;
+  o.out = f;
+  o.display = train::Display::lines;
+  SoftNet rolled(5);
+  optim::Adam<double> adam1(SoftNet::num_params, {64.0});
+  const auto r1 = train::make_trainer<4>(rolled, adam1, o).fit(loss_p, data);
+  const std::string text = slurp(f);
+  std::fclose(f);
+  CHECK(r1.rollbacks == 1);
+  CHECK(r1.stopped_by == train::StopCriterion::max_epochs);
+  CHECK(r1.epochs == 6);
+  CHECK(r1.history.size() == 6);  // the abandoned epoch leaves no record
+  CHECK_MESSAGE(text.find("rollback 1 of 3: non-finite value at step " + std::to_string(r0.steps + 1)) !=
+                    std::string::npos, text);
+  CHECK_MESSAGE(text.find("back to the end of epoch 0 (step 0), learning rate x0.00195312") != std::string::npos, text);
+
+  o.on_non_finite = train::OnNonFinite::stop;
+  o.display = train::Display::none;
+  o.out = stdout;
+  SoftNet direct(5);
+  optim::Adam<double> adam2(SoftNet::num_params, {0.125});
+  const auto r2 = train::make_trainer<4>(direct, adam2, o).fit(loss_p, data);
+  REQUIRE(r2.stopped_by == train::StopCriterion::max_epochs);
+  CHECK(r1.steps == r2.steps);
+  CHECK(adam1.step_count() == adam2.step_count());
+  for (std::size_t i = 0; i < SoftNet::num_params; ++i) CHECK(rolled.params()[i] == direct.params()[i]);
+
+  // When every retry fails too (a NaN in the data), training stops after max_rollbacks.
+  auto bad = blobs(12, 3);
+  bad.features[2 * 9] = std::numeric_limits<float>::quiet_NaN();
+  o.on_non_finite = train::OnNonFinite::rollback;
+  o.max_rollbacks = 2;
+  Net net(4);
+  optim::SGD<double> sgd(Net::num_params);
+  const auto r3 = train::make_trainer<4>(net, sgd, o).fit(loss, bad);
+  CHECK(r3.stopped_by == train::StopCriterion::non_finite);
+  CHECK(r3.rollbacks == 2);
+  CHECK_MESSAGE(r3.message.find("(after 2 rollbacks)") != std::string::npos, r3.message);
+  for (double p : net.params()) CHECK(std::isfinite(p));
 }
 
 TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CSV and JSON logs") {

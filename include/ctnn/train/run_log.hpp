@@ -64,6 +64,7 @@ struct TrainResult {
   std::size_t best_epoch = 0;  ///< epoch of the lowest validation loss (0: no validation)
   double best_val_loss = not_measured;
   bool restored_best = false;  ///< the parameters of best_epoch were put back
+  std::size_t rollbacks = 0;   ///< OnNonFinite::rollback: how often training went back to a checkpoint
   std::vector<EpochRecord> history;
   Evaluation validation;  ///< on the validation set with the returned parameters (empty without one)
 };
@@ -115,7 +116,8 @@ class RunLog {
                {"steps", res.steps},
                {"best_epoch", res.best_epoch},
                {"best_val_loss", n(res.best_val_loss)},
-               {"restored_best", res.restored_best}}}};
+               {"restored_best", res.restored_best},
+               {"rollbacks", res.rollbacks}}}};
     const ConfusionMatrix& cm = res.validation.confusion;
     if (cm.classes()) {
       json m = json::array(), per = json::array();

@@ -3,7 +3,9 @@
 // optimiser (ctnn/optim) with the learning rate of a schedule, optionally clips the gradient,
 // and reports: running loss and accuracy per epoch, validation loss/accuracy/confusion matrix,
 // a progress bar on a terminal, a CSV/JSON log. It stops on the first criterion met -- NaN/Inf
-// (naming the step and the parameter block), a step limit, a full-training-set gradient-norm
+// (naming the step, the parameter block and the last finite loss; or, with
+// OnNonFinite::rollback, it first goes back to the last epoch's checkpoint at a lower learning
+// rate), a step limit, a full-training-set gradient-norm
 // threshold, early stopping on the validation loss (with best-weights restore), or the epoch
 // count -- and the result says which.
 //
@@ -60,6 +62,14 @@ concept LabelledData = requires(const D& d, std::size_t i) {
 /// What the schedule's t counts: optimiser steps (PyTorch's per-step schedulers) or epochs.
 enum class ScheduleUnit { step, epoch };
 
+/// What the Trainer does when a step's loss or gradient is NaN or Inf (the bad step is never applied).
+enum class OnNonFinite {
+  stop,      ///< stop; the parameters are those before the bad step
+  rollback,  ///< put back the last checkpoint -- the parameters, optimiser state, data order and step count
+             ///< kept at the end of the last completed epoch (or at the start) -- scale the learning rate
+             ///< by rollback_lr_factor and train on from there; stop after max_rollbacks rollbacks
+};
+
 struct TrainerOptions {
   std::size_t epochs = 10;        ///< maximum number of epochs
   std::size_t max_steps = 0;      ///< maximum optimiser steps; 0 = no limit
@@ -79,6 +89,9 @@ struct TrainerOptions {
   double min_delta = 0;           ///< an improvement must lower the validation loss by more
   bool restore_best = true;       ///< on early stopping, put back the best epoch's parameters
   double binary_threshold = 0.5;  ///< one-output networks: class 1 when output > this
+  OnNonFinite on_non_finite = OnNonFinite::stop;
+  double rollback_lr_factor = 0.5;  ///< rollback: the schedule's learning rate is multiplied by this each time
+  std::size_t max_rollbacks = 3;    ///< rollback: a further non-finite step after this many stops training
   Display display = Display::automatic;
   std::FILE* out = stdout;
   std::string validation_name = "val";  ///< how the progress lines call the validation set
@@ -161,6 +174,13 @@ class Trainer {
     std::size_t wait = 0;
     bool stop = false;
     res.steps = o_.first_step;
+    // The last checkpoint for OnNonFinite::rollback: kept at the start and after every completed
+    // epoch (a copy of the parameters and optimiser state; allocated once, here).
+    const bool keep_checkpoint = o_.on_non_finite == OnNonFinite::rollback;
+    Checkpoint ckpt(keep_checkpoint ? P : 0, keep_checkpoint ? opt_state_size() : 0, rng);
+    if (keep_checkpoint) save(ckpt, o_.first_epoch - 1, res.steps, tr, rng);
+    double lr_scale = 1, last_finite_loss = 0;
+    std::size_t last_finite_step = 0;
 
     for (std::size_t epoch = o_.first_epoch; epoch <= o_.epochs && !stop; ++epoch) {
       if (o_.shuffle) shuffle(tr, rng);
@@ -169,6 +189,8 @@ class Trainer {
       const std::clock_t c0 = std::clock();
       double loss_sum = 0, lr = 0;
       std::size_t seen = 0, correct = 0;
+      bool rolled_back = false;
+      std::string rollback_note;
       for (std::size_t s = 0; s < per_epoch; ++s) {
         if (o_.stop && o_.stop->load(std::memory_order_relaxed)) {
           res.stopped_by = StopCriterion::interrupted;
@@ -198,18 +220,35 @@ class Trainer {
           g = acc_.span();
         }
         const std::size_t step = res.steps + 1;
-        if (const auto msg = non_finite(l, g, epoch, s + 1, per_epoch, step); !msg.empty()) {
+        if (auto msg = non_finite(l, g, epoch, s + 1, per_epoch, step); !msg.empty()) {
+          msg += last_finite_step ? "; last finite loss " + fmt(last_finite_loss) + " at step " +
+                                        std::to_string(last_finite_step)
+                                  : "; no earlier step in this run";
+          if (keep_checkpoint && res.rollbacks < o_.max_rollbacks) {
+            restore(ckpt, res, tr, rng);
+            lr_scale *= o_.rollback_lr_factor;
+            ++res.rollbacks;
+            rollback_note = "epoch " + std::to_string(epoch) + ": rollback " + std::to_string(res.rollbacks) + " of " +
+                            std::to_string(o_.max_rollbacks) + ": " + msg + "; back to the end of epoch " +
+                            std::to_string(ckpt.epoch) + " (step " + std::to_string(ckpt.steps) +
+                            "), learning rate x" + fmt(lr_scale);
+            rolled_back = true;
+            break;
+          }
           res.stopped_by = StopCriterion::non_finite;
           res.message = msg;
+          if (keep_checkpoint) res.message += " (after " + std::to_string(res.rollbacks) + " rollbacks)";
           stop = true;
           break;
         }
+        last_finite_loss = l;
+        last_finite_step = step;
         correct += count_correct(rows);
         loss_sum += l * static_cast<double>(rows);
         seen += rows;
         if (o_.clip_norm > 0) optim::clip_grad_norm(g, o_.clip_norm, o_.clip_rescale);
         if (o_.clip_value > 0) optim::clip_grad_value(g, o_.clip_value);
-        lr = sched_(o_.schedule_unit == ScheduleUnit::step ? res.steps : epoch - 1);
+        lr = lr_scale * sched_(o_.schedule_unit == ScheduleUnit::step ? res.steps : epoch - 1);
         opt_.step(net_.params(), std::span<const T>(g), lr);
         ++res.steps;
         progress.update(s + 1, loss_sum / static_cast<double>(seen));
@@ -219,6 +258,11 @@ class Trainer {
           stop = true;
           break;
         }
+      }
+      if (rolled_back) {  // the abandoned epoch leaves no record; go on after the checkpoint's epoch
+        progress.end_epoch(rollback_note);
+        epoch = ckpt.epoch;
+        continue;
       }
       EpochRecord r;
       r.epoch = epoch;
@@ -258,6 +302,7 @@ class Trainer {
         ++wait;
       }
       if (stop) break;  // max_steps
+      if (keep_checkpoint) save(ckpt, epoch, res.steps, tr, rng);
       if (o_.on_epoch_end) o_.on_epoch_end(epoch, res.steps, rng.engine());
       if (o_.grad_norm_tolerance > 0 && r.grad_norm < o_.grad_norm_tolerance) {
         res.stopped_by = StopCriterion::gradient_norm;
@@ -298,6 +343,38 @@ class Trainer {
   }
 
  private:
+  /// What OnNonFinite::rollback puts back: the state at the end of an epoch.
+  struct Checkpoint {
+    Checkpoint(std::size_t params, std::size_t opt_state, const Random& r) : params(params), opt(opt_state), rng(r) {}
+    std::vector<T> params, opt;
+    std::uint64_t opt_steps = 0;
+    std::size_t epoch = 0, steps = 0;
+    std::vector<std::size_t> order;
+    Random rng;
+  };
+  std::size_t opt_state_size() const {
+    if constexpr (requires { opt_.state(); }) return opt_.state().size();
+    else return 0;
+  }
+  void save(Checkpoint& c, std::size_t epoch, std::size_t steps, const std::vector<std::size_t>& order,
+            const Random& rng) {
+    std::copy(net_.params().begin(), net_.params().end(), c.params.begin());
+    if constexpr (requires { opt_.state(); }) std::copy(opt_.state().begin(), opt_.state().end(), c.opt.begin());
+    c.opt_steps = opt_.step_count();
+    c.epoch = epoch;
+    c.steps = steps;
+    c.order = order;
+    c.rng = rng;
+  }
+  void restore(const Checkpoint& c, TrainResult& res, std::vector<std::size_t>& order, Random& rng) {
+    std::copy(c.params.begin(), c.params.end(), net_.params().begin());
+    if constexpr (requires { opt_.state(); }) std::copy(c.opt.begin(), c.opt.end(), opt_.state().begin());
+    if constexpr (requires { opt_.set_step_count(c.opt_steps); }) opt_.set_step_count(c.opt_steps);
+    res.steps = c.steps;
+    order = c.order;
+    rng = c.rng;
+  }
+
   static void shuffle(std::vector<std::size_t>& v, Random& rng) {
     for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
   }
