@@ -118,15 +118,31 @@ inline constexpr bool has_batch4f = true;
 inline constexpr bool has_batch4f = false;
 #endif
 
-/// a·b + c, one rounding for batches. xsimd's 128-bit arch on an AVX2 build has no FMA kernel
-/// (it would multiply and add), so 128-bit float batches call the instruction directly.
+/// a·b + c, one rounding for batches and floats (a float is the one-lane tail of a float pass,
+/// which must round as its batch lanes do). xsimd's 128-bit arch on an AVX2 build has no FMA
+/// kernel (it would multiply and add), so 128-bit float batches call the instruction directly.
 template <class T>
 CTNN_INLINE T fma(const T& a, const T& b, const T& c) noexcept {
+#if defined(__FMA__)
+  if constexpr (std::is_same_v<T, float>) return std::fma(a, b, c);
+  else
+#endif
   if constexpr (std::is_arithmetic_v<T> || is_extension_scalar<T>) return a * b + c;
 #if defined(__FMA__) && defined(CTNN_SIMD_256)
   else if constexpr (std::is_same_v<T, batch4f>) return T(_mm_fmadd_ps(a, b, c));
 #endif
   else return xsimd::fma(a, b, c);
+}
+
+/// f (a function of batches) applied to one float, as lane 0 of a 128-bit batch: a float's exp,
+/// log, tanh and logistic use the same approximations as the lanes of a float batch.
+template <class F>
+CTNN_INLINE float via_batch4f(F&& f, float x) noexcept {
+#if defined(CTNN_SIMD_256)
+  return _mm_cvtss_f32(f(batch4f(_mm_set_ss(x))));
+#else
+  return f(x);
+#endif
 }
 
 /// Loads the first N (< width) elements at p into a batch; the other lanes are zero. Never reads
@@ -183,10 +199,14 @@ CTNN_INLINE void store_partial(T* p, const batch<T>& v) noexcept {
   }
 }
 
-/// The register type for L lanes of T: a 128-bit batch for at most 4 floats (when the native
-/// batch is wider), the native batch otherwise, T itself for scalars without a batch.
+/// The register type for L lanes of T: a 128-bit batch for 2 to 4 floats (when the native batch
+/// is wider), the native batch otherwise, T itself for scalars without a batch and for one float.
+/// One float (a layer of one unit, a loss) is scalar code: a one-lane batch would carry zeroed
+/// padding lanes through every op (a multiply by (1, 0, 0, 0) where a scalar's × 1 folds away,
+/// a zeroing shuffle per store and load), which lengthens a small net's training step by ~5%.
+/// Its transcendental functions still run on a batch (via_batch4f), so it rounds as lanes do.
 template <class T, std::size_t L>
-using lanes_t = std::conditional_t<!has_batch<T>, T,
+using lanes_t = std::conditional_t<!has_batch<T> || (std::is_same_v<T, float> && L == 1), T,
                                    std::conditional_t<std::is_same_v<T, float> && has_batch4f && L <= 4 && width<T> == 8,
 #if defined(CTNN_SIMD_256)
                                                       batch4f,
@@ -198,7 +218,7 @@ using lanes_t = std::conditional_t<!has_batch<T>, T,
 /// Loads L lanes (L <= width; the rest zero) into lanes_t<T, L>; never reads past p[L - 1].
 template <std::size_t L, class T>
 CTNN_INLINE lanes_t<T, L> load_n(const T* p) noexcept {
-  if constexpr (!has_batch<T>) return *p;
+  if constexpr (std::is_same_v<lanes_t<T, L>, T>) return *p;
 #if defined(CTNN_SIMD_256)
   else if constexpr (std::is_same_v<lanes_t<T, L>, batch4f>) return batch4f(detail::load_lt4<L>(p));
 #endif
@@ -208,7 +228,7 @@ CTNN_INLINE lanes_t<T, L> load_n(const T* p) noexcept {
 /// Stores the first L lanes of v (from load_n's type); never writes past p[L - 1].
 template <std::size_t L, class T>
 CTNN_INLINE void store_n(T* p, const lanes_t<T, L>& v) noexcept {
-  if constexpr (!has_batch<T>) *p = v;
+  if constexpr (std::is_same_v<lanes_t<T, L>, T>) *p = v;
 #if defined(CTNN_SIMD_256)
   else if constexpr (std::is_same_v<lanes_t<T, L>, batch4f>) detail::store_lt4<L>(p, v);
 #endif
@@ -293,9 +313,17 @@ CTNN_INLINE xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& c, const xs
                                       const xsimd::batch<T, A>& b) noexcept {
   return xsimd::select(c, a, b);
 }
+// A float goes through a 128-bit batch (via_batch4f) where the build has one; see lanes_t.
+#if defined(CTNN_SIMD_256)
+#define CTNN_FLOAT_VIA_BATCH(fn, x) \
+  if constexpr (std::is_same_v<T, float>) return via_batch4f([](auto v) { return fn(v); }, x); else
+#else
+#define CTNN_FLOAT_VIA_BATCH(fn, x)
+#endif
 #define CTNN_SIMD_UNARY(fn)                                                             \
   template <class T>                                                                    \
   CTNN_INLINE auto fn(const T& x) noexcept {                                            \
+    CTNN_FLOAT_VIA_BATCH(xsimd::fn, x)                                                  \
     if constexpr (std::is_arithmetic_v<T>) return std::fn(x);                           \
     else if constexpr (is_extension_scalar<T>) return scalar_math<T>::fn(x);            \
     else return xsimd::fn(x);                                                           \
@@ -307,6 +335,7 @@ CTNN_SIMD_UNARY(log1p)
 /// 8/16-bit vectors), so there a 512-bit batch is taken as two 256-bit halves.
 template <class T>
 CTNN_INLINE auto log(const T& x) noexcept {
+  CTNN_FLOAT_VIA_BATCH(xsimd::log, x)
   if constexpr (std::is_arithmetic_v<T>) {
     return std::log(x);
   } else if constexpr (is_extension_scalar<T>) {
@@ -330,11 +359,20 @@ CTNN_INLINE auto log(const T& x) noexcept {
 #define CTNN_SIMD_UNARY(fn)                                                             \
   template <class T>                                                                    \
   CTNN_INLINE auto fn(const T& x) noexcept {                                            \
+    CTNN_FLOAT_VIA_BATCH(xsimd::fn, x)                                                  \
     if constexpr (std::is_arithmetic_v<T>) return std::fn(x);                           \
     else if constexpr (is_extension_scalar<T>) return scalar_math<T>::fn(x);            \
     else return xsimd::fn(x);                                                           \
   }
 CTNN_SIMD_UNARY(tanh)
+#undef CTNN_SIMD_UNARY
+#define CTNN_SIMD_UNARY(fn)                                                             \
+  template <class T>                                                                    \
+  CTNN_INLINE auto fn(const T& x) noexcept {                                            \
+    if constexpr (std::is_arithmetic_v<T>) return std::fn(x);                           \
+    else if constexpr (is_extension_scalar<T>) return scalar_math<T>::fn(x);            \
+    else return xsimd::fn(x);                                                           \
+  }
 CTNN_SIMD_UNARY(sqrt)
 CTNN_SIMD_UNARY(abs)
 #undef CTNN_SIMD_UNARY
@@ -406,6 +444,7 @@ CTNN_INLINE xsimd::batch<float, A> sigmoid_float(const xsimd::batch<float, A>& x
 /// xsimd's for double batches.
 template <class T>
 CTNN_INLINE auto exp(const T& x) noexcept {
+  CTNN_FLOAT_VIA_BATCH(detail::exp_float, x)
   if constexpr (std::is_arithmetic_v<T>) return std::exp(x);
   else if constexpr (is_extension_scalar<T>) return scalar_math<T>::exp(x);
   else if constexpr (std::is_same_v<scalar_t<T>, float>) return detail::exp_float(x);
@@ -423,4 +462,5 @@ CTNN_INLINE T min(const T& a, const T& b) noexcept {
   else return xsimd::min(a, b);
 }
 
+#undef CTNN_FLOAT_VIA_BATCH
 }  // namespace ctnn::simd

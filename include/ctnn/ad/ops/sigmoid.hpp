@@ -17,6 +17,8 @@ struct Sigmoid {
   template <class V> V value(const V& x) const noexcept {
     if constexpr (!std::is_arithmetic_v<V> && std::is_same_v<simd::scalar_t<V>, float>)
       return simd::sigmoid_float(x);  // a shorter dependency chain for float batches
+    else if constexpr (std::is_same_v<V, float> && simd::has_batch4f)
+      return simd::via_batch4f([](auto v) { return simd::sigmoid_float(v); }, x);
     const V e = simd::exp(-simd::abs(x));
     const V s = V(1) / (V(1) + e);
     return simd::select(x >= V(0), s, e * s);
