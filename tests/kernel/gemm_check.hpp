@@ -79,6 +79,12 @@ void check_shapes() {
   check_variants<T, F, 32, 64, 1>();   // the same at the smallest size that takes it (64-32-10's first layer)
   check_variants<T, F, 1, 40, 64>();   // a single sample on 512-bit dot-product tiles (1 x 8)
   check_variants<T, F, 2, 13, 80>();   // 2 x 8 tiles, N % 8 = 5, K % 16 = 0
+  // Tails of 5..7 floats run as 4 lanes + the rest (simd::split_tail):
+  check_variants<T, F, 1, 1, 5>();     // a 4-5-1 net's output layer: one dot product, K = 4 + 1
+  check_variants<T, F, 2, 1, 7>();     // K = 4 + 3 (a 128-bit rest), row by row
+  check_variants<T, F, 1, 9, 13>();    // one full batch of K, then 4 + 1; N % 8 = 1
+  check_variants<T, F, 4, 22, 3>();    // broadcast tiles of 16 columns + 6 (4 + 2), 4 rows
+  check_variants<T, F, 1, 39, 2>();    // broadcast tiles of 32 columns + 7 (4 + 3), one row
 }
 
 }  // namespace ctnn::test::gemm

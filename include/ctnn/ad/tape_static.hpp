@@ -503,7 +503,12 @@ class StaticTape {
     constexpr std::size_t Cf = C / W * W;
     for (std::size_t r = 0; r < R; ++r) {
       for (std::size_t c0 = 0; c0 < Cf; c0 += W) simd::store_n<W>(y + r * C + c0, apply_lanes<P, I, W, flat>(p, ws, r, c0));
-      if constexpr (C % W != 0) simd::store_n<C % W>(y + r * C + Cf, apply_lanes<P, I, C % W, flat>(p, ws, r, Cf));
+      if constexpr (simd::split_tail<T, C % W>) {
+        simd::store_n<4>(y + r * C + Cf, apply_lanes<P, I, 4, flat>(p, ws, r, Cf));
+        simd::store_n<C % W - 4>(y + r * C + Cf + 4, apply_lanes<P, I, C % W - 4, flat>(p, ws, r, Cf + 4));
+      } else if constexpr (C % W != 0) {
+        simd::store_n<C % W>(y + r * C + Cf, apply_lanes<P, I, C % W, flat>(p, ws, r, Cf));
+      }
     }
   }
 

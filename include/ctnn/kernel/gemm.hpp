@@ -40,6 +40,29 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
       for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
     }
   }
+#if defined(CTNN_SIMD_256)
+  if constexpr (nr == 1 && simd::split_tail<T, K % W>) {
+    // A dot product's tail of 5..7 floats (a 4-5-1 net's output layer) as 4 lanes and the rest,
+    // as the element-wise pass that made A stored them (map's split tail): their loads are then
+    // store-forwarded as they are, with no 256-bit vector to assemble (and zero-pad) from them,
+    // and the sum is a 128-bit one. On the 4-5-1 training step's critical path.
+    constexpr std::size_t r = K % W - 4;
+    for (std::size_t i = 0; i < mr; ++i) {
+      const float* a = A + i * K + Kf;
+      const float* b = B + Kf;
+      __m128 p = _mm_mul_ps(_mm_loadu_ps(a), _mm_loadu_ps(b));
+      if constexpr (r > 1) p = _mm_fmadd_ps(simd::detail::load_lt4<r>(a + 4), simd::detail::load_lt4<r>(b + 4), p);
+      p = _mm_add_ps(p, _mm_movehl_ps(p, p));
+      float s = _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
+      if constexpr (r == 1) s = std::fma(a[4], b[4], s);
+      if constexpr (Kf > 0) s += simd::hsum(acc[i][0]);
+      if constexpr (Scaled) s *= alpha;
+      if constexpr (Acc) C[i * ldc] += s;
+      else C[i * ldc] = s;
+    }
+    return;
+  } else
+#endif
   if constexpr (K % W != 0) {
     V b[nr];
     for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load_partial<K % W>(B + j * K + Kf);
@@ -420,8 +443,12 @@ CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
     auto row_block = [&]<std::size_t mr>(std::size_t m0) {
       for (std::size_t n0 = 0; n0 < Nf; n0 += NC)
         bcast_tile<mr, NC, N, K, SAm, SAk, Acc, Scaled>(A + m0 * SAm, B + n0, C + m0 * N + n0, alpha);
-      if constexpr (N % NC != 0)
+      if constexpr (simd::split_tail<T, N % NC>) {  // 5..7 columns: 4 in a 128-bit batch, then the rest
+        bcast_tile<mr, 4, N, K, SAm, SAk, Acc, Scaled>(A + m0 * SAm, B + Nf, C + m0 * N + Nf, alpha);
+        bcast_tile<mr, N % NC - 4, N, K, SAm, SAk, Acc, Scaled>(A + m0 * SAm, B + Nf + 4, C + m0 * N + Nf + 4, alpha);
+      } else if constexpr (N % NC != 0) {
         bcast_tile<mr, N % NC, N, K, SAm, SAk, Acc, Scaled>(A + m0 * SAm, B + Nf, C + m0 * N + Nf, alpha);
+      }
     };
     for (std::size_t m0 = 0; m0 < Mf; m0 += MR) row_block.template operator()<MR>(m0);
     if constexpr (M % MR != 0) row_block.template operator()<M % MR>(Mf);

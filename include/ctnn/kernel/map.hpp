@@ -23,10 +23,18 @@ CTNN_INLINE void map(F&& f, T* CTNN_RESTRICT out, const In*... in) noexcept {
       simd::store(out + i, v);
     }
     if constexpr (N % W != 0) {
-      constexpr std::size_t r = N % W;  // the tail: one (possibly 128-bit) batch
-      auto v = f(simd::load_n<r>(in + full)...);
-      if constexpr (Acc) v += simd::load_n<r>(out + full);
-      simd::store_n<r>(out + full, v);
+      // The tail: one (possibly 128-bit) batch, or 4 + the rest for 5..7 floats (simd::split_tail).
+      auto tail = [&]<std::size_t r, std::size_t at>() {
+        auto v = f(simd::load_n<r>(in + at)...);
+        if constexpr (Acc) v += simd::load_n<r>(out + at);
+        simd::store_n<r>(out + at, v);
+      };
+      if constexpr (simd::split_tail<T, N % W>) {
+        tail.template operator()<4, full>();
+        tail.template operator()<N % W - 4, full + 4>();
+      } else {
+        tail.template operator()<N % W, full>();
+      }
     }
   } else {
     for (std::size_t i = 0; i < N; ++i) {

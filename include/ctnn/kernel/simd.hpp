@@ -215,6 +215,14 @@ using lanes_t = std::conditional_t<!has_batch<T> || (std::is_same_v<T, float> &&
 #endif
                                                       batch<T>>>;
 
+/// Whether a tail of r (< width) floats runs as a 128-bit batch of 4 and a tail of r - 4 (a
+/// float or a 128-bit batch), rather than as one zero-padded 256-bit batch: passes over a
+/// narrow layer (5..7 units) then store and load exactly the pieces the next pass reads, which
+/// the compiler forwards in registers; a 256-bit tail is rebuilt from them by three shuffles
+/// (extract, zero, insert), each time on a small net's critical path.
+template <class T, std::size_t r>
+inline constexpr bool split_tail = std::is_same_v<T, float> && has_batch4f && width<T> == 8 && r > 4;
+
 /// Loads L lanes (L <= width; the rest zero) into lanes_t<T, L>; never reads past p[L - 1].
 template <std::size_t L, class T>
 CTNN_INLINE lanes_t<T, L> load_n(const T* p) noexcept {
