@@ -185,6 +185,21 @@ void register_eigen_benchmarks(EigenData& E) {
       benchmark::ClobberMemory();
     }
   });
+  // Latency: each input depends on the previous output (x0' = x0 + y·1e-30, which leaves x0 unchanged in
+  // float but the CPU cannot start a call before the previous one ends). A_forward measures how well
+  // independent calls overlap; the two orders can rank the libraries differently.
+  benchmark::RegisterBenchmark("A_forward_latency/eigen", [&E](benchmark::State& st) {
+    const NetA* net = &E.a;
+    Vec<4> x = E.xA;
+    const float x0 = x[0];
+    benchmark::DoNotOptimize(net);
+    Vec<1> y;
+    for (auto _ : st) {
+      forward_a(*net, x, y);
+      x[0] = x0 + y[0] * 1e-30f;
+      benchmark::DoNotOptimize(x);
+    }
+  });
   benchmark::RegisterBenchmark("A_step/eigen", [&E](benchmark::State& st) {
     NetA* net = &E.a;
     const Vec<4>* x = &E.xA;
@@ -362,6 +377,18 @@ void register_ctnn_benchmarks(const Problem& P) {
       benchmark::ClobberMemory();
     }
   });
+  benchmark::RegisterBenchmark("A_forward_latency/ctnn", [d](benchmark::State& st) {
+    const CtnnA* net = &d->a;
+    float x[4] = {d->xA[0], d->xA[1], d->xA[2], d->xA[3]};
+    const float x0 = x[0];
+    benchmark::DoNotOptimize(net);
+    float y = 0;
+    for (auto _ : st) {
+      net->forward<1>(x, &y);
+      x[0] = x0 + y * 1e-30f;
+      benchmark::DoNotOptimize(x);
+    }
+  });
   benchmark::RegisterBenchmark("A_step/ctnn", [d](benchmark::State& st) {
     CtnnA* net = &d->a;
     const float* x = d->xA.data();
@@ -440,10 +467,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void print_ratios() const {
     std::printf("\nratio ctnn / eigen (median CPU time of this process, same run; equal to real time on a quiet machine):\n");
-    for (const char* w : {"A_forward", "A_step", "B_forward", "B_step", "C_forward", "C_step"}) {
+    for (const char* w : {"A_forward", "A_forward_latency", "A_step", "B_forward", "B_step", "C_forward", "C_step"}) {
       auto e = times_.find(std::string(w) + "/eigen"), c = times_.find(std::string(w) + "/ctnn");
       if (e == times_.end() || c == times_.end()) continue;
-      std::printf("  %-10s eigen %12.1f ns   ctnn %12.1f ns   ratio %.2f\n", w, e->second, c->second,
+      std::printf("  %-17s eigen %12.1f ns   ctnn %12.1f ns   ratio %.2f\n", w, e->second, c->second,
                   c->second / e->second);
     }
   }
