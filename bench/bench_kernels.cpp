@@ -23,38 +23,35 @@ ctnn::AlignedBuffer<T> random_buffer(std::size_t n, unsigned seed) {
   return b;
 }
 
-// C[M,N] = A[M,K] B[N,K]ᵀ (a Dense forward: X Wᵀ)
-template <std::size_t M, std::size_t N, std::size_t K>
-void gemm_nt(benchmark::State& st) {
+// Times product(A, B, C) for an M x N result over K (A holds M·K floats, B N·K, in whatever layout
+// the product reads) and reports its rate in FLOP/s.
+template <std::size_t M, std::size_t N, std::size_t K, class Product>
+void time_product(benchmark::State& st, Product product) {
   auto A = random_buffer<float>(M * K, 1), B = random_buffer<float>(N * K, 2), C = random_buffer<float>(M * N, 3);
   for (auto _ : st) {
-    ctnn::kernel::gemm_nt<M, N, K>(A.data(), B.data(), C.data());
+    product(A.data(), B.data(), C.data());
     benchmark::DoNotOptimize(C.data());
     benchmark::ClobberMemory();
   }
   st.counters["flops"] = benchmark::Counter(double(st.iterations()) * 2.0 * M * N * K, benchmark::Counter::kIsRate);
+}
+
+// C[M,N] = A[M,K] B[N,K]ᵀ (a Dense forward: X Wᵀ)
+template <std::size_t M, std::size_t N, std::size_t K>
+void gemm_nt(benchmark::State& st) {
+  time_product<M, N, K>(st, [](const float* a, const float* b, float* c) { ctnn::kernel::gemm_nt<M, N, K>(a, b, c); });
 }
 // C[M,N] += alpha A[K,M]ᵀ B[K,N] (a weight gradient applied in a fused step: W += -lr dZᵀ X)
 template <std::size_t M, std::size_t N, std::size_t K>
 void gemm_tn(benchmark::State& st) {
-  auto A = random_buffer<float>(K * M, 1), B = random_buffer<float>(K * N, 2), C = random_buffer<float>(M * N, 3);
-  for (auto _ : st) {
-    ctnn::kernel::gemm_tn<M, N, K, true, true>(A.data(), B.data(), C.data(), -1e-6f);
-    benchmark::DoNotOptimize(C.data());
-    benchmark::ClobberMemory();
-  }
-  st.counters["flops"] = benchmark::Counter(double(st.iterations()) * 2.0 * M * N * K, benchmark::Counter::kIsRate);
+  time_product<M, N, K>(st, [](const float* a, const float* b, float* c) {
+    ctnn::kernel::gemm_tn<M, N, K, true, true>(a, b, c, -1e-6f);
+  });
 }
 // C[M,N] = A[M,K] B[K,N] (an input gradient: dX = dZ W)
 template <std::size_t M, std::size_t N, std::size_t K>
 void gemm_nn(benchmark::State& st) {
-  auto A = random_buffer<float>(M * K, 1), B = random_buffer<float>(K * N, 2), C = random_buffer<float>(M * N, 3);
-  for (auto _ : st) {
-    ctnn::kernel::gemm_nn<M, N, K>(A.data(), B.data(), C.data());
-    benchmark::DoNotOptimize(C.data());
-    benchmark::ClobberMemory();
-  }
-  st.counters["flops"] = benchmark::Counter(double(st.iterations()) * 2.0 * M * N * K, benchmark::Counter::kIsRate);
+  time_product<M, N, K>(st, [](const float* a, const float* b, float* c) { ctnn::kernel::gemm_nn<M, N, K>(a, b, c); });
 }
 
 }  // namespace
@@ -74,13 +71,9 @@ BENCHMARK(gemm_nn<64, 256, 128>)->Name("nn 64x256x128 (D dH1)");
 namespace {
 template <std::size_t MR, std::size_t NR, std::size_t M, std::size_t N, std::size_t K>
 void nt_wide(benchmark::State& st) {
-  auto A = random_buffer<float>(M * K, 1), B = random_buffer<float>(N * K, 2), C = random_buffer<float>(M * N, 3);
-  for (auto _ : st) {
-    ctnn::kernel::detail::gemm_nt_wide<MR, NR, M, N, K, false, false>(A.data(), B.data(), C.data(), 1.0f);
-    benchmark::DoNotOptimize(C.data());
-    benchmark::ClobberMemory();
-  }
-  st.counters["flops"] = benchmark::Counter(double(st.iterations()) * 2.0 * M * N * K, benchmark::Counter::kIsRate);
+  time_product<M, N, K>(st, [](const float* a, const float* b, float* c) {
+    ctnn::kernel::detail::gemm_nt_wide<MR, NR, M, N, K, false, false>(a, b, c, 1.0f);
+  });
 }
 }  // namespace
 BENCHMARK(nt_wide<4, 4, 64, 128, 784>)->Name("ntw 4x4");
@@ -96,23 +89,15 @@ BENCHMARK(nt_wide<8, 3, 64, 128, 784>)->Name("ntw 8x3");
 namespace {
 template <std::size_t MR, std::size_t NV, std::size_t M, std::size_t N, std::size_t K>
 void tn_wide(benchmark::State& st) {
-  auto A = random_buffer<float>(K * M, 1), B = random_buffer<float>(K * N, 2), C = random_buffer<float>(M * N, 3);
-  for (auto _ : st) {
-    ctnn::kernel::detail::gemm_bcast_wide<MR, NV, M, N, K, 1, M, true, true>(A.data(), B.data(), C.data(), -1e-6f);
-    benchmark::DoNotOptimize(C.data());
-    benchmark::ClobberMemory();
-  }
-  st.counters["flops"] = benchmark::Counter(double(st.iterations()) * 2.0 * M * N * K, benchmark::Counter::kIsRate);
+  time_product<M, N, K>(st, [](const float* a, const float* b, float* c) {
+    ctnn::kernel::detail::gemm_bcast_wide<MR, NV, M, N, K, 1, M, true, true>(a, b, c, -1e-6f);
+  });
 }
 template <std::size_t MR, std::size_t NV, std::size_t M, std::size_t N, std::size_t K>
 void nn_wide(benchmark::State& st) {
-  auto A = random_buffer<float>(M * K, 1), B = random_buffer<float>(K * N, 2), C = random_buffer<float>(M * N, 3);
-  for (auto _ : st) {
-    ctnn::kernel::detail::gemm_bcast_wide<MR, NV, M, N, K, K, 1, false, false>(A.data(), B.data(), C.data(), 1.0f);
-    benchmark::DoNotOptimize(C.data());
-    benchmark::ClobberMemory();
-  }
-  st.counters["flops"] = benchmark::Counter(double(st.iterations()) * 2.0 * M * N * K, benchmark::Counter::kIsRate);
+  time_product<M, N, K>(st, [](const float* a, const float* b, float* c) {
+    ctnn::kernel::detail::gemm_bcast_wide<MR, NV, M, N, K, K, 1, false, false>(a, b, c, 1.0f);
+  });
 }
 }  // namespace
 BENCHMARK(tn_wide<4, 4, 128, 784, 64>)->Name("tnw 4x4");

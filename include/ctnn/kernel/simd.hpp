@@ -337,6 +337,7 @@ CTNN_INLINE xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& c, const xs
     else return xsimd::fn(x);                                                           \
   }
 CTNN_SIMD_UNARY(log1p)
+CTNN_SIMD_UNARY(tanh)
 #undef CTNN_SIMD_UNARY
 
 /// Natural log. xsimd 8.1's log does not compile for AVX-512BW (its int32 select casts to
@@ -364,16 +365,7 @@ CTNN_INLINE auto log(const T& x) noexcept {
     return xsimd::log(x);
   }
 }
-#define CTNN_SIMD_UNARY(fn)                                                             \
-  template <class T>                                                                    \
-  CTNN_INLINE auto fn(const T& x) noexcept {                                            \
-    CTNN_FLOAT_VIA_BATCH(xsimd::fn, x)                                                  \
-    if constexpr (std::is_arithmetic_v<T>) return std::fn(x);                           \
-    else if constexpr (is_extension_scalar<T>) return scalar_math<T>::fn(x);            \
-    else return xsimd::fn(x);                                                           \
-  }
-CTNN_SIMD_UNARY(tanh)
-#undef CTNN_SIMD_UNARY
+// sqrt and abs of a float are single instructions: no detour through a batch.
 #define CTNN_SIMD_UNARY(fn)                                                             \
   template <class T>                                                                    \
   CTNN_INLINE auto fn(const T& x) noexcept {                                            \
