@@ -116,6 +116,15 @@ CTNN_INLINE void nt_tile_k4(const float* CTNN_RESTRICT a, const float* CTNN_REST
     else return simd::detail::load_lt4<K>(p);
   };
   const __m128 x = load(a);
+  if constexpr (nr == 1) {  // one output: a plain horizontal sum (hsum4 would add three zero rows)
+    __m128 s = _mm_mul_ps(x, load(B));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    if constexpr (Scaled) s = _mm_mul_ss(s, _mm_set_ss(alpha));
+    if constexpr (Acc) s = _mm_add_ss(s, _mm_load_ss(C));
+    _mm_store_ss(C, s);
+    return;
+  }
   __m128 p[4];
   for (std::size_t j = 0; j < 4; ++j) p[j] = j < nr ? _mm_mul_ps(x, load(B + j * K)) : _mm_setzero_ps();
   __m128 s = hsum4(p[0], p[1], p[2], p[3]);
