@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "ctnn/ad/expr.hpp"
@@ -495,6 +496,23 @@ class StaticTape {
       return ok;
     }
   }
+  // Whether the fused map rooted at J evaluates an op that is costly per lane (its op struct says
+  // `transcendental = true`: exp, log, sigmoid, tanh, softplus).
+  template <class P, std::size_t J>
+  static constexpr bool costly_tree() {
+    using N = std::remove_cvref_t<decltype(node_at<J>(std::declval<const Ptrs&>()))>;
+    bool costly = false;
+    if constexpr (requires { N::op_type::transcendental; }) costly = N::op_type::transcendental;
+    constexpr auto c = P::child[J];
+    if constexpr (P::arity[J] >= 1 && P::inlined[c[0]]) costly = costly || costly_tree<P, c[0]>();
+    if constexpr (P::arity[J] >= 2 && P::inlined[c[1]]) costly = costly || costly_tree<P, c[1]>();
+    return costly;
+  }
+  // A tail of 5..7 floats runs as 4 lanes and the rest (simd::split_tail: each piece is stored and
+  // loaded as it is, so the hand-over to the next pass is free), except when the map evaluates a
+  // transcendental function: two evaluations of ~18 instructions then cost more than the insert
+  // and extract of one 256-bit evaluation (a 4-5-1 forward: 11.9 instead of 12.9 ns, ~0.7 ns
+  // longer from one input to the next; bench_foundation).
   template <class P, std::size_t I>
   static CTNN_INLINE void fused_map(const Ptrs& p, T* ws) {
     T* y = ws + P::value_offset[I];
@@ -503,7 +521,7 @@ class StaticTape {
     constexpr std::size_t Cf = C / W * W;
     for (std::size_t r = 0; r < R; ++r) {
       for (std::size_t c0 = 0; c0 < Cf; c0 += W) simd::store_n<W>(y + r * C + c0, apply_lanes<P, I, W, flat>(p, ws, r, c0));
-      if constexpr (simd::split_tail<T, C % W>) {
+      if constexpr (simd::split_tail<T, C % W> && !costly_tree<P, I>()) {
         simd::store_n<4>(y + r * C + Cf, apply_lanes<P, I, 4, flat>(p, ws, r, Cf));
         simd::store_n<C % W - 4>(y + r * C + Cf + 4, apply_lanes<P, I, C % W - 4, flat>(p, ws, r, Cf + 4));
       } else if constexpr (C % W != 0) {

@@ -202,11 +202,16 @@ class Network {
     return y;
   }
   /// Batch forward over raw row-major storage: x is B x inputs, y is B x outputs.
+  /// A small net's forward (inline_forward) is inlined into the caller: the 4-5-1 net's takes ~40 ns
+  /// and a call costs it ~2.5 ns (the call, the output's store and reload, and setting up a dozen
+  /// constants that a caller's loop otherwise keeps in registers). A larger one is one function.
   template <std::size_t B>
-  void forward(const T* x, T* y) const noexcept {
-    if constexpr (shapes_ok)
-      ad::evaluate(output_expression<B, false, false, false, true>(nullptr, nullptr), y, binding(x, nullptr, nullptr));
+  CTNN_INLINE void forward(const T* x, T* y) const noexcept {
+    if constexpr (inline_forward<B>) forward_pass<B>(x, y);
+    else forward_call<B>(x, y);
   }
+  template <std::size_t B>
+  static constexpr bool inline_forward = B * num_params <= 1024;
 
   // ---- gradient ---------------------------------------------------------------------------
   /// loss(output, target, params) — or loss(output, target) — on a batch of B samples: returns
@@ -424,6 +429,14 @@ class Network {
     else
       return loss_fn(std::move(out), target, params_view<ParamGrad, Sink, true>());
   }
+
+  template <std::size_t B>
+  CTNN_INLINE void forward_pass(const T* x, T* y) const noexcept {
+    if constexpr (shapes_ok)
+      ad::evaluate(output_expression<B, false, false, false, true>(nullptr, nullptr), y, binding(x, nullptr, nullptr));
+  }
+  template <std::size_t B>
+  void forward_call(const T* x, T* y) const noexcept { forward_pass<B>(x, y); }
 
   template <std::size_t B, bool InputGrad, class Loss>
   T run_gradient(const Loss& loss_fn, const T* x, const T* y, T* dx) {

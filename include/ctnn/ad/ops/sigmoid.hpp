@@ -14,6 +14,7 @@ struct Sigmoid {
   static constexpr const char* symbol = "σ";
   static constexpr const char* latex = "\\sigma";
   static constexpr bool uses_x = false, uses_y = true;  // what derivative() reads
+  static constexpr bool transcendental = true;  // costly per lane (see StaticTape::fused_map)
   template <class V> V value(const V& x) const noexcept {
     if constexpr (!std::is_arithmetic_v<V> && std::is_same_v<simd::scalar_t<V>, float>)
       return simd::sigmoid_float(x);  // a shorter dependency chain for float batches

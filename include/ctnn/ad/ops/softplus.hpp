@@ -11,6 +11,7 @@ struct Softplus {
   static constexpr const char* symbol = "softplus";
   static constexpr const char* latex = "\\operatorname{softplus}";
   static constexpr bool uses_x = true, uses_y = false;  // what derivative() reads
+  static constexpr bool transcendental = true;  // costly per lane (see StaticTape::fused_map)
   template <class V> V value(const V& x) const noexcept {
     return simd::max(x, V(0)) + simd::log1p(simd::exp(-simd::abs(x)));
   }
