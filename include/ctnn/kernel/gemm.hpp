@@ -52,8 +52,7 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
       const float* b = B + Kf;
       __m128 p = _mm_mul_ps(_mm_loadu_ps(a), _mm_loadu_ps(b));
       if constexpr (r > 1) p = _mm_fmadd_ps(simd::detail::load_lt4<r>(a + 4), simd::detail::load_lt4<r>(b + 4), p);
-      p = _mm_add_ps(p, _mm_movehl_ps(p, p));
-      float s = _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
+      float s = _mm_cvtss_f32(simd::hsum_lane0(p));
       if constexpr (r == 1) s = std::fma(a[4], b[4], s);
       if constexpr (Kf > 0) s += simd::hsum(acc[i][0]);
       if constexpr (Scaled) s *= alpha;
@@ -117,9 +116,7 @@ CTNN_INLINE void nt_tile_k4(const float* CTNN_RESTRICT a, const float* CTNN_REST
   };
   const __m128 x = load(a);
   if constexpr (nr == 1) {  // one output: a plain horizontal sum (hsum4 would add three zero rows)
-    __m128 s = _mm_mul_ps(x, load(B));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    __m128 s = simd::hsum_lane0(_mm_mul_ps(x, load(B)));
     if constexpr (Scaled) s = _mm_mul_ss(s, _mm_set_ss(alpha));
     if constexpr (Acc) s = _mm_add_ss(s, _mm_load_ss(C));
     _mm_store_ss(C, s);

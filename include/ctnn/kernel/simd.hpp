@@ -256,17 +256,23 @@ CTNN_INLINE void store_n(T* p, const lanes_t<T, L>& v) noexcept {
   else store_partial<L>(p, v);
 }
 
-/// Sum of a batch's lanes. On AVX: fold the 128-bit halves, then shuffle/add twice (the
-/// microcoded haddps that xsimd::hadd uses costs 7 cycles a round on AMD Zen).
+#if defined(CTNN_SIMD_256)
+/// The sum of a 128-bit float vector's lanes, in lane 0 (the other lanes are partial sums):
+/// shuffle/add twice (the microcoded haddps costs 7 cycles a round on AMD Zen).
+CTNN_INLINE __m128 hsum_lane0(__m128 s) noexcept {
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_add_ss(s, _mm_movehdup_ps(s));
+}
+#endif
+
+/// Sum of a batch's lanes. On AVX: fold the 128-bit halves, then hsum_lane0 (the microcoded
+/// haddps that xsimd::hadd uses costs 7 cycles a round on AMD Zen).
 template <class T>
 CTNN_INLINE T hsum(const batch<T>& v) noexcept {
 #if defined(CTNN_SIMD_256)
   if constexpr (std::is_same_v<T, float> && width<T> == 8) {
     const __m256 r = v;
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    return _mm_cvtss_f32(hsum_lane0(_mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1))));
   } else if constexpr (std::is_same_v<T, double> && width<T> == 4) {
     const __m256d r = v;
     const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(r), _mm256_extractf128_pd(r, 1));
@@ -431,15 +437,18 @@ CTNN_INLINE xsimd::batch<float, A> exp_float(const xsimd::batch<float, A>& x) no
 /// picks the numerator (x >= 0, the flush, NaN) waits for nothing but x, so only one multiply of
 /// the numerator waits for the polynomial, beside the denominator's FMA.
 namespace detail {
-/// The portable form (xsimd): -|x| by OR-ing the sign bit, then a max for the clamp; the
-/// numerator by three selects.
+/// e^z = p · 2^n for z = -min(|x|, 87.3) (never positive), as the two factors: p = e^r by its
+/// degree-6 Taylor polynomial in Estrin form, 2^n by one shift of the rounding sum's bits
+/// (1.5 · 2^23 + 127: adding it rounds to an integer, and t's low mantissa bits hold n + 127, the
+/// biased exponent of 2^n; n = t - magic is exact). Shared by both forms of the sigmoid below.
+template <class V>
+struct ExpFactors {
+  V p, scale;
+};
 template <class A>
-CTNN_INLINE xsimd::batch<float, A> sigmoid_portable(const xsimd::batch<float, A>& x) noexcept {
+CTNN_INLINE ExpFactors<xsimd::batch<float, A>> exp_factors(const xsimd::batch<float, A>& z) noexcept {
   using V = xsimd::batch<float, A>;
   using I = xsimd::batch<std::int32_t, A>;
-  const V z = xsimd::max(x | V(-0.0f), V(-87.33654f));  // -min(|x|, 87.3)
-  // 1.5 · 2^23 + 127: adding it rounds to an integer, and t's low mantissa bits hold n + 127, the
-  // biased exponent of 2^n, so one shift makes 2^n (n = t - magic is exact).
   const V magic(12583039.0f);
   const V t = simd::fma(z, V(1.44269504088896341f), magic);
   const V n = t - magic;
@@ -450,8 +459,16 @@ CTNN_INLINE xsimd::batch<float, A> sigmoid_portable(const xsimd::batch<float, A>
   const V p45 = simd::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
   const V r4 = r2 * r2;
   const V q = simd::fma(r2, V(1.0f / 720.0f), p45);
-  const V p = simd::fma(r4, q, simd::fma(r2, p23, p01));                    // e^r, Estrin form
-  const V scale = xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(t) << 23);  // 2^n
+  return {simd::fma(r4, q, simd::fma(r2, p23, p01)), xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(t) << 23)};
+}
+
+/// The portable form (xsimd): -|x| by OR-ing the sign bit, then a max for the clamp; the
+/// numerator by three selects.
+template <class A>
+CTNN_INLINE xsimd::batch<float, A> sigmoid_portable(const xsimd::batch<float, A>& x) noexcept {
+  using V = xsimd::batch<float, A>;
+  const V z = xsimd::max(x | V(-0.0f), V(-87.33654f));  // -min(|x|, 87.3)
+  const auto [p, scale] = exp_factors(z);
   V num = xsimd::select(x < V(-87.33654f), V(0.0f), p * scale);
   num = xsimd::select(x >= V(0.0f), V(1.0f), num);
   num = xsimd::select(xsimd::isnan(x), x, num);  // NaN stays NaN (training's NaN checks rely on it)
@@ -459,35 +476,30 @@ CTNN_INLINE xsimd::batch<float, A> sigmoid_portable(const xsimd::batch<float, A>
 }
 
 #if defined(__AVX512VL__) && defined(__AVX512DQ__)
-/// The same arithmetic in AVX-512 (128- and 256-bit registers), so the same results bit for bit,
+/// The same arithmetic with AVX-512 (128- and 256-bit batches), so the same results bit for bit,
 /// 4 cycles shorter (41 instead of 45 measured, one sigmoid feeding the next) and 5 instructions
 /// fewer: z = -min(|x|, 87.3) is one VRANGEPS (OR then max: two dependent ops); the numerator is
 /// one merge-masked multiply, e where -87.3 <= x <= 0 (exactly the lanes where z == x, never NaN),
 /// into a base that VFIXUPIMMPS makes from x's class in one instruction: +1 for x > 0, +0, -0 and
 /// +inf, 0 for x < 0 and -inf, NaN for NaN (table 0xA8A8AA22, one response nibble per class).
-#define CTNN_SIGMOID_AVX512(P, R, RI)                                                                 \
-  CTNN_INLINE R sigmoid_avx512(R x) noexcept {                                                        \
-    const R z = P##_range_ps(x, P##_set1_ps(87.33654f), 0x0E); /* min of |x|, |c|; sign set */      \
-    const R magic = P##_set1_ps(12583039.0f);                                                         \
-    const R t = P##_fmadd_ps(z, P##_set1_ps(1.44269504088896341f), magic);                            \
-    const R n = P##_sub_ps(t, magic);                                                                 \
-    const R r = P##_fmadd_ps(n, P##_set1_ps(-0.693147180559945309f), z);                              \
-    const R r2 = P##_mul_ps(r, r);                                                                    \
-    const R p01 = P##_add_ps(r, P##_set1_ps(1.0f));                                                   \
-    const R p23 = P##_fmadd_ps(r, P##_set1_ps(1.0f / 6.0f), P##_set1_ps(0.5f));                       \
-    const R p45 = P##_fmadd_ps(r, P##_set1_ps(1.0f / 120.0f), P##_set1_ps(1.0f / 24.0f));             \
-    const R r4 = P##_mul_ps(r2, r2);                                                                  \
-    const R q = P##_fmadd_ps(r2, P##_set1_ps(1.0f / 720.0f), p45);                                    \
-    const R p = P##_fmadd_ps(r4, q, P##_fmadd_ps(r2, p23, p01));                                      \
-    const R scale = P##_castsi##RI##_ps(P##_slli_epi32(P##_castps_si##RI(t), 23));                    \
-    const R base = P##_fixupimm_ps(x, x, P##_set1_epi32(0xA8A8AA22), 0);                              \
-    const __mmask8 mid = P##_cmp_ps_mask(z, x, _CMP_EQ_OQ);                                           \
-    return P##_div_ps(P##_mask_mul_ps(base, mid, p, scale), P##_fmadd_ps(p, scale, P##_set1_ps(1.0f))); \
-  }
-CTNN_SIGMOID_AVX512(_mm, __m128, 128)
-CTNN_SIGMOID_AVX512(_mm256, __m256, 256)
-#undef CTNN_SIGMOID_AVX512
 inline constexpr bool has_sigmoid_avx512 = true;
+template <class A>
+CTNN_INLINE xsimd::batch<float, A> sigmoid_avx512(const xsimd::batch<float, A>& x) noexcept {
+  using V = xsimd::batch<float, A>;
+  static_assert(V::size == 4 || V::size == 8);
+#define CTNN_SIGMOID_AVX512(P)                                                                       \
+  const V z(P##_range_ps(x, P##_set1_ps(87.33654f), 0x0E)); /* min of |x|, |c|; sign set */        \
+  const auto [p, scale] = exp_factors(z);                                                           \
+  const V base(P##_fixupimm_ps(x, x, P##_set1_epi32(0xA8A8AA22), 0));                               \
+  const V num(P##_mask_mul_ps(base, P##_cmp_ps_mask(z, x, _CMP_EQ_OQ), p, scale));                  \
+  return num / simd::fma(p, scale, V(1.0f));
+  if constexpr (V::size == 4) {
+    CTNN_SIGMOID_AVX512(_mm)
+  } else {
+    CTNN_SIGMOID_AVX512(_mm256)
+  }
+#undef CTNN_SIGMOID_AVX512
+}
 #else
 inline constexpr bool has_sigmoid_avx512 = false;
 #endif
@@ -496,8 +508,7 @@ inline constexpr bool has_sigmoid_avx512 = false;
 template <class A>
 CTNN_INLINE xsimd::batch<float, A> sigmoid_float(const xsimd::batch<float, A>& x) noexcept {
 #if defined(__AVX512VL__) && defined(__AVX512DQ__)
-  using V = xsimd::batch<float, A>;
-  if constexpr (V::size == 4 || V::size == 8) return V(detail::sigmoid_avx512(x.data));
+  if constexpr (xsimd::batch<float, A>::size == 4 || xsimd::batch<float, A>::size == 8) return detail::sigmoid_avx512(x);
   else
 #endif
     return detail::sigmoid_portable(x);
