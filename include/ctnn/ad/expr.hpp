@@ -92,11 +92,18 @@ constexpr bool is_sink() {
 template <class E>
 inline constexpr bool is_leaf_v = std::remove_cvref_t<E>::is_leaf;
 
+/// Elements a value slot of the static tape is padded to (64 bytes of float).
+inline constexpr std::size_t slot_align = 16;
+
 /// Interior node base: supplies is_leaf and the default payload comparison (no payload).
+/// A node that declares `static constexpr std::size_t aux_size = n;` gets n elements of scratch
+/// in its tape slot at y + aux_offset (y its value): its forward rule may write there what its
+/// backward rule reads (log-sum-exp keeps its exponentials instead of computing them again).
 template <class Scalar, std::size_t R, std::size_t C>
 struct NodeBase : ExprTag {
   using scalar = Scalar;
   static constexpr std::size_t rows = R, cols = C, size = R * C;
+  static constexpr std::size_t aux_offset = (R * C + slot_align - 1) / slot_align * slot_align;
   static constexpr bool is_leaf = false;
 };
 

@@ -15,7 +15,9 @@ namespace ctnn::ad {
 
 /// The lane rules of softmax and log-sum-exp, shared by the nodes below and the runtime tape:
 /// e^{v − m} (m the row maximum), the softmax adjoint y ⊙ (g − ⟨g, y⟩) (d = ⟨g, y⟩ of the row) and
-/// the log-sum-exp adjoint g_r · e^{x − y_r} (= g_r · softmax(x_r)).
+/// the log-sum-exp adjoint g_r · softmax(x_r) = (g_r / Σ_r) · e^{x − m} from the forward's own
+/// exponentials e and 1/Σ_r (kept in the node's scratch: no second exp, and the log is not on the
+/// adjoint's path).
 /// Plain `inline` and by value on purpose: so the static tape's code is unchanged (docs/design.md).
 template <class V, class T>
 inline V shifted_exp(V v, T m) noexcept {
@@ -26,8 +28,8 @@ inline V softmax_adjoint(V g, V y, T d) noexcept {
   return y * (g - V(d));
 }
 template <class V, class T>
-inline V logsumexp_adjoint(V x, T g, T y) noexcept {
-  return V(g) * simd::exp(x - V(y));
+inline V logsumexp_adjoint(V e, T g_over_sum) noexcept {
+  return V(g_over_sum) * e;
 }
 
 template <class A>
@@ -117,28 +119,34 @@ template <class A>
 struct LogSumExp : NodeBase<typename A::scalar, A::rows, 1> {
   using children = meta::TypeList<A>;
   static constexpr std::size_t R = A::rows, C = A::cols;
+  // Scratch: e = e^{x − m} (R x C), then 1/Σ_r e per row; the adjoint reads them.
+  static constexpr std::size_t aux_size = R * C + R;
   A a;
   static constexpr bool needs_own_value = true;
-  static constexpr std::array<bool, 2> needs_child_values{true, false};
+  static constexpr std::array<bool, 2> needs_child_values{false, false};
   explicit LogSumExp(A a_) : a(std::move(a_)) {}
   bool same_payload(const LogSumExp&) const noexcept { return true; }
   template <class T>
   CTNN_INLINE void forward(T* y, const T* x) const noexcept {
-    T e[C];
+    T* e = y + LogSumExp::aux_offset;
+    T* inv = e + R * C;
     for (std::size_t r = 0; r < R; ++r) {
       const T* xr = x + r * C;
       const T m = kernel::max<C>(xr);
-      kernel::map<C>([m](auto v) { return shifted_exp(v, m); }, e, xr);
-      y[r] = m + simd::log(kernel::sum<C>(e));
+      kernel::map<C>([m](auto v) { return shifted_exp(v, m); }, e + r * C, xr);
+      const T s = kernel::sum<C>(e + r * C);
+      inv[r] = T(1) / s;
+      y[r] = m + simd::log(s);
     }
   }
-  // dx = g_r · exp(x − y_r) = g_r · softmax(x_r)
+  // dx = g_r · softmax(x_r) = (g_r / Σ_r) · e^{x − m}
   template <bool Acc, class T>
-  CTNN_INLINE void backward_a(const T* g, const T* y, const T* x, T* dx) const noexcept {
+  CTNN_INLINE void backward_a(const T* g, const T* y, const T*, T* dx) const noexcept {
+    const T* e = y + LogSumExp::aux_offset;
+    const T* inv = e + R * C;
     for (std::size_t r = 0; r < R; ++r) {
-      const T gr = g[r], yr = y[r];
-      kernel::map<C, Acc>([gr, yr](auto v) { return logsumexp_adjoint(v, gr, yr); },
-                          dx + r * C, x + r * C);
+      const T gs = g[r] * inv[r];
+      kernel::map<C, Acc>([gs](auto v) { return logsumexp_adjoint(v, gs); }, dx + r * C, e + r * C);
     }
   }
 };

@@ -184,9 +184,9 @@ class Tape {
                       &softmax_backward<true>);
   }
   Var<T> logsumexp(Var<T> a) {
-    scratch_need_ = std::max(scratch_need_, cols(a));
+    // Its slot also keeps e^{x − m} (rows x cols) and 1/Σ per row for the adjoint, as the static tape's.
     return unary_node(Kind::logsumexp, a, rows(a), 1, &logsumexp_forward, &logsumexp_backward<false>,
-                      &logsumexp_backward<true>);
+                      &logsumexp_backward<true>, rows(a) * cols(a) + rows(a));
   }
 
   // ---- passes -------------------------------------------------------------------------------
@@ -281,21 +281,22 @@ class Tape {
     return {this, static_cast<std::uint32_t>(nodes_.size() - 1)};
   }
   // Records an interior node: a value slot, and its value computed now.
-  Var<T> record(Node n) {
+  // aux: scratch after the value that the node's forward writes and its backward reads.
+  Var<T> record(Node n, std::size_t aux = 0) {
     n.val_at = values_.size();
-    values_.resize(values_.size() + padded(n.rows * n.cols));
+    values_.resize(values_.size() + padded(n.rows * n.cols) + padded(aux));
     if (scratch_.size() < scratch_need_) scratch_.resize(scratch_need_);
     const Var<T> v = push(n);
     compute(v.id);
     return v;
   }
-  Var<T> unary_node(Kind k, Var<T> a, std::size_t r, std::size_t c, Fwd f, Bwd write, Bwd add) {
+  Var<T> unary_node(Kind k, Var<T> a, std::size_t r, std::size_t c, Fwd f, Bwd write, Bwd add, std::size_t aux = 0) {
     Node n = shaped(k, r, c);
     n.a = a.id;
     n.fwd = f;
     n.bwd[0] = write;
     n.bwd[1] = add;
-    return record(n);
+    return record(n, aux);
   }
   void compute(std::size_t i) noexcept { nodes_[i].fwd(*this, nodes_[i], values_.data() + nodes_[i].val_at); }
 
@@ -524,21 +525,25 @@ class Tape {
   }
   CTNN_RT_RULE void logsumexp_forward(Tape& t, const Node& n, T* y) {
     const std::size_t R = n.rows, C = t.A(n).cols;
-    T* e = t.scratch_.data();
+    T* e = y + padded(R);
+    T* inv = e + R * C;
     for (std::size_t r = 0; r < R; ++r) {
       const T* xr = t.av(n) + r * C;
       const T m = rk::max(C, xr);
-      rk::map(false, C, [m](auto v) { return shifted_exp(v, m); }, e, xr);
-      y[r] = m + simd::log(rk::sum(C, static_cast<const T*>(e)));
+      rk::map(false, C, [m](auto v) { return shifted_exp(v, m); }, e + r * C, xr);
+      const T s = rk::sum(C, static_cast<const T*>(e + r * C));
+      inv[r] = T(1) / s;
+      y[r] = m + simd::log(s);
     }
   }
   template <bool acc>
   CTNN_RT_RULE void logsumexp_backward(Tape& t, const Node& n, int, const T* g, T* dx) {
     const std::size_t R = n.rows, C = t.A(n).cols;
-    const T *x = t.av(n), *y = t.yv(n);
+    const T* e = t.yv(n) + padded(R);
+    const T* inv = e + R * C;
     for (std::size_t r = 0; r < R; ++r) {
-      const T gr = g[r], yr = y[r];
-      rk::map<acc>(C, [gr, yr](auto v) { return logsumexp_adjoint(v, gr, yr); }, dx + r * C, x + r * C);
+      const T gs = g[r] * inv[r];
+      rk::map<acc>(C, [gs](auto v) { return logsumexp_adjoint(v, gs); }, dx + r * C, e + r * C);
     }
   }
 

@@ -98,6 +98,13 @@ constexpr bool needs_own_value() {
   else if constexpr (requires { N::needs_own_value; }) return N::needs_own_value;
   else return true;
 }
+// Scratch a node keeps after its value in its own slot (`aux_size` elements at y + N::aux_offset),
+// written by its forward rule and read by its backward rule (log-sum-exp keeps e^{x − m} and 1/Σ).
+template <class N>
+constexpr std::size_t aux_size() {
+  if constexpr (requires { N::aux_size; }) return N::aux_size;
+  else return 0;
+}
 template <class N>
 constexpr std::array<bool, 2> needs_child_values() {
   if constexpr (N::is_leaf) return {false, false};
@@ -170,13 +177,14 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
   using order = meta::TypeList<Ns...>;
   static constexpr std::size_t n = sizeof...(Ns);
   static constexpr std::size_t root = n - 1;
-  static constexpr std::size_t slot_align = 16;  // elements: 64 bytes for float
+  static constexpr std::size_t slot_align = ad::slot_align;  // elements: 64 bytes for float
   static constexpr std::array<bool, n> is_leaf{Ns::is_leaf...};
   static constexpr std::array<std::size_t, n> size{Ns::size...};
   static constexpr std::array<std::size_t, n> rows{Ns::rows...};
   static constexpr std::array<std::size_t, n> cols{Ns::cols...};
   static constexpr std::array<bool, n> elementwise{detail::is_elementwise<Ns>()...};
   static constexpr std::array<bool, n> is_sink{ad::is_sink<Ns>()...};
+  static constexpr std::array<std::size_t, n> aux{detail::aux_size<Ns>()...};
   static constexpr std::array<std::size_t, n> arity{Ns::children::size...};
   static constexpr std::array<std::array<std::size_t, 2>, n> child{detail::child_indices<order, Ns>()...};
   static constexpr std::array<bool, n> needs_grad = [] {
@@ -244,7 +252,7 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
     for (std::size_t i = 0; i < n; ++i)
       if (!is_leaf[i] && !inlined[i]) {
         l.offset[i] = l.end;
-        l.end += detail::pad_to(size[i], slot_align);
+        l.end += detail::pad_to(size[i], slot_align) + detail::pad_to(aux[i], slot_align);
       }
     return l;
   }();
@@ -361,9 +369,9 @@ class StaticTape {
 
   /// Forward sweep only; writes the root's value (Root::size elements) to out.
   static void evaluate(const Root& e, T* out, const Binding& bind = {}) {
-    run<false>(e, bind, [out](const T* y) {
-      for (std::size_t i = 0; i < Root::size; ++i) out[i] = y[i];
-    });
+    // Copied in the pieces the root's pass stored (batches, then the same tail split), so every
+    // load is store-forwarded (a wider load over narrower stores waits for them to retire).
+    run<false>(e, bind, [out](const T* y) { kernel::copy<Root::size>(out, y); });
   }
   /// Forward and reverse sweep of a scalar expression; returns its value. Every leaf that
   /// needs a gradient receives dRoot/dLeaf in its grad buffer (overwritten, not added to).
