@@ -206,6 +206,25 @@ CTNN_INLINE __m128 hsum_wide(const __m512* v) noexcept {
   return hsum4(h[0], h[1], h[2], h[3]);
 }
 
+// Sums of eight 512-bit float vectors, lane i = sum of v[i]'s lanes, by a transposing tree: pairs
+// of vectors meet in one vector at every level (unpack, then 128-bit lane shuffles), 16 shuffles
+// and 8 adds in all (folding each vector 512 -> 128 bits and then four at a time takes 28 and 22).
+CTNN_INLINE __m256 hsum8_wide(const __m512* v) noexcept {
+  __m512 t[4];
+  for (std::size_t j = 0; j < 4; ++j)  // per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3]
+    t[j] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * j], v[2 * j + 1]), _mm512_unpackhi_ps(v[2 * j], v[2 * j + 1]));
+  __m512 u[2];
+  for (std::size_t j = 0; j < 2; ++j)  // per 128-bit lane: [a, b, c, d] (that lane's share)
+    u[j] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * j], t[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(t[2 * j], t[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  // 128-bit lanes: [u0 L0+L1, u0 L2+L3, u1 L0+L1, u1 L2+L3], then [u0 total, u1 total].
+  const __m512 w = _mm512_add_ps(_mm512_shuffle_f32x4(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_f32x4(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512 x = _mm512_add_ps(_mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(3, 1, 2, 0)),
+                                 _mm512_shuffle_f32x4(w, w, _MM_SHUFFLE(2, 0, 3, 1)));
+  return _mm512_castps512_ps256(x);
+}
+
 // The dot-product tile of a large batched product on 512-bit vectors: C[i, 0..nr) (=|+=)
 // A[i, :] · B[j, :] for i < mr, j < nr. The K tail is one masked load per row (AVX-512 masks
 // suppress faults past the end). mr·nr accumulators cover the FMA latency of both FMA pipes.
@@ -214,14 +233,27 @@ CTNN_INLINE void nt_tile_wide(const float* CTNN_RESTRICT A, const float* CTNN_RE
                               std::size_t ldc, float alpha) noexcept {
   constexpr std::size_t W = 16;
   __m512 acc[mr][nr];
-  for (std::size_t i = 0; i < mr; ++i)
-    for (std::size_t j = 0; j < nr; ++j) acc[i][j] = _mm512_setzero_ps();
   constexpr std::size_t Kf = K / W * W;
-  for (std::size_t k = 0; k < Kf; k += W) {
+  static_assert(Kf >= W);
+  {  // the first products start the sums (a multiply, one cycle shorter than an FMA with zero)
+    __m512 a[mr];
+    for (std::size_t i = 0; i < mr; ++i) a[i] = _mm512_loadu_ps(A + i * K);
+    for (std::size_t j = 0; j < nr; ++j) {
+      const __m512 b = _mm512_loadu_ps(B + j * K);
+      for (std::size_t i = 0; i < mr; ++i) acc[i][j] = _mm512_mul_ps(a[i], b);
+    }
+  }
+  for (std::size_t k = W; k < Kf; k += W) {
     __m512 a[mr];
     for (std::size_t i = 0; i < mr; ++i) a[i] = _mm512_loadu_ps(A + i * K + k);
     for (std::size_t j = 0; j < nr; ++j) {
-      const __m512 b = _mm512_loadu_ps(B + j * K + k);
+      __m512 b = _mm512_loadu_ps(B + j * K + k);
+#if defined(__GNUC__)
+      // One load per vector of B: g++ otherwise folds the load into each of the mr FMAs that use it
+      // (mr loads of the same vector; at 3 x 8, 27 loads per 24 FMAs: the load ports, not the FMAs,
+      // then set the pace of a batched Dense forward).
+      if constexpr (mr > 1) asm("" : "+v"(b));
+#endif
       for (std::size_t i = 0; i < mr; ++i) acc[i][j] = _mm512_fmadd_ps(a[i], b, acc[i][j]);
     }
   }
@@ -236,9 +268,16 @@ CTNN_INLINE void nt_tile_wide(const float* CTNN_RESTRICT A, const float* CTNN_RE
   }
   for (std::size_t i = 0; i < mr; ++i) {
     float* c = C + i * ldc;
-    for (std::size_t j0 = 0; j0 < nr; j0 += 4) {
-      constexpr std::size_t dummy = 0;
-      (void)dummy;
+    std::size_t j0 = 0;
+    // Eight sums go out as one 256-bit store: the next pass (bias, activation) loads them in
+    // 256-bit batches, and only a load of the stored width is store-forwarded.
+    for (; j0 + 8 <= nr; j0 += 8) {
+      __m256 s = hsum8_wide(acc[i] + j0);
+      if constexpr (Scaled) s = _mm256_mul_ps(s, _mm256_set1_ps(alpha));
+      if constexpr (Acc) s = _mm256_add_ps(s, _mm256_loadu_ps(c + j0));
+      _mm256_storeu_ps(c + j0, s);
+    }
+    for (; j0 < nr; j0 += 4) {
       const std::size_t n = nr - j0 < 4 ? nr - j0 : 4;
       __m128 s;
       if (n == 4) s = hsum_wide<4>(acc[i] + j0);
