@@ -15,8 +15,11 @@ RowMajorMatrix to_matrix(const T* A, std::size_t rows, std::size_t cols) {
   return M;
 }
 
+// JacobiSVD rather than BDCSVD: as accurate (more so for small singular values), fast enough for
+// the Jacobians and Fishers diagnostics take, and it compiles in a third of the time (12 s
+// instead of 35 s alone, ~80 s under CI's parallel build).
 std::vector<double> singular_values_of(const RowMajorMatrix& M) {
-  Eigen::BDCSVD<Eigen::MatrixXd> svd(M);
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(M);
   const Eigen::VectorXd s = svd.singularValues();
   return {s.data(), s.data() + s.size()};
 }

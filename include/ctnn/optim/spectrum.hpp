@@ -3,7 +3,7 @@
 // all P eigenvalues of a Fisher (optim/fisher.hpp) — for P above the number of gradient rows R
 // through the R x R Gram matrix of its rows (F = Vᵀ diag(w) V and diag(√w) V Vᵀ diag(√w) share their
 // nonzero eigenvalues; the other P − R are exactly 0) — and the condition number over the
-// numerical rank. The decompositions are Eigen 3's (BDCSVD, SelfAdjointEigenSolver), compiled once
+// numerical rank. The decompositions are Eigen 3's (JacobiSVD, SelfAdjointEigenSolver), compiled once
 // in src/optim/spectrum.cpp (link ctnn_spectrum_dep): Eigen's solvers cost ~40 s of compiling per
 // translation unit, and this header includes no Eigen.
 // Not in the umbrella. Layer: optim (includes nn).
@@ -19,7 +19,7 @@
 
 namespace ctnn::optim {
 
-/// Singular values of the rows x cols row-major matrix A, largest first (Eigen's BDCSVD).
+/// Singular values of the rows x cols row-major matrix A, largest first (Eigen's JacobiSVD).
 std::vector<double> singular_values(const double* A, std::size_t rows, std::size_t cols);
 std::vector<double> singular_values(const float* A, std::size_t rows, std::size_t cols);
 
