@@ -13,6 +13,7 @@
 #include "compare.hpp"
 #include "ctnn/ctnn.hpp"
 #include "eigen_mlp.hpp"
+#include "intrinsics_mlp.hpp"
 #include "reference_mlp.hpp"
 
 #include <benchmark/benchmark.h>
@@ -463,6 +464,74 @@ void register_ctnn_benchmarks(const Problem& P) {
   })->Unit(benchmark::kMicrosecond);
 }
 
+// ------------------------------------------------------------------------------------------------
+// B hand-written in AVX-512 intrinsics (bench/intrinsics_mlp.hpp): the machine's floor for this
+// computation, beside the Eigen baseline. B_forward/intrinsics and B_step/intrinsics.
+// ------------------------------------------------------------------------------------------------
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+struct IntrinsicsData {
+  intrinsics_mlp::NetB b;
+  std::vector<float> xB;
+  int labelB = 0;
+};
+std::unique_ptr<IntrinsicsData> make_intrinsics_data(const Problem& P) {
+  auto D = std::make_unique<IntrinsicsData>();
+  D->b.load_flat(P.pB.data());
+  D->xB.assign(P.xB.begin(), P.xB.end());
+  D->labelB = P.labelB;
+  return D;
+}
+bool check_intrinsics(const Problem& P) {
+  auto D = make_intrinsics_data(P);
+  std::vector<double> want;
+  ref::forward(ref::B, P.pB, P.xB, 1, want);
+  float probs[10];
+  intrinsics_mlp::forward_b(D->b, D->xB.data(), probs);
+  bool ok = compare<float>("intrinsics B forward", want, {probs, 10});
+  std::vector<double> p = P.pB;
+  const int label[1] = {P.labelB};
+  const double loss_ref = ref::sgd_step_softmax_ce(ref::B, p, P.xB, 1, label, kCheckLr);
+  const float loss = intrinsics_mlp::sgd_step_b(D->b, D->xB.data(), D->labelB, float(kCheckLr));
+  std::vector<float> got(intrinsics_mlp::NetB::num_params);
+  D->b.store_flat(got.data());
+  ok &= compare_scalar("intrinsics B loss", loss_ref, loss);
+  ok &= compare<float>("intrinsics B params after step", p, got);
+  return ok;
+}
+void register_intrinsics_benchmarks(const Problem& P) {
+  static std::unique_ptr<IntrinsicsData> D = make_intrinsics_data(P);
+  IntrinsicsData* d = D.get();
+  register_timed("B_forward/intrinsics", [d](benchmark::State& st) {
+    const intrinsics_mlp::NetB* net = &d->b;
+    const float* x = d->xB.data();
+    benchmark::DoNotOptimize(net);
+    benchmark::DoNotOptimize(x);
+    alignas(64) float y[10];
+    for (auto _ : st) {
+      intrinsics_mlp::forward_b(*net, x, y);
+      benchmark::DoNotOptimize(y);
+      benchmark::ClobberMemory();
+    }
+  });
+  register_timed("B_step/intrinsics", [d](benchmark::State& st) {
+    intrinsics_mlp::NetB* net = &d->b;
+    const float* x = d->xB.data();
+    const int* label = &d->labelB;
+    benchmark::DoNotOptimize(net);
+    benchmark::DoNotOptimize(x);
+    benchmark::DoNotOptimize(label);
+    for (auto _ : st) {
+      float loss = intrinsics_mlp::sgd_step_b(*net, x, *label, kBenchLr);
+      benchmark::DoNotOptimize(loss);
+      benchmark::ClobberMemory();
+    }
+  });
+}
+#else
+bool check_intrinsics(const Problem&) { return true; }
+void register_intrinsics_benchmarks(const Problem&) {}
+#endif
+
 // Collects each benchmark's median (or its single run) and prints ctnn/eigen ratios at the end.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
@@ -487,6 +556,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
         std::printf("   (minima %.1f / %.1f ns: %.2f)", em->second, cm->second, cm->second / em->second);
       std::printf("\n");
     }
+    for (const char* w : {"B_forward", "B_step"}) {
+      auto e = times_.find(std::string(w) + "/eigen"), c = times_.find(std::string(w) + "/ctnn"),
+           i = times_.find(std::string(w) + "/intrinsics");
+      if (e == times_.end() || c == times_.end() || i == times_.end()) continue;
+      std::printf("  %-17s hand-written AVX-512 intrinsics %.1f ns: %.2f of eigen's time; ctnn takes %.2f of its time\n", w,
+                  i->second, i->second / e->second, c->second / i->second);
+    }
   }
 
  private:
@@ -510,6 +586,7 @@ int main(int argc, char** argv) {
   std::printf("correctness vs double reference (tolerance 1e-5 rel + 1e-6 abs):\n");
   bool ok = check_eigen(P);
   ok &= check_ctnn(P);  // ctnn side
+  ok &= check_intrinsics(P);
   if (!ok) {
     std::printf("correctness check FAILED; not benchmarking\n");
     return 1;
@@ -519,6 +596,7 @@ int main(int argc, char** argv) {
   auto eigen_data = make_eigen_data(P);
   register_eigen_benchmarks(*eigen_data);
   register_ctnn_benchmarks(P);  // ctnn side
+  register_intrinsics_benchmarks(P);
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
