@@ -251,7 +251,7 @@ class Tape {
     alignas(8) unsigned char payload[payload_size] = {};
   };
 
-  static constexpr std::size_t slot_align = 16;  // elements, as the static tape's slots
+  static constexpr std::size_t slot_align = ad::slot_align;  // elements, as the static tape's slots
   static std::size_t padded(std::size_t n) { return (n + slot_align - 1) / slot_align * slot_align; }
 
   Node& node(Var<T> v) {

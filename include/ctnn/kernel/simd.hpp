@@ -395,6 +395,19 @@ CTNN_SIMD_UNARY(sqrt)
 CTNN_SIMD_UNARY(abs)
 #undef CTNN_SIMD_UNARY
 namespace detail {
+/// e^r for |r| <= ln2/2 (a float batch): the degree-6 Taylor polynomial in Estrin form, shared by
+/// exp_float and the sigmoid's exp_factors.
+template <class V>
+CTNN_INLINE V exp_taylor6(const V& r) noexcept {
+  const V r2 = r * r;
+  const V p01 = r + V(1.0f);
+  const V p23 = simd::fma(r, V(1.0f / 6.0f), V(0.5f));
+  const V p45 = simd::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
+  const V r4 = r2 * r2;
+  const V q = simd::fma(r2, V(1.0f / 720.0f), p45);
+  return simd::fma(r4, q, simd::fma(r2, p23, p01));
+}
+
 /// e^x for a batch of floats with a short dependency chain (xsimd's takes ~46 cycles here):
 /// x = n·ln2 + r with n = round(x·log2 e) by the 1.5·2²³ trick and ln2 split in two parts,
 /// e^r by its degree-6 Taylor polynomial in Estrin form (|r| <= ln2/2: truncation error
@@ -410,13 +423,7 @@ CTNN_INLINE xsimd::batch<float, A> exp_float(const xsimd::batch<float, A>& x) no
   const V n = t - magic;
   V r = simd::fma(n, V(-0.693145751953125f), xc);  // ln2 high part (exact product)
   r = simd::fma(n, V(-1.428606765330187e-06f), r);  // ln2 low part
-  const V r2 = r * r;
-  const V p01 = r + V(1.0f);
-  const V p23 = simd::fma(r, V(1.0f / 6.0f), V(0.5f));
-  const V p45 = simd::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
-  const V r4 = r2 * r2;
-  const V q = simd::fma(r2, V(1.0f / 720.0f), p45);
-  const V p = simd::fma(r4, q, simd::fma(r2, p23, p01));
+  const V p = exp_taylor6(r);
   // 2^n: n sits in the low bits of t; shift it into the exponent field and add.
   const I e = xsimd::bitwise_cast<I>(t) << 23;
   const V y = xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(p) + e);
@@ -453,13 +460,7 @@ CTNN_INLINE ExpFactors<xsimd::batch<float, A>> exp_factors(const xsimd::batch<fl
   const V t = simd::fma(z, V(1.44269504088896341f), magic);
   const V n = t - magic;
   const V r = simd::fma(n, V(-0.693147180559945309f), z);
-  const V r2 = r * r;
-  const V p01 = r + V(1.0f);
-  const V p23 = simd::fma(r, V(1.0f / 6.0f), V(0.5f));
-  const V p45 = simd::fma(r, V(1.0f / 120.0f), V(1.0f / 24.0f));
-  const V r4 = r2 * r2;
-  const V q = simd::fma(r2, V(1.0f / 720.0f), p45);
-  return {simd::fma(r4, q, simd::fma(r2, p23, p01)), xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(t) << 23)};
+  return {exp_taylor6(r), xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(t) << 23)};
 }
 
 /// The portable form (xsimd): -|x| by OR-ing the sign bit, then a max for the clamp; the
