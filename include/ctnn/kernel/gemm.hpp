@@ -226,15 +226,19 @@ CTNN_INLINE __m256 hsum8_wide(const __m512* v) noexcept {
 }
 
 // The dot-product tile of a large batched product on 512-bit vectors: C[i, 0..nr) (=|+=)
-// A[i, :] · B[j, :] for i < mr, j < nr. The K tail is one masked load per row (AVX-512 masks
-// suppress faults past the end). mr·nr accumulators cover the FMA latency of both FMA pipes.
-template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, bool Scaled>
+// A[i, :] · B[j, :] for i < mr, j < nr, K >= 16. The K tail is one masked load per row (AVX-512
+// masks suppress faults past the end). mr·nr accumulators cover the FMA latency of both FMA pipes.
+// K is an argument, not a template parameter: the compile-time products pass a constant (the tile
+// is inlined, so the code is the same), the runtime tape's products (ad/runtime/kernels.hpp) a
+// run-time size, and both get the same operations in the same order. Every output's sum is one
+// chain over k whatever mr and nr are; only the fold differs, hsum8_wide for groups of 8 outputs,
+// hsum_wide (the same for every n <= 4) for the rest.
+template <std::size_t mr, std::size_t nr, bool Acc, bool Scaled>
 CTNN_INLINE void nt_tile_wide(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
-                              std::size_t ldc, float alpha) noexcept {
+                              std::size_t ldc, float alpha, std::size_t K) noexcept {
   constexpr std::size_t W = 16;
   __m512 acc[mr][nr];
-  constexpr std::size_t Kf = K / W * W;
-  static_assert(Kf >= W);
+  const std::size_t Kf = K / W * W;
   {  // the first products start the sums (a multiply, one cycle shorter than an FMA with zero)
     __m512 a[mr];
     for (std::size_t i = 0; i < mr; ++i) a[i] = _mm512_loadu_ps(A + i * K);
@@ -257,8 +261,8 @@ CTNN_INLINE void nt_tile_wide(const float* CTNN_RESTRICT A, const float* CTNN_RE
       for (std::size_t i = 0; i < mr; ++i) acc[i][j] = _mm512_fmadd_ps(a[i], b, acc[i][j]);
     }
   }
-  if constexpr (K % W != 0) {
-    constexpr __mmask16 m = __mmask16((1u << (K % W)) - 1);
+  if (K % W != 0) {
+    const __mmask16 m = __mmask16((1u << (K % W)) - 1);
     __m512 a[mr];
     for (std::size_t i = 0; i < mr; ++i) a[i] = _mm512_maskz_loadu_ps(m, A + i * K + Kf);
     for (std::size_t j = 0; j < nr; ++j) {
@@ -292,21 +296,23 @@ CTNN_INLINE void nt_tile_wide(const float* CTNN_RESTRICT A, const float* CTNN_RE
   }
 }
 
-// The broadcast tile of a large product on 512-bit vectors: C[0..mr, 0..ncols) (=|+=) (alpha ·)
-// Σ_k opA[i][k] · B[k, :], opA[i][k] = A[i·SAm + k·SAk] broadcast, B's rows loaded in 16-float
-// vectors (the last one masked).
-template <std::size_t mr, std::size_t ncols, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk,
-          bool Acc, bool Scaled>
+// The broadcast tile of a large product on 512-bit vectors: C[0..mr, 0..16·(nv−1) + last) (=|+=)
+// (alpha ·) Σ_k opA[i][k] · B[k, :], opA[i][k] = A[i·SAm + k·SAk] broadcast, B's rows (N floats
+// apart) loaded in nv 16-float vectors, the last one masked to `last` lanes. The sizes and strides
+// are arguments (constants from the compile-time products, run-time ones from the runtime tape's;
+// see nt_tile_wide): every output is one chain over k, whatever mr and nv are.
+template <std::size_t mr, std::size_t nv, bool Acc, bool Scaled>
 CTNN_INLINE void bcast_tile_wide(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
-                                 float alpha) noexcept {
-  constexpr std::size_t W = 16, nv = (ncols + W - 1) / W, last = ncols - (nv - 1) * W;
-  constexpr __mmask16 lm = __mmask16(last == W ? 0xffffu : (1u << last) - 1);
-  auto ld = [](const float* p, std::size_t j) {
-    if constexpr (last == W) return _mm512_loadu_ps(p + j * W);
+                                 float alpha, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk,
+                                 std::size_t last) noexcept {
+  constexpr std::size_t W = 16;
+  const __mmask16 lm = __mmask16(last == W ? 0xffffu : (1u << last) - 1);
+  auto ld = [last, lm](const float* p, std::size_t j) {
+    if (last == W) return _mm512_loadu_ps(p + j * W);
     else return j + 1 < nv ? _mm512_loadu_ps(p + j * W) : _mm512_maskz_loadu_ps(lm, p + j * W);
   };
   __m512 acc[mr][nv];
-  if constexpr (K == 1 && Scaled && Acc) {  // outer-product update: alpha scales b (see bcast_tile)
+  if (K == 1 && Scaled && Acc) {  // outer-product update: alpha scales b (see bcast_tile)
     __m512 b[nv];
     for (std::size_t j = 0; j < nv; ++j) b[j] = _mm512_mul_ps(_mm512_set1_ps(alpha), ld(B, j));
     for (std::size_t i = 0; i < mr; ++i) {
@@ -346,10 +352,11 @@ CTNN_INLINE void gemm_bcast_wide(const float* CTNN_RESTRICT A, const float* CTNN
                                  float alpha) noexcept {
   constexpr std::size_t NC = NV * 16, Mf = M / MR * MR, Nf = N / NC * NC;
   auto col_block = [&]<std::size_t nc>(std::size_t n0) {
+    constexpr std::size_t nv = (nc + 15) / 16, last = nc - (nv - 1) * 16;
     for (std::size_t m0 = 0; m0 < Mf; m0 += MR)
-      bcast_tile_wide<MR, nc, N, K, SAm, SAk, Acc, Scaled>(A + m0 * SAm, B + n0, C + m0 * N + n0, alpha);
+      bcast_tile_wide<MR, nv, Acc, Scaled>(A + m0 * SAm, B + n0, C + m0 * N + n0, alpha, N, K, SAm, SAk, last);
     if constexpr (M % MR != 0)
-      bcast_tile_wide<M % MR, nc, N, K, SAm, SAk, Acc, Scaled>(A + Mf * SAm, B + n0, C + Mf * N + n0, alpha);
+      bcast_tile_wide<M % MR, nv, Acc, Scaled>(A + Mf * SAm, B + n0, C + Mf * N + n0, alpha, N, K, SAm, SAk, last);
   };
   for (std::size_t n0 = 0; n0 < Nf; n0 += NC) col_block.template operator()<NC>(n0);
   if constexpr (N % NC != 0) col_block.template operator()<N % NC>(Nf);
@@ -362,8 +369,9 @@ CTNN_INLINE void gemm_nt_wide(const float* CTNN_RESTRICT A, const float* CTNN_RE
   constexpr std::size_t Mf = M / MR * MR, Nf = N / NR * NR;
   auto col_block = [&]<std::size_t nr>(std::size_t n0) {
     for (std::size_t m0 = 0; m0 < Mf; m0 += MR)
-      nt_tile_wide<MR, nr, K, Acc, Scaled>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, alpha);
-    if constexpr (M % MR != 0) nt_tile_wide<M % MR, nr, K, Acc, Scaled>(A + Mf * K, B + n0 * K, C + Mf * N + n0, N, alpha);
+      nt_tile_wide<MR, nr, Acc, Scaled>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, alpha, K);
+    if constexpr (M % MR != 0)
+      nt_tile_wide<M % MR, nr, Acc, Scaled>(A + Mf * K, B + n0 * K, C + Mf * N + n0, N, alpha, K);
   };
   for (std::size_t n0 = 0; n0 < Nf; n0 += NR) col_block.template operator()<NR>(n0);
   if constexpr (N % NR != 0) col_block.template operator()<N % NR>(Nf);
@@ -458,10 +466,15 @@ CTNN_INLINE void bcast_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, 
 /// to matter; smaller ones keep the 256/128-bit tiles, whose shorter shuffles and narrower
 /// padding win on latency-bound single samples. (Measured in bench/bench_kernels and
 /// bench/bench_foundation.)
+/// (Functions, so the runtime tape's products take the same rule at run time.)
+constexpr bool wide_bcast(std::size_t M, std::size_t N, std::size_t K) noexcept { return N >= 32 && M * N * K >= 2048; }
+constexpr bool wide_nt(std::size_t M, std::size_t N, std::size_t K) noexcept {
+  return K >= 64 && N >= 8 && M * N * K >= 2048;
+}
 template <std::size_t M, std::size_t N, std::size_t K>
-inline constexpr bool use_wide_bcast = N >= 32 && M * N * K >= 2048;
+inline constexpr bool use_wide_bcast = wide_bcast(M, N, K);
 template <std::size_t M, std::size_t N, std::size_t K>
-inline constexpr bool use_wide_nt = K >= 64 && N >= 8 && M * N * K >= 2048;
+inline constexpr bool use_wide_nt = wide_nt(M, N, K);
 
 template <std::size_t M, std::size_t N, std::size_t K, std::size_t SAm, std::size_t SAk, bool Acc, bool Scaled, class T>
 CTNN_INLINE void gemm_bcast(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C, T alpha) noexcept {
