@@ -19,6 +19,20 @@ namespace ctnn::test::gemm {
 
 enum class Form { nt, nn, tn };
 
+/// C[m, n] of the product in double, operands in Form F's layouts (nt A[M,K] B[N,K]; nn A[M,K]
+/// B[K,N]; tn A[K,M] B[K,N]): the triple loop every SIMD product is checked against.
+template <Form F, class T>
+double reference_entry(const T* a, const T* b, std::size_t M, std::size_t N, std::size_t K, std::size_t m,
+                       std::size_t n) {
+  double s = 0;
+  for (std::size_t k = 0; k < K; ++k) {
+    const double x = F == Form::tn ? static_cast<double>(a[k * M + m]) : static_cast<double>(a[m * K + k]);
+    const double y = F == Form::nt ? static_cast<double>(b[n * K + k]) : static_cast<double>(b[k * N + n]);
+    s += x * y;
+  }
+  return s;
+}
+
 template <class T, Form F, std::size_t M, std::size_t N, std::size_t K, bool Acc, bool Scaled>
 void check_one() {
   constexpr std::size_t pad = 16;
@@ -35,12 +49,7 @@ void check_one() {
   const double tol = std::is_same_v<T, float> ? 2e-6 * static_cast<double>(K) : 1e-14 * static_cast<double>(K);
   for (std::size_t m = 0; m < M; ++m)
     for (std::size_t n = 0; n < N; ++n) {
-      double s = 0;
-      for (std::size_t k = 0; k < K; ++k) {
-        const double x = F == Form::tn ? static_cast<double>(a[k * M + m]) : static_cast<double>(a[m * K + k]);
-        const double y = F == Form::nt ? static_cast<double>(b[n * K + k]) : static_cast<double>(b[k * N + n]);
-        s += x * y;
-      }
+      double s = reference_entry<F>(a.data(), b.data(), M, N, K, m, n);
       if (Scaled) s *= static_cast<double>(alpha);
       const double want = Acc ? before[m * N + n] + s : s;
       INFO("form " << static_cast<int>(F) << " M " << M << " N " << N << " K " << K << " acc " << Acc << " scaled "

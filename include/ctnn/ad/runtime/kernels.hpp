@@ -6,12 +6,17 @@
 // chains; Acc starts the broadcast GEMM's chain from C as gemm_bcast does), so a runtime pass
 // over the same graph gives the static tape's numbers bit for bit where the graphs match.
 // A change of operation order in kernel/ must be repeated here: tests/runtime/test_runtime_vs_static_*
-// compare both tapes bit for bit. Not repeated: kernel/'s float-only shortcuts (none at the
-// time of writing in the committed kernels).
-// Layer: ad (runtime tape; includes kernel/simd only).
+// compare both tapes bit for bit. Large float products on AVX-512 do not repeat anything: they
+// call kernel/'s 512-bit tiles themselves (which take their sizes as arguments), under the same
+// size rule, so they are the same code. Not repeated: kernel/'s 256- and 128-bit float-only
+// shortcuts (nt_tile_k4, nt_tile_blocked, the narrow outer-product update), whose products may
+// differ from the runtime tape's in the last bits of a float.
+// Layer: ad (runtime tape; includes kernel/ only).
 #pragma once
 #include <cstddef>
+#include <type_traits>
 
+#include "ctnn/kernel/gemm.hpp"
 #include "ctnn/kernel/simd.hpp"
 
 namespace ctnn::ad::runtime::kernel {
@@ -42,6 +47,45 @@ template <class T>
 CTNN_INLINE T hsum(const simd::batch<T>& v) noexcept {
   return xsimd::hadd(v);
 }
+
+#if defined(CTNN_SIMD_512)
+namespace kd = ctnn::kernel::detail;
+/// kernel::gemm_nt's 512-bit path (gemm_nt_wide) with run-time sizes. Every output is one chain over
+/// k and is folded by hsum8_wide in a full group of 8 columns and by hsum_wide otherwise, whatever
+/// the tile's rows and columns (kernel/gemm.hpp, nt_tile_wide); so rows go 3 at a time and then
+/// one at a time, columns 8 at a time as kernel's blocks do, then 4 and 1 at a time (its last
+/// block of N % 8 columns), with the same numbers and four tile shapes per Acc instead of 24.
+template <bool Acc>
+inline void gemm_nt_wide(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
+                         const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
+  const std::size_t Mf = M / 3 * 3, N8 = N / 8 * 8, N4 = N8 + (N - N8) / 4 * 4;
+  auto cols = [&]<std::size_t nr>(std::size_t n0) {
+    for (std::size_t m0 = 0; m0 < Mf; m0 += 3)
+      kd::nt_tile_wide<3, nr, Acc, false>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, 1.0f, K);
+    for (std::size_t m0 = Mf; m0 < M; ++m0)
+      kd::nt_tile_wide<1, nr, Acc, false>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, 1.0f, K);
+  };
+  for (std::size_t n0 = 0; n0 < N8; n0 += 8) cols.template operator()<8>(n0);
+  for (std::size_t n0 = N8; n0 < N4; n0 += 4) cols.template operator()<4>(n0);
+  for (std::size_t n0 = N4; n0 < N; ++n0) cols.template operator()<1>(n0);
+}
+/// kernel's gemm_bcast_wide with run-time sizes and strides: every output is one chain over k
+/// (from C when accumulating), whatever the tile's shape; panels of 48 columns, then 16 (the last
+/// one masked), rows 8 at a time, then one at a time.
+template <bool Acc>
+inline void gemm_bcast_wide(std::size_t M, std::size_t N, std::size_t K, std::size_t sam, std::size_t sak,
+                            const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
+  const std::size_t Mf = M / 8 * 8, N48 = N / 48 * 48;
+  auto panel = [&]<std::size_t nv>(std::size_t n0, std::size_t last) {
+    for (std::size_t m0 = 0; m0 < Mf; m0 += 8)
+      kd::bcast_tile_wide<8, nv, Acc, false>(A + m0 * sam, B + n0, C + m0 * N + n0, 1.0f, N, K, sam, sak, last);
+    for (std::size_t m0 = Mf; m0 < M; ++m0)
+      kd::bcast_tile_wide<1, nv, Acc, false>(A + m0 * sam, B + n0, C + m0 * N + n0, 1.0f, N, K, sam, sak, last);
+  };
+  for (std::size_t n0 = 0; n0 < N48; n0 += 48) panel.template operator()<3>(n0, 16);
+  for (std::size_t n0 = N48; n0 < N; n0 += 16) panel.template operator()<1>(n0, N - n0 < 16 ? N - n0 : 16);
+}
+#endif
 }  // namespace detail
 
 /// out[i] (=|+=) f(in[i]...) for i < n (kernel::map).
@@ -162,6 +206,15 @@ CTNN_INLINE T dot(std::size_t n, const T* CTNN_RESTRICT a, const T* CTNN_RESTRIC
 template <class T>
 inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const T* CTNN_RESTRICT A,
                     const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+#if defined(CTNN_SIMD_512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (ctnn::kernel::detail::wide_nt(M, N, K)) {
+      if (acc) detail::gemm_nt_wide<true>(M, N, K, A, B, C);
+      else detail::gemm_nt_wide<false>(M, N, K, A, B, C);
+      return;
+    }
+  }
+#endif
   if constexpr (!simd::has_batch<T>) {
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t n = 0; n < N; ++n) {
@@ -224,6 +277,15 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
 template <class T>
 inline void gemm_bcast(bool acc, std::size_t M, std::size_t N, std::size_t K, std::size_t sam, std::size_t sak,
                        const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C) noexcept {
+#if defined(CTNN_SIMD_512)
+  if constexpr (std::is_same_v<T, float>) {
+    if (ctnn::kernel::detail::wide_bcast(M, N, K)) {
+      if (acc) detail::gemm_bcast_wide<true>(M, N, K, sam, sak, A, B, C);
+      else detail::gemm_bcast_wide<false>(M, N, K, sam, sak, A, B, C);
+      return;
+    }
+  }
+#endif
   if constexpr (!simd::has_batch<T>) {
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t n = 0; n < N; ++n) {
