@@ -1,6 +1,8 @@
 // bench/bench_runtime_tape.cpp: the runtime tape (RuntimeNetwork, sizes known at run time) against
 // the static tape (ctnn::Network, sizes in the type) on the 64-32-10 ReLU network with softmax
-// cross-entropy, one sample: forward, and loss + gradient (dLoss/dθ). Both compute bit-identical
+// cross-entropy, one sample: forward, and loss + gradient (dLoss/dθ); and, in float, on the
+// 784-128-10 network with a batch of 64 (Fashion-MNIST's, what `ctnn train --topology` runs),
+// where the matrix products dominate. Both compute bit-identical
 // numbers (checked before timing); what differs is what is known when the code is compiled.
 // With libtorch (Debian libtorch-dev; optional at configure time) its autograd runs the same
 // workload with the same weights (runtime_tape_torch.cpp; outputs and gradients checked to agree to
@@ -11,18 +13,17 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/nn/runtime_network.hpp"
 #ifdef CTNN_BENCH_TORCH
-#include <cmath>
-#include <memory>
-
 #include "runtime_tape_torch.hpp"
 #endif
 
@@ -134,6 +135,71 @@ bool torch_agrees(double tol) {
 }
 #endif
 
+// 784-128-10, batch 64, float: a run-time network's products on the same 512-bit tiles as the
+// static tape's (ad/runtime/kernels.hpp).
+struct Batch {
+  static constexpr std::size_t B = 64;
+  using Net = ctnn::Network<float, ctnn::Dense<784, 128>, ctnn::ReLU, ctnn::Dense<128, 10>, ctnn::Identity>;
+  std::unique_ptr<Net> net = std::make_unique<Net>(2024);
+  ctnn::RuntimeNetwork<float> rn{{784, 128, 10}, {"relu", "identity"}, 0.01, 2024};
+  ctnn::RuntimeLoss loss = ctnn::RuntimeLoss::named("softmax_cross_entropy");
+  std::vector<float> x = std::vector<float>(B * 784), y = std::vector<float>(B * 10, 0.0f),
+                     out = std::vector<float>(B * 10), out_s = std::vector<float>(B * 10);
+  Batch() {
+    ctnn::Random rng(11);
+    for (float& v : x) v = static_cast<float>(rng.uniform(0, 1));
+    for (std::size_t i = 0; i < B; ++i) y[i * 10 + i % 10] = 1.0f;
+  }
+  static Batch& get() {
+    static Batch w;
+    return w;
+  }
+  // The forward outputs agree bit for bit (same products, same element-wise passes); the
+  // gradients to float rounding (kernel/'s float shortcuts in the loss's row passes).
+  bool agrees() {
+    net->forward<B>(x.data(), out_s.data());
+    rn.forward(B, x.data(), out.data());
+    const float ls = net->gradient<B>(ctnn::loss::softmax_cross_entropy, x.data(), y.data());
+    const float lr = rn.gradient(loss, B, x.data(), y.data());
+    bool ok = out == out_s && std::abs(ls - lr) <= 1e-6f * std::abs(ls);
+    double gmax = 0;
+    for (float v : net->grads()) gmax = std::max(gmax, std::abs(double(v)));
+    for (std::size_t i = 0; ok && i < Net::num_params; ++i)
+      ok = std::abs(double(net->grads()[i]) - double(rn.grads()[i])) <= 1e-6 * gmax;
+    return ok;
+  }
+};
+void batch_static_forward(benchmark::State& st) {
+  auto& w = Batch::get();
+  for (auto _ : st) {
+    w.net->forward<Batch::B>(w.x.data(), w.out_s.data());
+    benchmark::DoNotOptimize(w.out_s.data());
+    benchmark::ClobberMemory();
+  }
+}
+void batch_runtime_forward(benchmark::State& st) {
+  auto& w = Batch::get();
+  for (auto _ : st) {
+    w.rn.forward(Batch::B, w.x.data(), w.out.data());
+    benchmark::DoNotOptimize(w.out.data());
+    benchmark::ClobberMemory();
+  }
+}
+void batch_static_gradient(benchmark::State& st) {
+  auto& w = Batch::get();
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(w.net->gradient<Batch::B>(ctnn::loss::softmax_cross_entropy, w.x.data(), w.y.data()));
+    benchmark::ClobberMemory();
+  }
+}
+void batch_runtime_gradient(benchmark::State& st) {
+  auto& w = Batch::get();
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(w.rn.gradient(w.loss, Batch::B, w.x.data(), w.y.data()));
+    benchmark::ClobberMemory();
+  }
+}
+
 BENCHMARK(static_forward<double>)->Name("forward/static/double");
 BENCHMARK(runtime_forward<double>)->Name("forward/runtime/double");
 BENCHMARK(static_gradient<double>)->Name("gradient/static/double");
@@ -142,6 +208,10 @@ BENCHMARK(static_forward<float>)->Name("forward/static/float");
 BENCHMARK(runtime_forward<float>)->Name("forward/runtime/float");
 BENCHMARK(static_gradient<float>)->Name("gradient/static/float");
 BENCHMARK(runtime_gradient<float>)->Name("gradient/runtime/float");
+BENCHMARK(batch_static_forward)->Name("forward_784_128_10_b64/static/float");
+BENCHMARK(batch_runtime_forward)->Name("forward_784_128_10_b64/runtime/float");
+BENCHMARK(batch_static_gradient)->Name("gradient_784_128_10_b64/static/float");
+BENCHMARK(batch_runtime_gradient)->Name("gradient_784_128_10_b64/runtime/float");
 
 // Both tapes agree before anything is timed (bit for bit in double; float to rounding).
 template <class T>
@@ -176,6 +246,14 @@ class RatioReporter : public benchmark::ConsoleReporter {
         std::printf("  %-8s %-6s static %9.1f ns   runtime %9.1f ns   ratio %.2f\n", what, t, s->second, r->second,
                     r->second / s->second);
       }
+    std::printf("\nruntime tape / static tape, 784-128-10 relu, softmax CE, batch of 64, float:\n");
+    for (const char* what : {"forward_784_128_10_b64", "gradient_784_128_10_b64"}) {
+      const auto s = time_.find(std::string(what) + "/static/float");
+      const auto r = time_.find(std::string(what) + "/runtime/float");
+      if (s == time_.end() || r == time_.end()) continue;
+      std::printf("  %-24s static %9.1f us   runtime %9.1f us   ratio %.2f\n", what, s->second / 1e3,
+                  r->second / 1e3, r->second / s->second);
+    }
     bool header = false;
     for (const char* what : {"forward", "gradient"})
       for (const char* t : {"double", "float"}) {
@@ -202,6 +280,10 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   same_numbers<float>();  // float: warm-up only (kernel/'s float shortcuts may round differently)
+  if (!Batch::get().agrees()) {
+    std::fprintf(stderr, "bench_runtime_tape: runtime and static tapes disagree (784-128-10, batch 64, float)\n");
+    return EXIT_FAILURE;
+  }
 #ifdef CTNN_BENCH_TORCH
   if (!torch_agrees<double>(1e-12) || !torch_agrees<float>(1e-5)) {
     std::fprintf(stderr, "bench_runtime_tape: libtorch autograd and the static tape disagree\n");
