@@ -18,9 +18,11 @@
 
 #if defined(__GNUC__)
 #define CTNN_INLINE inline __attribute__((always_inline))
+#define CTNN_INLINE_LAMBDA __attribute__((always_inline))  // after a lambda's parameter list
 #define CTNN_RESTRICT __restrict__
 #else
 #define CTNN_INLINE inline
+#define CTNN_INLINE_LAMBDA
 #define CTNN_RESTRICT
 #endif
 

@@ -19,6 +19,21 @@ namespace ctnn::kernel {
 
 namespace detail {
 
+#if defined(CTNN_SIMD_256) && defined(__FMA__)
+// The dot product of a tail of 4 + r floats (r = 1..3; a constant in compile-time kernels), as 4
+// lanes and the rest, as an element-wise pass stores them (map's split tail): their loads are
+// then store-forwarded as they are, with no 256-bit vector to assemble (and zero-pad) from them,
+// and the sum is a 128-bit one. On the 4-5-1 training step's critical path (its output layer).
+CTNN_INLINE float dot_tail4(const float* a, const float* b, std::size_t r) noexcept {
+  __m128 p = _mm_mul_ps(_mm_loadu_ps(a), _mm_loadu_ps(b));
+  if (r == 3) p = _mm_fmadd_ps(simd::detail::load_lt4<3>(a + 4), simd::detail::load_lt4<3>(b + 4), p);
+  if (r == 2) p = _mm_fmadd_ps(simd::detail::load_lt4<2>(a + 4), simd::detail::load_lt4<2>(b + 4), p);
+  float s = _mm_cvtss_f32(simd::hsum_lane0(p));
+  if (r == 1) s = std::fma(a[4], b[4], s);
+  return s;
+}
+#endif
+
 // C[i, 0..nr) (=|+=) A[i, :] · B[j, :] for i < mr, j < nr <= W: one accumulator per output, then
 // haddp folds W accumulators into one batch of W sums, stored as one vector (a partial one for
 // nr < W), so the next node's vector loads are store-forwarded.
@@ -40,20 +55,10 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
       for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
     }
   }
-#if defined(CTNN_SIMD_256)
-  if constexpr (nr == 1 && simd::split_tail<T, K % W>) {
-    // A dot product's tail of 5..7 floats (a 4-5-1 net's output layer) as 4 lanes and the rest,
-    // as the element-wise pass that made A stored them (map's split tail): their loads are then
-    // store-forwarded as they are, with no 256-bit vector to assemble (and zero-pad) from them,
-    // and the sum is a 128-bit one. On the 4-5-1 training step's critical path.
-    constexpr std::size_t r = K % W - 4;
+#if defined(CTNN_SIMD_256) && defined(__FMA__)
+  if constexpr (nr == 1 && simd::split_tail<T, K % W>) {  // a tail of 5..7 floats: see dot_tail4
     for (std::size_t i = 0; i < mr; ++i) {
-      const float* a = A + i * K + Kf;
-      const float* b = B + Kf;
-      __m128 p = _mm_mul_ps(_mm_loadu_ps(a), _mm_loadu_ps(b));
-      if constexpr (r > 1) p = _mm_fmadd_ps(simd::detail::load_lt4<r>(a + 4), simd::detail::load_lt4<r>(b + 4), p);
-      float s = _mm_cvtss_f32(simd::hsum_lane0(p));
-      if constexpr (r == 1) s = std::fma(a[4], b[4], s);
+      float s = dot_tail4(A + i * K + Kf, B + Kf, K % W - 4);
       if constexpr (Kf > 0) s += simd::hsum(acc[i][0]);
       if constexpr (Scaled) s *= alpha;
       if constexpr (Acc) C[i * ldc] += s;
@@ -105,14 +110,18 @@ CTNN_INLINE __m128 hsum4(__m128 p0, __m128 p1, __m128 p2, __m128 p3) noexcept {
 
 // C[0..nr) (=|+=) a · B[j, :] for j < nr <= 4, K <= 4 (floats): a layer narrower than a 256-bit
 // batch (4 inputs) works in 128-bit registers; products are summed by hsum4, so the output is
-// one short dependency chain (mul, then the two shuffle/add rounds).
-template <std::size_t nr, std::size_t K, bool Acc, bool Scaled>
+// one short dependency chain (mul, then the two shuffle/add rounds). Every output is summed the
+// same way (hsum4's lane i, or hsum_lane0 for one output: (p0 + p2) + (p1 + p3)) whatever nr is.
+// K (1..4) is an argument, as for the tiles below (a constant from the compile-time products).
+template <std::size_t nr, bool Acc, bool Scaled>
 CTNN_INLINE void nt_tile_k4(const float* CTNN_RESTRICT a, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
-                            float alpha) noexcept {
-  static_assert(nr >= 1 && nr <= 4 && K >= 1 && K <= 4);
-  const auto load = [](const float* p) {
-    if constexpr (K == 4) return _mm_loadu_ps(p);
-    else return simd::detail::load_lt4<K>(p);
+                            float alpha, std::size_t K) noexcept {
+  static_assert(nr >= 1 && nr <= 4);
+  const auto load = [K](const float* p) {
+    if (K == 4) return _mm_loadu_ps(p);
+    if (K == 3) return simd::detail::load_lt4<3>(p);
+    if (K == 2) return simd::detail::load_lt4<2>(p);
+    return simd::detail::load_lt4<1>(p);
   };
   const __m128 x = load(a);
   if constexpr (nr == 1) {  // one output: a plain horizontal sum (hsum4 would add three zero rows)
@@ -139,16 +148,18 @@ CTNN_INLINE void nt_tile_k4(const float* CTNN_RESTRICT a, const float* CTNN_REST
 // register-blocked dot-product tile of a batched Dense forward. mr·nr accumulators take mr + nr
 // loads per mr·nr FMAs (3 x 4: 7 loads per 12 FMAs, so the FMA pipes, not the loads, set the
 // pace); each row's nr sums fold 256 -> 128 bits and meet in one hsum4, stored as nr floats.
-template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, bool Scaled>
+// Every output is one chain over k, folded the same way whatever mr and nr are; K is an argument
+// (see nt_tile_wide).
+template <std::size_t mr, std::size_t nr, bool Acc, bool Scaled>
 CTNN_INLINE void nt_tile_blocked(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
-                                 std::size_t ldc, float alpha) noexcept {
+                                 std::size_t ldc, float alpha, std::size_t K) noexcept {
   using V = simd::batch<float>;
   constexpr std::size_t W = simd::width<float>;
   static_assert(W == 8 && nr >= 1 && nr <= 4);
   V acc[mr][nr];
   for (std::size_t i = 0; i < mr; ++i)
     for (std::size_t j = 0; j < nr; ++j) acc[i][j] = V(0.0f);
-  constexpr std::size_t Kf = K / W * W;
+  const std::size_t Kf = K / W * W;
   for (std::size_t k = 0; k < Kf; k += W) {
     V b[nr];
     for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load(B + j * K + k);
@@ -157,11 +168,11 @@ CTNN_INLINE void nt_tile_blocked(const float* CTNN_RESTRICT A, const float* CTNN
       for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
     }
   }
-  if constexpr (K % W != 0) {
+  if (K % W != 0) {
     V b[nr];
-    for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load_partial<K % W>(B + j * K + Kf);
+    for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load_partial_r(B + j * K + Kf, K % W);
     for (std::size_t i = 0; i < mr; ++i) {
-      const V a = simd::load_partial<K % W>(A + i * K + Kf);
+      const V a = simd::load_partial_r(A + i * K + Kf, K % W);
       for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
     }
   }
@@ -351,7 +362,9 @@ template <std::size_t MR, std::size_t NV, std::size_t M, std::size_t N, std::siz
 CTNN_INLINE void gemm_bcast_wide(const float* CTNN_RESTRICT A, const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C,
                                  float alpha) noexcept {
   constexpr std::size_t NC = NV * 16, Mf = M / MR * MR, Nf = N / NC * NC;
-  auto col_block = [&]<std::size_t nc>(std::size_t n0) {
+  // Inlined, as g++ 12 did while the tile's sizes were template parameters (left to itself it now
+  // makes each column panel of, e.g., a 64-32-10 batch step's weight update a call).
+  auto col_block = [&]<std::size_t nc>(std::size_t n0) CTNN_INLINE_LAMBDA {
     constexpr std::size_t nv = (nc + 15) / 16, last = nc - (nv - 1) * 16;
     for (std::size_t m0 = 0; m0 < Mf; m0 += MR)
       bcast_tile_wide<MR, nv, Acc, Scaled>(A + m0 * SAm, B + n0, C + m0 * N + n0, alpha, N, K, SAm, SAk, last);
@@ -538,8 +551,8 @@ CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
     constexpr std::size_t Nf = N / 4 * 4;
     for (std::size_t m = 0; m < M; ++m) {
       for (std::size_t n0 = 0; n0 < Nf; n0 += 4)
-        detail::nt_tile_k4<4, K, Acc, Scaled>(A + m * K, B + n0 * K, C + m * N + n0, alpha);
-      if constexpr (N % 4 != 0) detail::nt_tile_k4<N % 4, K, Acc, Scaled>(A + m * K, B + Nf * K, C + m * N + Nf, alpha);
+        detail::nt_tile_k4<4, Acc, Scaled>(A + m * K, B + n0 * K, C + m * N + n0, alpha, K);
+      if constexpr (N % 4 != 0) detail::nt_tile_k4<N % 4, Acc, Scaled>(A + m * K, B + Nf * K, C + m * N + Nf, alpha, K);
     }
   }
   else if constexpr (std::is_same_v<T, float> && simd::width<T> == 8 && M >= 3 && K >= 16) {
@@ -549,9 +562,9 @@ CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
     constexpr std::size_t Mf = M / MR * MR, Nf = N / NR * NR;
     auto row_block = [&]<std::size_t mr>(std::size_t m0) {
       for (std::size_t n0 = 0; n0 < Nf; n0 += NR)
-        detail::nt_tile_blocked<mr, NR, K, Acc, Scaled>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, alpha);
+        detail::nt_tile_blocked<mr, NR, Acc, Scaled>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, alpha, K);
       if constexpr (N % NR != 0)
-        detail::nt_tile_blocked<mr, N % NR, K, Acc, Scaled>(A + m0 * K, B + Nf * K, C + m0 * N + Nf, N, alpha);
+        detail::nt_tile_blocked<mr, N % NR, Acc, Scaled>(A + m0 * K, B + Nf * K, C + m0 * N + Nf, N, alpha, K);
     };
     for (std::size_t m0 = 0; m0 < Mf; m0 += MR) row_block.template operator()<MR>(m0);
     if constexpr (M % MR != 0) row_block.template operator()<M % MR>(Mf);

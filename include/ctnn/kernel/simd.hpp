@@ -182,6 +182,17 @@ CTNN_INLINE batch<T> load_partial(const T* p) noexcept {
     return batch<T>::load_aligned(tmp);
   }
 }
+/// load_partial<r> for r (0 < r < width) given as an argument: a constant r (an inlined call from a
+/// compile-time kernel) folds to that one load; a run-time one (the runtime tape) picks it.
+template <class T, std::size_t R = 1>
+CTNN_INLINE batch<T> load_partial_r(const T* p, std::size_t r) noexcept {
+  if constexpr (R + 1 >= width<T>) {
+    return load_partial<R>(p);
+  } else {
+    if (r == R) return load_partial<R>(p);
+    return load_partial_r<T, R + 1>(p, r);
+  }
+}
 /// Stores the first N (< width) lanes of v at p; never writes past p[N - 1].
 template <std::size_t N, class T>
 CTNN_INLINE void store_partial(T* p, const batch<T>& v) noexcept {

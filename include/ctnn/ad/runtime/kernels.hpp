@@ -6,11 +6,10 @@
 // chains; Acc starts the broadcast GEMM's chain from C as gemm_bcast does), so a runtime pass
 // over the same graph gives the static tape's numbers bit for bit where the graphs match.
 // A change of operation order in kernel/ must be repeated here: tests/runtime/test_runtime_vs_static_*
-// compare both tapes bit for bit. Large float products on AVX-512 do not repeat anything: they
-// call kernel/'s 512-bit tiles themselves (which take their sizes as arguments), under the same
-// size rule, so they are the same code. Not repeated: kernel/'s 256- and 128-bit float-only
-// shortcuts (nt_tile_k4, nt_tile_blocked, the narrow outer-product update), whose products may
-// differ from the runtime tape's in the last bits of a float.
+// compare both tapes bit for bit. Float products do not repeat kernel/'s float-only tiles: they
+// call them (the 512-bit ones on AVX-512, nt_tile_k4 and nt_tile_blocked on AVX), which take their
+// sizes as arguments, under the same rules in the same order, so they are the same code. Not
+// needed here: the fused training step's scaled products (the runtime tape has none).
 // Layer: ad (runtime tape; includes kernel/ only).
 #pragma once
 #include <cstddef>
@@ -23,14 +22,9 @@ namespace ctnn::ad::runtime::kernel {
 
 namespace detail {
 /// simd::load_partial<r> with r (0 < r < width) known at run time.
-template <class T, std::size_t R = 1>
+template <class T>
 CTNN_INLINE simd::batch<T> load_partial(const T* p, std::size_t r) noexcept {
-  if constexpr (R + 1 >= simd::width<T>) {
-    return simd::load_partial<R>(p);
-  } else {
-    if (r == R) return simd::load_partial<R>(p);
-    return load_partial<T, R + 1>(p, r);
-  }
+  return simd::load_partial_r(p, r);
 }
 /// simd::store_partial<r> with r (0 < r < width) known at run time.
 template <class T, std::size_t R = 1>
@@ -45,11 +39,39 @@ CTNN_INLINE void store_partial(T* p, const simd::batch<T>& v, std::size_t r) noe
 /// The horizontal sum kernel/ uses for one batch (sum, dot, a lone gemm_nt output).
 template <class T>
 CTNN_INLINE T hsum(const simd::batch<T>& v) noexcept {
-  return xsimd::hadd(v);
+  return simd::hsum(v);
 }
 
-#if defined(CTNN_SIMD_512)
 namespace kd = ctnn::kernel::detail;
+#if defined(__AVX__)
+/// kernel::gemm_nt's 128- and 256-bit float tiles with run-time sizes: K <= 4 (nt_tile_k4, one row
+/// at a time) or, for 3+ rows and K >= 16, the register-blocked nt_tile_blocked. Each output is
+/// summed the same way in a tile of any shape (see those tiles), so columns go 4 at a time, then
+/// one at a time, and rows 3 at a time, then one at a time.
+template <bool Acc>
+inline void gemm_nt_k4(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
+                       const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
+  const std::size_t N4 = N / 4 * 4;
+  for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t n0 = 0; n0 < N4; n0 += 4) kd::nt_tile_k4<4, Acc, false>(A + m * K, B + n0 * K, C + m * N + n0, 1.0f, K);
+    for (std::size_t n = N4; n < N; ++n) kd::nt_tile_k4<1, Acc, false>(A + m * K, B + n * K, C + m * N + n, 1.0f, K);
+  }
+}
+template <bool Acc>
+inline void gemm_nt_blocked(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
+                            const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
+  const std::size_t Mf = M / 3 * 3, N4 = N / 4 * 4;
+  auto cols = [&]<std::size_t nr>(std::size_t n0) {
+    for (std::size_t m0 = 0; m0 < Mf; m0 += 3)
+      kd::nt_tile_blocked<3, nr, Acc, false>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, 1.0f, K);
+    for (std::size_t m0 = Mf; m0 < M; ++m0)
+      kd::nt_tile_blocked<1, nr, Acc, false>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, 1.0f, K);
+  };
+  for (std::size_t n0 = 0; n0 < N4; n0 += 4) cols.template operator()<4>(n0);
+  for (std::size_t n0 = N4; n0 < N; ++n0) cols.template operator()<1>(n0);
+}
+#endif
+#if defined(CTNN_SIMD_512)
 /// kernel::gemm_nt's 512-bit path (gemm_nt_wide) with run-time sizes. Every output is one chain over
 /// k and is folded by hsum8_wide in a full group of 8 columns and by hsum_wide otherwise, whatever
 /// the tile's rows and columns (kernel/gemm.hpp, nt_tile_wide); so rows go 3 at a time and then
@@ -215,6 +237,20 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
     }
   }
 #endif
+#if defined(__AVX__)
+  if constexpr (std::is_same_v<T, float>) {  // kernel::gemm_nt's next two rules, in its order
+    if (K <= 4) {
+      if (acc) detail::gemm_nt_k4<true>(M, N, K, A, B, C);
+      else detail::gemm_nt_k4<false>(M, N, K, A, B, C);
+      return;
+    }
+    if (simd::width<T> == 8 && M >= 3 && K >= 16) {
+      if (acc) detail::gemm_nt_blocked<true>(M, N, K, A, B, C);
+      else detail::gemm_nt_blocked<false>(M, N, K, A, B, C);
+      return;
+    }
+  }
+#endif
   if constexpr (!simd::has_batch<T>) {
     for (std::size_t m = 0; m < M; ++m)
       for (std::size_t n = 0; n < N; ++n) {
@@ -227,6 +263,15 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
     using V = simd::batch<T>;
     constexpr std::size_t W = simd::width<T>;
     const std::size_t Kf = K / W * W, kr = K % W;
+    // Whether kernel's tile for nr outputs takes its split-tail path (one output, 5..7 floats left).
+    const auto split_tail1 = [](std::size_t nr, std::size_t kr) {
+#if defined(CTNN_SIMD_256) && defined(__FMA__)
+      return std::is_same_v<T, float> && simd::has_batch4f && W == 8 && nr == 1 && kr > 4;
+#else
+      (void)nr, (void)kr;
+      return false;
+#endif
+    };
     for (std::size_t m = 0; m < M; ++m) {
       const T* a = A + m * K;
       T* c = C + m * N;
@@ -249,12 +294,21 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
           for (std::size_t j = 0; j < nr; ++j) {
             V s(T(0));
             for (std::size_t k = 0; k < Kf; k += W) s = simd::fma(simd::load(a + k), simd::load(b + j * K + k), s);
-            if (kr != 0) s = simd::fma(detail::load_partial(a + Kf, kr), detail::load_partial(b + j * K + Kf, kr), s);
+            if (kr != 0 && !split_tail1(nr, kr))
+              s = simd::fma(detail::load_partial(a + Kf, kr), detail::load_partial(b + j * K + Kf, kr), s);
             parts[j] = s;
           }
         }
         if (nr == 1) {
-          const T s = detail::hsum(parts[0]);
+          T s = T(0);
+          if (split_tail1(nr, kr)) {  // kernel::detail::nt_tile's lone output with a tail of 5..7 floats
+#if defined(CTNN_SIMD_256) && defined(__FMA__)
+            if constexpr (std::is_same_v<T, float>) s = ctnn::kernel::detail::dot_tail4(a + Kf, b + Kf, kr - 4);
+#endif
+            if (Kf > 0) s += detail::hsum(parts[0]);
+          } else {
+            s = detail::hsum(parts[0]);
+          }
           if (acc) c[n0] += s;
           else c[n0] = s;
         } else {
