@@ -57,40 +57,44 @@ inline void gemm_nt_k4(std::size_t M, std::size_t N, std::size_t K, const float*
     for (std::size_t n = N4; n < N; ++n) kd::nt_tile_k4<1, Acc, false>(A + m * K, B + n * K, C + m * N + n, 1.0f, K);
   }
 }
-template <bool Acc>
-inline void gemm_nt_blocked(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
-                            const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
-  const std::size_t Mf = M / 3 * 3, N4 = N / 4 * 4;
-  auto cols = [&]<std::size_t nr>(std::size_t n0) {
-    for (std::size_t m0 = 0; m0 < Mf; m0 += 3)
-      kd::nt_tile_blocked<3, nr, Acc, false>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, 1.0f, K);
-    for (std::size_t m0 = Mf; m0 < M; ++m0)
-      kd::nt_tile_blocked<1, nr, Acc, false>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, 1.0f, K);
+/// A dot-product product on a tile family (Tile::run<mr, nr>: kernel's nt_tile_blocked or
+/// nt_tile_wide): rows 3 at a time, then one at a time; columns in the widths Nr... (the largest
+/// first), each as far as it fits, the last width 1.
+template <class Tile, std::size_t... Nr>
+inline void gemm_nt_tiles(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
+                          const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
+  const std::size_t Mf = M / 3 * 3;
+  std::size_t n0 = 0;
+  auto cols = [&]<std::size_t nr>() {
+    for (; n0 + nr <= N; n0 += nr) {
+      for (std::size_t m0 = 0; m0 < Mf; m0 += 3)
+        Tile::template run<3, nr>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, K);
+      for (std::size_t m0 = Mf; m0 < M; ++m0) Tile::template run<1, nr>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, K);
+    }
   };
-  for (std::size_t n0 = 0; n0 < N4; n0 += 4) cols.template operator()<4>(n0);
-  for (std::size_t n0 = N4; n0 < N; ++n0) cols.template operator()<1>(n0);
+  (cols.template operator()<Nr>(), ...);
 }
+template <bool Acc>
+struct BlockedTile {
+  template <std::size_t mr, std::size_t nr>
+  static void run(const float* A, const float* B, float* C, std::size_t ldc, std::size_t K) noexcept {
+    kd::nt_tile_blocked<mr, nr, Acc, false>(A, B, C, ldc, 1.0f, K);
+  }
+};
 #endif
 #if defined(CTNN_SIMD_512)
 /// kernel::gemm_nt's 512-bit path (gemm_nt_wide) with run-time sizes. Every output is one chain over
 /// k and is folded by hsum8_wide in a full group of 8 columns and by hsum_wide otherwise, whatever
-/// the tile's rows and columns (kernel/gemm.hpp, nt_tile_wide); so rows go 3 at a time and then
-/// one at a time, columns 8 at a time as kernel's blocks do, then 4 and 1 at a time (its last
-/// block of N % 8 columns), with the same numbers and four tile shapes per Acc instead of 24.
+/// the tile's rows and columns (kernel/gemm.hpp, nt_tile_wide); so columns go 8 at a time as
+/// kernel's blocks do, then 4 and 1 at a time (its last block of N % 8 columns), with the same
+/// numbers and four tile shapes per Acc instead of 24.
 template <bool Acc>
-inline void gemm_nt_wide(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
-                         const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
-  const std::size_t Mf = M / 3 * 3, N8 = N / 8 * 8, N4 = N8 + (N - N8) / 4 * 4;
-  auto cols = [&]<std::size_t nr>(std::size_t n0) {
-    for (std::size_t m0 = 0; m0 < Mf; m0 += 3)
-      kd::nt_tile_wide<3, nr, Acc, false>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, 1.0f, K);
-    for (std::size_t m0 = Mf; m0 < M; ++m0)
-      kd::nt_tile_wide<1, nr, Acc, false>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, 1.0f, K);
-  };
-  for (std::size_t n0 = 0; n0 < N8; n0 += 8) cols.template operator()<8>(n0);
-  for (std::size_t n0 = N8; n0 < N4; n0 += 4) cols.template operator()<4>(n0);
-  for (std::size_t n0 = N4; n0 < N; ++n0) cols.template operator()<1>(n0);
-}
+struct WideTile {
+  template <std::size_t mr, std::size_t nr>
+  static void run(const float* A, const float* B, float* C, std::size_t ldc, std::size_t K) noexcept {
+    kd::nt_tile_wide<mr, nr, Acc, false>(A, B, C, ldc, 1.0f, K);
+  }
+};
 /// kernel's gemm_bcast_wide with run-time sizes and strides: every output is one chain over k
 /// (from C when accumulating), whatever the tile's shape; panels of 48 columns, then 16 (the last
 /// one masked), rows 8 at a time, then one at a time.
@@ -231,8 +235,8 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
 #if defined(CTNN_SIMD_512)
   if constexpr (std::is_same_v<T, float>) {
     if (ctnn::kernel::detail::wide_nt(M, N, K)) {
-      if (acc) detail::gemm_nt_wide<true>(M, N, K, A, B, C);
-      else detail::gemm_nt_wide<false>(M, N, K, A, B, C);
+      if (acc) detail::gemm_nt_tiles<detail::WideTile<true>, 8, 4, 1>(M, N, K, A, B, C);
+      else detail::gemm_nt_tiles<detail::WideTile<false>, 8, 4, 1>(M, N, K, A, B, C);
       return;
     }
   }
@@ -245,8 +249,8 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
       return;
     }
     if (simd::width<T> == 8 && M >= 3 && K >= 16) {
-      if (acc) detail::gemm_nt_blocked<true>(M, N, K, A, B, C);
-      else detail::gemm_nt_blocked<false>(M, N, K, A, B, C);
+      if (acc) detail::gemm_nt_tiles<detail::BlockedTile<true>, 4, 1>(M, N, K, A, B, C);
+      else detail::gemm_nt_tiles<detail::BlockedTile<false>, 4, 1>(M, N, K, A, B, C);
       return;
     }
   }
