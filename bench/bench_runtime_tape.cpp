@@ -135,6 +135,20 @@ bool torch_agrees(double tol) {
 }
 #endif
 
+// Both tapes on the same batch: outputs, loss and parameter gradients equal bit for bit.
+template <std::size_t B, class Net, class T>
+bool tapes_agree(Net& net, ctnn::RuntimeNetwork<T>& rn, const ctnn::RuntimeLoss& loss, const std::vector<T>& x,
+                 const std::vector<T>& y, std::size_t outputs) {
+  std::vector<T> out_s(B * outputs), out_r(B * outputs);
+  net.template forward<B>(x.data(), out_s.data());
+  rn.forward(B, x.data(), out_r.data());
+  const T ls = net.template gradient<B>(ctnn::loss::softmax_cross_entropy, x.data(), y.data());
+  const T lr = rn.gradient(loss, B, x.data(), y.data());
+  bool ok = out_s == out_r && ls == lr;
+  for (std::size_t i = 0; ok && i < Net::num_params; ++i) ok = net.grads()[i] == rn.grads()[i];
+  return ok;
+}
+
 // 784-128-10, batch 64, float: a run-time network's products on the same 512-bit tiles as the
 // static tape's (ad/runtime/kernels.hpp).
 struct Batch {
@@ -154,16 +168,7 @@ struct Batch {
     static Batch w;
     return w;
   }
-  // Outputs, loss and gradients agree bit for bit (the same tiles and passes).
-  bool agrees() {
-    net->forward<B>(x.data(), out_s.data());
-    rn.forward(B, x.data(), out.data());
-    const float ls = net->gradient<B>(ctnn::loss::softmax_cross_entropy, x.data(), y.data());
-    const float lr = rn.gradient(loss, B, x.data(), y.data());
-    bool ok = out == out_s && ls == lr;
-    for (std::size_t i = 0; ok && i < Net::num_params; ++i) ok = net->grads()[i] == rn.grads()[i];
-    return ok;
-  }
+  bool agrees() { return tapes_agree<B>(*net, rn, loss, x, y, 10); }
 };
 void batch_static_forward(benchmark::State& st) {
   auto& w = Batch::get();
@@ -213,14 +218,7 @@ BENCHMARK(batch_runtime_gradient)->Name("gradient_784_128_10_b64/runtime/float")
 template <class T>
 bool same_numbers() {
   auto& w = Workload<T>::get();
-  std::vector<T> out_s(10);
-  w.net.template forward<1>(w.x.data(), out_s.data());
-  w.rn.forward(1, w.x.data(), w.out.data());
-  const T ls = w.net.template gradient<1>(ctnn::loss::softmax_cross_entropy, w.x.data(), w.y.data());
-  const T lr = w.rn.gradient(w.loss, 1, w.x.data(), w.y.data());
-  bool ok = out_s == w.out && ls == lr;
-  for (std::size_t i = 0; i < Static<T>::num_params; ++i) ok = ok && w.net.grads()[i] == w.rn.grads()[i];
-  return ok;
+  return tapes_agree<1>(w.net, w.rn, w.loss, w.x, w.y, 10);
 }
 
 // Keeps each benchmark's median (or its single run) and prints runtime / static at the end.

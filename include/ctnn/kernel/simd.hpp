@@ -221,6 +221,16 @@ CTNN_INLINE void store_partial(T* p, const batch<T>& v) noexcept {
     for (std::size_t i = 0; i < N; ++i) p[i] = tmp[i];
   }
 }
+/// store_partial<r> for r (0 < r < width) given as an argument (see load_partial_r).
+template <class T, std::size_t R = 1>
+CTNN_INLINE void store_partial_r(T* p, const batch<T>& v, std::size_t r) noexcept {
+  if constexpr (R + 1 >= width<T>) {
+    store_partial<R>(p, v);
+  } else {
+    if (r == R) return store_partial<R>(p, v);
+    store_partial_r<T, R + 1>(p, v, r);
+  }
+}
 
 /// The register type for L lanes of T: a 128-bit batch for 2 to 4 floats (when the native batch
 /// is wider), the native batch otherwise, T itself for scalars without a batch and for one float.

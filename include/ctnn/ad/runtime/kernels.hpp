@@ -21,33 +21,10 @@
 namespace ctnn::ad::runtime::kernel {
 
 namespace detail {
-/// simd::load_partial<r> with r (0 < r < width) known at run time.
-template <class T>
-CTNN_INLINE simd::batch<T> load_partial(const T* p, std::size_t r) noexcept {
-  return simd::load_partial_r(p, r);
-}
-/// simd::store_partial<r> with r (0 < r < width) known at run time.
-template <class T, std::size_t R = 1>
-CTNN_INLINE void store_partial(T* p, const simd::batch<T>& v, std::size_t r) noexcept {
-  if constexpr (R + 1 >= simd::width<T>) {
-    simd::store_partial<R>(p, v);
-  } else {
-    if (r == R) return simd::store_partial<R>(p, v);
-    store_partial<T, R + 1>(p, v, r);
-  }
-}
-/// The horizontal sum kernel/ uses for one batch (sum, dot, a lone gemm_nt output).
-template <class T>
-CTNN_INLINE T hsum(const simd::batch<T>& v) noexcept {
-  return simd::hsum(v);
-}
-
 namespace kd = ctnn::kernel::detail;
 #if defined(__AVX__)
-/// kernel::gemm_nt's 128- and 256-bit float tiles with run-time sizes: K <= 4 (nt_tile_k4, one row
-/// at a time) or, for 3+ rows and K >= 16, the register-blocked nt_tile_blocked. Each output is
-/// summed the same way in a tile of any shape (see those tiles), so columns go 4 at a time, then
-/// one at a time, and rows 3 at a time, then one at a time.
+/// kernel::gemm_nt's 128-bit path for K <= 4 (nt_tile_k4) with run-time sizes: one row at a time,
+/// columns 4 at a time and then one at a time (each output is summed the same way in either tile).
 template <bool Acc>
 inline void gemm_nt_k4(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
                        const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
@@ -57,9 +34,10 @@ inline void gemm_nt_k4(std::size_t M, std::size_t N, std::size_t K, const float*
     for (std::size_t n = N4; n < N; ++n) kd::nt_tile_k4<1, Acc, false>(A + m * K, B + n * K, C + m * N + n, 1.0f, K);
   }
 }
-/// A dot-product product on a tile family (Tile::run<mr, nr>: kernel's nt_tile_blocked or
-/// nt_tile_wide): rows 3 at a time, then one at a time; columns in the widths Nr... (the largest
-/// first), each as far as it fits, the last width 1.
+/// A dot-product product on a tile family (Tile::run<mr, nr>: kernel's 3 x 4 register-blocked
+/// nt_tile_blocked, or nt_tile_wide): rows 3 at a time, then one at a time; columns in the widths
+/// Nr... (the largest first), each as far as it fits, the last width 1. Each output is one chain
+/// over k, folded the same way in every tile of a family, so the numbers are kernel's.
 template <class Tile, std::size_t... Nr>
 inline void gemm_nt_tiles(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
                           const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
@@ -87,7 +65,7 @@ struct BlockedTile {
 /// k and is folded by hsum8_wide in a full group of 8 columns and by hsum_wide otherwise, whatever
 /// the tile's rows and columns (kernel/gemm.hpp, nt_tile_wide); so columns go 8 at a time as
 /// kernel's blocks do, then 4 and 1 at a time (its last block of N % 8 columns), with the same
-/// numbers and four tile shapes per Acc instead of 24.
+/// numbers and six tile shapes per Acc.
 template <bool Acc>
 struct WideTile {
   template <std::size_t mr, std::size_t nr>
@@ -128,10 +106,10 @@ CTNN_INLINE void map(std::size_t n, F&& f, T* CTNN_RESTRICT out, const In*... in
     if (const std::size_t r = n % W; r != 0) {
       // Every partial load (a branch on r) comes before f, so f's last product and the += sit in
       // one basic block and are fused into an FMA as in kernel::map's compile-time tail.
-      const simd::batch<T> prev = Acc ? detail::load_partial(out + full, r) : simd::batch<T>(T(0));
-      auto v = f(detail::load_partial(in + full, r)...);
+      const simd::batch<T> prev = Acc ? simd::load_partial_r(out + full, r) : simd::batch<T>(T(0));
+      auto v = f(simd::load_partial_r(in + full, r)...);
       if constexpr (Acc) v += prev;
-      detail::store_partial(out + full, v, r);
+      simd::store_partial_r(out + full, v, r);
     }
   } else {
     for (std::size_t i = 0; i < n; ++i) {
@@ -155,7 +133,7 @@ CTNN_INLINE void fill(bool acc, std::size_t n, T* CTNN_RESTRICT out, T value) no
     for (std::size_t i = 0; i + W <= n; i += W) simd::store(out + i, acc ? v + simd::load(out + i) : v);
     if (const std::size_t r = n % W; r != 0) {
       const std::size_t at = n / W * W;
-      detail::store_partial(out + at, acc ? v + detail::load_partial(out + at, r) : v, r);
+      simd::store_partial_r(out + at, acc ? v + simd::load_partial_r(out + at, r) : v, r);
     }
   } else {
     for (std::size_t i = 0; i < n; ++i) out[i] = acc ? out[i] + value : value;
@@ -171,7 +149,7 @@ CTNN_INLINE void scale_inplace(std::size_t n, T* p, T s) noexcept {
     for (std::size_t i = 0; i + W <= n; i += W) simd::store(p + i, simd::load(p + i) * v);
     if (const std::size_t r = n % W; r != 0) {
       const std::size_t at = n / W * W;
-      detail::store_partial(p + at, detail::load_partial(p + at, r) * v, r);
+      simd::store_partial_r(p + at, simd::load_partial_r(p + at, r) * v, r);
     }
   } else {
     for (std::size_t i = 0; i < n; ++i) p[i] *= s;
@@ -191,9 +169,9 @@ CTNN_INLINE T sum(std::size_t n, const T* CTNN_RESTRICT p) noexcept {
       for (; i + U * W <= n; i += U * W)
         for (std::size_t u = 0; u < U; ++u) acc[u] += simd::load(p + i + u * W);
       for (; i + W <= n; i += W) acc[0] += simd::load(p + i);
-      if (n % W != 0) acc[0] += detail::load_partial(p + n / W * W, n % W);
+      if (n % W != 0) acc[0] += simd::load_partial_r(p + n / W * W, n % W);
       for (std::size_t u = 1; u < U; ++u) acc[0] += acc[u];
-      return detail::hsum(acc[0]);
+      return simd::hsum(acc[0]);
     }
   }
   T s = T(0);
@@ -218,8 +196,8 @@ CTNN_INLINE T dot(std::size_t n, const T* CTNN_RESTRICT a, const T* CTNN_RESTRIC
       simd::batch<T> acc(T(0));
       std::size_t i = 0;
       for (; i + W <= n; i += W) acc = simd::fma(simd::load(a + i), simd::load(b + i), acc);
-      if (n % W != 0) acc = simd::fma(detail::load_partial(a + i, n % W), detail::load_partial(b + i, n % W), acc);
-      return detail::hsum(acc);
+      if (n % W != 0) acc = simd::fma(simd::load_partial_r(a + i, n % W), simd::load_partial_r(b + i, n % W), acc);
+      return simd::hsum(acc);
     }
   }
   T s = T(0);
@@ -267,20 +245,18 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
     using V = simd::batch<T>;
     constexpr std::size_t W = simd::width<T>;
     const std::size_t Kf = K / W * W, kr = K % W;
-    // Whether kernel's tile for nr outputs takes its split-tail path (one output, 5..7 floats left).
-    const auto split_tail1 = [](std::size_t nr, std::size_t kr) {
+    // kernel's nt_tile takes its split-tail path (dot_tail4) for a lone output with 5..7 floats left.
 #if defined(CTNN_SIMD_256) && defined(__FMA__)
-      return std::is_same_v<T, float> && simd::has_batch4f && W == 8 && nr == 1 && kr > 4;
+    const bool tail4 = std::is_same_v<T, float> && simd::split_tail<T, 5> && kr > 4;
 #else
-      (void)nr, (void)kr;
-      return false;
+    const bool tail4 = false;
 #endif
-    };
     for (std::size_t m = 0; m < M; ++m) {
       const T* a = A + m * K;
       T* c = C + m * N;
       for (std::size_t n0 = 0; n0 < N; n0 += W) {
         const std::size_t nr = N - n0 < W ? N - n0 : W;
+        const bool lone_tail4 = tail4 && nr == 1;
         V parts[W];
         for (std::size_t j = 0; j < W; ++j) parts[j] = V(T(0));
         const T* b = B + n0 * K;
@@ -290,28 +266,28 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
             for (std::size_t j = 0; j < W; ++j) parts[j] = simd::fma(av, simd::load(b + j * K + k), parts[j]);
           }
           if (kr != 0) {
-            const V av = detail::load_partial(a + Kf, kr);
+            const V av = simd::load_partial_r(a + Kf, kr);
             for (std::size_t j = 0; j < W; ++j)
-              parts[j] = simd::fma(av, detail::load_partial(b + j * K + Kf, kr), parts[j]);
+              parts[j] = simd::fma(av, simd::load_partial_r(b + j * K + Kf, kr), parts[j]);
           }
         } else {
           for (std::size_t j = 0; j < nr; ++j) {
             V s(T(0));
             for (std::size_t k = 0; k < Kf; k += W) s = simd::fma(simd::load(a + k), simd::load(b + j * K + k), s);
-            if (kr != 0 && !split_tail1(nr, kr))
-              s = simd::fma(detail::load_partial(a + Kf, kr), detail::load_partial(b + j * K + Kf, kr), s);
+            if (kr != 0 && !lone_tail4)
+              s = simd::fma(simd::load_partial_r(a + Kf, kr), simd::load_partial_r(b + j * K + Kf, kr), s);
             parts[j] = s;
           }
         }
         if (nr == 1) {
           T s = T(0);
-          if (split_tail1(nr, kr)) {  // kernel::detail::nt_tile's lone output with a tail of 5..7 floats
+          if (lone_tail4) {
 #if defined(CTNN_SIMD_256) && defined(__FMA__)
             if constexpr (std::is_same_v<T, float>) s = ctnn::kernel::detail::dot_tail4(a + Kf, b + Kf, kr - 4);
 #endif
-            if (Kf > 0) s += detail::hsum(parts[0]);
+            if (Kf > 0) s += simd::hsum(parts[0]);
           } else {
-            s = detail::hsum(parts[0]);
+            s = simd::hsum(parts[0]);
           }
           if (acc) c[n0] += s;
           else c[n0] = s;
@@ -321,8 +297,8 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
             if (acc) s += simd::load(c + n0);
             simd::store(c + n0, s);
           } else {
-            if (acc) s += detail::load_partial(c + n0, nr);
-            detail::store_partial(c + n0, s, nr);
+            if (acc) s += simd::load_partial_r(c + n0, nr);
+            simd::store_partial_r(c + n0, s, nr);
           }
         }
       }
@@ -376,9 +352,9 @@ inline void gemm_bcast(bool acc, std::size_t M, std::size_t N, std::size_t K, st
         simd::store(c + n0, s);
       }
       if (nr != 0) {
-        V s = acc ? detail::load_partial(c + Nf, nr) : V(T(0));
-        for (std::size_t k = 0; k < K; ++k) s = simd::fma(V(a[k * sak]), detail::load_partial(B + k * N + Nf, nr), s);
-        detail::store_partial(c + Nf, s, nr);
+        V s = acc ? simd::load_partial_r(c + Nf, nr) : V(T(0));
+        for (std::size_t k = 0; k < K; ++k) s = simd::fma(V(a[k * sak]), simd::load_partial_r(B + k * N + Nf, nr), s);
+        simd::store_partial_r(c + Nf, s, nr);
       }
     }
   }
