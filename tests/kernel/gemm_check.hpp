@@ -33,30 +33,48 @@ double reference_entry(const T* a, const T* b, std::size_t M, std::size_t N, std
   return s;
 }
 
+/// One product's operands (Form F's layouts: nt A[M,K] B[N,K]; nn A[M,K] B[K,N]; tn A[K,M] B[K,N])
+/// and C[M,N] followed by sentinels, filled with fixed values; C's starting values are kept.
+template <class T>
+struct Operands {
+  static constexpr std::size_t pad = 16;
+  std::size_t M, N, K;
+  ctnn::AlignedBuffer<T> a, b, c;
+  std::vector<double> before;
+  Operands(std::size_t m, std::size_t n, std::size_t k) : M(m), N(n), K(k), a(m * k), b(n * k), c(m * n + pad) {
+    for (std::size_t i = 0; i < M * K; ++i) a[i] = static_cast<T>(std::sin(0.37 * static_cast<double>(i) + 0.1));
+    for (std::size_t i = 0; i < N * K; ++i) b[i] = static_cast<T>(std::cos(0.11 * static_cast<double>(i) + 0.2));
+    for (std::size_t i = 0; i < M * N + pad; ++i) c[i] = static_cast<T>(0.25 * static_cast<double>(i % 7) - 0.5);
+    before.assign(c.begin(), c.end());
+  }
+};
+
+/// Checks C after the product (C = [C +] [alpha ·] op(A) op(B)) entry by entry against the triple
+/// loop, and that the sentinels past C are untouched. A plain function of the sizes: only the
+/// kernel call is instantiated per shape, which keeps these TUs' compiles short.
+template <Form F, class T>
+void verify(const Operands<T>& o, bool acc, bool scaled, T alpha) {
+  const double tol = std::is_same_v<T, float> ? 2e-6 * static_cast<double>(o.K) : 1e-14 * static_cast<double>(o.K);
+  for (std::size_t m = 0; m < o.M; ++m)
+    for (std::size_t n = 0; n < o.N; ++n) {
+      double s = reference_entry<F>(o.a.data(), o.b.data(), o.M, o.N, o.K, m, n);
+      if (scaled) s *= static_cast<double>(alpha);
+      const double want = acc ? o.before[m * o.N + n] + s : s;
+      INFO("form " << static_cast<int>(F) << " M " << o.M << " N " << o.N << " K " << o.K << " acc " << acc
+                   << " scaled " << scaled << " at (" << m << ", " << n << ")");
+      CHECK(std::abs(static_cast<double>(o.c[m * o.N + n]) - want) <= tol * (1 + std::abs(want)));
+    }
+  for (std::size_t i = o.M * o.N; i < o.M * o.N + Operands<T>::pad; ++i) CHECK(static_cast<double>(o.c[i]) == o.before[i]);
+}
+
 template <class T, Form F, std::size_t M, std::size_t N, std::size_t K, bool Acc, bool Scaled>
 void check_one() {
-  constexpr std::size_t pad = 16;
-  // Operand layouts: nt A[M,K] B[N,K]; nn A[M,K] B[K,N]; tn A[K,M] B[K,N]. C[M,N].
-  ctnn::AlignedBuffer<T> a(M * K), b(N * K), c(M * N + pad);
-  for (std::size_t i = 0; i < M * K; ++i) a[i] = static_cast<T>(std::sin(0.37 * static_cast<double>(i) + 0.1));
-  for (std::size_t i = 0; i < N * K; ++i) b[i] = static_cast<T>(std::cos(0.11 * static_cast<double>(i) + 0.2));
-  for (std::size_t i = 0; i < M * N + pad; ++i) c[i] = static_cast<T>(0.25 * static_cast<double>(i % 7) - 0.5);
-  std::vector<double> before(c.begin(), c.end());
+  Operands<T> o(M, N, K);
   const T alpha = T(-0.375);
-  if constexpr (F == Form::nt) ctnn::kernel::gemm_nt<M, N, K, Acc, Scaled>(a.data(), b.data(), c.data(), alpha);
-  if constexpr (F == Form::nn) ctnn::kernel::gemm_nn<M, N, K, Acc, Scaled>(a.data(), b.data(), c.data(), alpha);
-  if constexpr (F == Form::tn) ctnn::kernel::gemm_tn<M, N, K, Acc, Scaled>(a.data(), b.data(), c.data(), alpha);
-  const double tol = std::is_same_v<T, float> ? 2e-6 * static_cast<double>(K) : 1e-14 * static_cast<double>(K);
-  for (std::size_t m = 0; m < M; ++m)
-    for (std::size_t n = 0; n < N; ++n) {
-      double s = reference_entry<F>(a.data(), b.data(), M, N, K, m, n);
-      if (Scaled) s *= static_cast<double>(alpha);
-      const double want = Acc ? before[m * N + n] + s : s;
-      INFO("form " << static_cast<int>(F) << " M " << M << " N " << N << " K " << K << " acc " << Acc << " scaled "
-                   << Scaled << " at (" << m << ", " << n << ")");
-      CHECK(std::abs(static_cast<double>(c[m * N + n]) - want) <= tol * (1 + std::abs(want)));
-    }
-  for (std::size_t i = M * N; i < M * N + pad; ++i) CHECK(static_cast<double>(c[i]) == before[i]);
+  if constexpr (F == Form::nt) ctnn::kernel::gemm_nt<M, N, K, Acc, Scaled>(o.a.data(), o.b.data(), o.c.data(), alpha);
+  if constexpr (F == Form::nn) ctnn::kernel::gemm_nn<M, N, K, Acc, Scaled>(o.a.data(), o.b.data(), o.c.data(), alpha);
+  if constexpr (F == Form::tn) ctnn::kernel::gemm_tn<M, N, K, Acc, Scaled>(o.a.data(), o.b.data(), o.c.data(), alpha);
+  verify<F>(o, Acc, Scaled, alpha);
 }
 
 template <class T, Form F, std::size_t M, std::size_t N, std::size_t K>
