@@ -1,94 +1,26 @@
 // No allocation in a pass: after one warm-up call, forward() and gradient() never call operator
-// new. Every global operator new/delete is replaced here by a counting version (malloc-based);
-// counting is switched on only around the calls under test, and nothing inside a counted region
-// uses doctest (its macros allocate): results go into locals, checked after counting stops.
+// new. Every global operator new/delete is replaced by a counting version (counting_new.hpp);
+// only the calls under test are counted, and nothing inside a counted region uses doctest (its
+// macros allocate): results go into locals, checked afterwards.
 // The big net (784-128-10, batch 64) has a workspace above ctnn::stack_workspace_limit, so it runs
 // in the per-thread buffer: on a new thread its first gradient() allocates that buffer (once),
 // later calls nothing.
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <new>
 #include <thread>
 
+#include "counting_new.hpp"
 #include "ctnn/ctnn.hpp"
-
-// ---- counting operator new / delete ------------------------------------------------------------
-namespace {
-
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
-void* counted_alloc(std::size_t n) noexcept {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* counted_aligned_alloc(std::size_t n, std::align_val_t al) noexcept {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  std::size_t a = static_cast<std::size_t>(al);
-  if (a < sizeof(void*)) a = sizeof(void*);
-  void* p = nullptr;
-  if (::posix_memalign(&p, a, n == 0 ? 1 : n) != 0) return nullptr;
-  return p;
-}
-
-void start_counting() {
-  g_allocations.store(0);
-  g_counting.store(true);
-}
-long stop_counting() {
-  g_counting.store(false);
-  return g_allocations.load();
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t al) {
-  if (void* p = counted_aligned_alloc(n, al)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t al) {
-  if (void* p = counted_aligned_alloc(n, al)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return counted_aligned_alloc(n, al);
-}
-void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return counted_aligned_alloc(n, al);
-}
-
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 // ---- helpers -----------------------------------------------------------------------------------
 namespace {
 
 using ctnn::AlignedBuffer;
+using ctnn::test::allocations_in;
 
 /// Deterministic inputs in [-1, 1] and one-hot targets (or values in (0, 1) for one output).
 template <class Net, std::size_t B>
@@ -114,12 +46,12 @@ Counts count_passes(Net& net, const Loss& loss, Batch<Net, B>& data, int calls) 
   float acc = net.template gradient<B>(loss, data.x.data(), data.y.data());
   net.template forward<B>(data.x.data(), data.out.data());
   Counts c;
-  start_counting();
-  for (int i = 0; i < calls; ++i) net.template forward<B>(data.x.data(), data.out.data());
-  c.forward = stop_counting();
-  start_counting();
-  for (int i = 0; i < calls; ++i) acc += net.template gradient<B>(loss, data.x.data(), data.y.data());
-  c.gradient = stop_counting();
+  c.forward = allocations_in([&] {
+    for (int i = 0; i < calls; ++i) net.template forward<B>(data.x.data(), data.out.data());
+  });
+  c.gradient = allocations_in([&] {
+    for (int i = 0; i < calls; ++i) acc += net.template gradient<B>(loss, data.x.data(), data.y.data());
+  });
   c.finite = std::isfinite(acc) && std::isfinite(data.out[0]);
   return c;
 }
@@ -136,11 +68,14 @@ static_assert(big_batch * 128 * sizeof(float) > ctnn::stack_workspace_limit);
 }  // namespace
 
 TEST_CASE("counting operator new sees allocations (self-test)") {
-  start_counting();
-  int* p = new int(3);
-  auto* q = new (std::align_val_t{64}) double[4];
-  auto* r = new (std::nothrow) char[10];
-  const long n = stop_counting();
+  int* p = nullptr;
+  double* q = nullptr;
+  char* r = nullptr;
+  const long n = allocations_in([&] {
+    p = new int(3);
+    q = new (std::align_val_t{64}) double[4];
+    r = new (std::nothrow) char[10];
+  });
   const bool aligned = reinterpret_cast<std::uintptr_t>(q) % 64 == 0;
   delete p;
   ::operator delete[](q, std::align_val_t{64});
@@ -182,13 +117,12 @@ TEST_CASE("784-128-10 on a new thread: the first gradient allocates at most once
   long first = -1, later = -1;
   float acc = 0.0f;
   std::thread worker([&] {
-    start_counting();
-    acc += net.gradient<big_batch>(ctnn::loss::softmax_cross_entropy, data.x.data(), data.y.data());
-    first = stop_counting();
-    start_counting();
-    for (int i = 0; i < 20; ++i)
-      acc += net.gradient<big_batch>(ctnn::loss::softmax_cross_entropy, data.x.data(), data.y.data());
-    later = stop_counting();
+    first = allocations_in(
+        [&] { acc += net.gradient<big_batch>(ctnn::loss::softmax_cross_entropy, data.x.data(), data.y.data()); });
+    later = allocations_in([&] {
+      for (int i = 0; i < 20; ++i)
+        acc += net.gradient<big_batch>(ctnn::loss::softmax_cross_entropy, data.x.data(), data.y.data());
+    });
   });
   worker.join();
   INFO("allocations in the first gradient call on the new thread: " << first);

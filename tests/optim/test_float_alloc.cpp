@@ -1,7 +1,7 @@
 // tests/optim/test_float_alloc.cpp: every optimiser instantiated for float (its trajectory on the
 // mlp problem follows the double one to float precision), and step() allocates nothing: the global
-// operator new is replaced by a counting version switched on only around the steps (doctest's
-// macros allocate, so results are checked after counting stops).
+// operator new is replaced by a counting version (counting_new.hpp); only the steps are counted
+// (doctest's macros allocate, so results are checked afterwards).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,6 +12,7 @@
 #include "counting_new.hpp"
 
 namespace optim = ctnn::optim;
+using ctnn::test::allocations_in;
 
 namespace {
 // A smooth test function of n parameters with a non-trivial gradient: f = sum (a_i x_i^2/2 + sin x_i).
@@ -46,11 +47,9 @@ void float_follows_double(const O& options, const optim::DecayMask& mask) {
 template <class Opt>
 long allocations_of_steps(Opt& opt, std::vector<float>& x, std::vector<float>& g) {
   opt.step(std::span<float>(x), std::span<const float>(g), 0.01);  // warm-up, outside the count
-  g_allocations.store(0);
-  g_counting.store(true);
-  for (int t = 0; t < 50; ++t) opt.step(std::span<float>(x), std::span<const float>(g), 0.01);
-  g_counting.store(false);
-  return g_allocations.load();
+  return allocations_in([&] {
+    for (int t = 0; t < 50; ++t) opt.step(std::span<float>(x), std::span<const float>(g), 0.01);
+  });
 }
 }  // namespace
 
@@ -91,20 +90,17 @@ TEST_CASE("step() allocates nothing (every optimiser, float, a weights-only mask
   long clip = 0;
   {
     optim::clip_grad_norm(std::span<float>(gc), 0.5);
-    g_allocations.store(0);
-    g_counting.store(true);
-    optim::clip_grad_norm(std::span<float>(gc), 0.5);
-    optim::clip_grad_value(std::span<float>(gc), 0.01);
-    g_counting.store(false);
-    clip = g_allocations.load();
+    clip = allocations_in([&] {
+      optim::clip_grad_norm(std::span<float>(gc), 0.5);
+      optim::clip_grad_value(std::span<float>(gc), 0.01);
+    });
   }
   const long counts[] = {allocations_of_steps(a, x, g), allocations_of_steps(b, x, g), allocations_of_steps(c, x, g),
                          allocations_of_steps(d, x, g), allocations_of_steps(e, x, g), clip};
   for (long k : counts) CHECK(k == 0);
   // The counter works: a vector allocation inside a counted region is seen.
-  g_allocations.store(0);
-  g_counting.store(true);
-  { std::vector<float> tmp(10); (void)tmp; }
-  g_counting.store(false);
-  CHECK(g_allocations.load() >= 1);
+  CHECK(allocations_in([] {
+          std::vector<float> tmp(10);
+          (void)tmp;
+        }) >= 1);
 }

@@ -24,11 +24,9 @@ std::pair<long, std::size_t> allocations_of_fit(std::size_t rows) {
   o.display = ctnn::train::Display::none;
   o.clip_norm = 1.0;
   auto t = ctnn::train::make_trainer<4>(net, adam, ctnn::optim::CosineAnnealing{0.01, 100}, o);
-  g_allocations.store(0);
-  g_counting.store(true);
-  const auto r = t.fit(loss, tr, &va);
-  g_counting.store(false);
-  return {g_allocations.load(), r.steps};
+  std::size_t steps = 0;
+  const long n = ctnn::test::allocations_in([&] { steps = t.fit(loss, tr, &va).steps; });
+  return {n, steps};
 }
 }  // namespace
 

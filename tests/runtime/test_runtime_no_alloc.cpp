@@ -1,53 +1,17 @@
 // tests/runtime/test_runtime_no_alloc.cpp: a recorded runtime graph is re-run without allocating:
 // after the first call with a batch size and loss, RuntimeNetwork::forward / gradient / loss
 // (with or without dx, i.e. with a re-planned reverse sweep) and Tape::forward / backward on new
-// leaf values call no operator new. Global operator new is replaced by a counting version;
-// nothing inside a counted region uses doctest (its macros allocate).
+// leaf values call no operator new. Global operator new is replaced by a counting version
+// (counting_new.hpp); nothing inside a counted region uses doctest (its macros allocate).
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
+#include "counting_new.hpp"
 #include "ctnn/nn/runtime_network.hpp"
 
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-void* counted(std::size_t n) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-template <class F>
-long allocations_in(F&& f) {
-  allocations.store(0);
-  counting.store(true);
-  f();
-  counting.store(false);
-  return allocations.load();
-}
-}  // namespace
-
-// Every allocation of this test goes through malloc (ctnn's aligned buffers use the aligned
-// forms, which are counted as well).
-void* operator new(std::size_t n) { return counted(n); }
-void* operator new[](std::size_t n) { return counted(n); }
-void* operator new(std::size_t n, std::align_val_t al) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = nullptr;
-  const std::size_t a = static_cast<std::size_t>(al) < sizeof(void*) ? sizeof(void*) : static_cast<std::size_t>(al);
-  if (::posix_memalign(&p, a, n == 0 ? 1 : n) != 0) throw std::bad_alloc();
-  return p;
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+using ctnn::test::allocations_in;
 
 TEST_CASE("runtime network: re-running a recorded pass allocates nothing") {
   ctnn::RuntimeNetwork<double> net({64, 32, 10}, {"relu", "identity"}, 0.01, 1);
