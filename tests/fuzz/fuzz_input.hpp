@@ -17,17 +17,20 @@
 
 namespace ctnn_fuzz {
 
-// A scratch folder of this process (under $TMPDIR, removed at exit).
+// A scratch folder of this process (under $TMPDIR, removed at exit). The exit handler is registered
+// once `dir` is constructed, so that it runs before `dir` is destroyed (exit runs handlers and
+// static destructors in the reverse order of their registration); registered inside dir's
+// initialiser, it ran after, on a destroyed path, and every process left its folder behind.
 inline const std::filesystem::path& scratch() {
   static const std::filesystem::path dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("ctnn-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch(), ec);
-    });
     return d;
   }();
+  [[maybe_unused]] static const int cleanup = std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  });
   return dir;
 }
 
