@@ -2,8 +2,6 @@
 // of bad input, checking that the message names the file, the line and the column.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +13,7 @@
 
 #include "ctnn/io/csv.hpp"
 #include "ctnn/io/dataset.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using ctnn::io::DataError;
@@ -24,20 +23,8 @@ using ctnn::io::Standardizer;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("ctnn_test_io_csv_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 const fs::path& temp_dir() {
-  static TempDir d;
+  static const ctnn::test::TempDir d("io-csv");
   return d.path;
 }
 

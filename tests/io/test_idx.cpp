@@ -2,7 +2,6 @@
 // files from the dataset-fashion-mnist package (skipped only if that directory is absent).
 #include <doctest/doctest.h>
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 
 #include "ctnn/io/dataset.hpp"
 #include "ctnn/io/idx.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using ctnn::io::DataError;
@@ -29,20 +29,8 @@ namespace {
 
 const char* const fashion_dir = "/usr/share/datasets/fashion-mnist";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("ctnn_test_io_idx_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 const fs::path& temp_dir() {
-  static TempDir d;
+  static const ctnn::test::TempDir d("io-idx");
   return d.path;
 }
 

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -16,6 +15,7 @@
 
 #include "ctnn/optim/optim.hpp"
 #include "ctnn/train/trainer.hpp"
+#include "temp_dir.hpp"
 #include "trainer_data.hpp"
 
 using namespace trainer_test;
@@ -185,9 +185,8 @@ TEST_CASE("Trainer: the non-finite message gives the last finite loss; rollback 
 
 TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CSV and JSON logs") {
   const auto tr = blobs(50, 3), va = blobs(21, 7);
-  const auto dir = std::filesystem::temp_directory_path() / "ctnn_test_trainer_report";
-  std::filesystem::create_directories(dir);
-  const std::string csv = (dir / "run.csv").string(), json = (dir / "run.json").string();
+  const ctnn::test::TempDir dir("trainer-report");  // removed at the end, also when a REQUIRE fails
+  const std::string csv = dir / "run.csv", json = dir / "run.json";
   for (auto display : {train::Display::automatic, train::Display::bar}) {
     std::FILE* f = std::tmpfile();
     REQUIRE(f);
@@ -232,11 +231,10 @@ TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CS
     CHECK(j["validation"]["per_class"].size() == 3);
   }
   train::TrainerOptions bad;
-  bad.csv_path = (dir / "no" / "such" / "dir.csv").string();
+  bad.csv_path = dir / "no/such/dir.csv";
   bad.display = train::Display::none;
   Net net(4);
   optim::SGD<double> sgd(Net::num_params);
   auto t = train::make_trainer<8>(net, sgd, bad);
   CHECK_THROWS_WITH_AS(t.fit(loss, tr), doctest::Contains("no/such/dir.csv"), std::runtime_error);
-  std::filesystem::remove_all(dir);
 }

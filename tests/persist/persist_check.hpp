@@ -3,7 +3,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -17,28 +16,13 @@
 
 #include "ctnn/io/dataset.hpp"
 #include "ctnn/nn/init.hpp"
+#include "temp_dir.hpp"
 
 namespace persist {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the system temp dir (or /dev/shm when `in_memory` and it exists), removed at
-// the end of the test.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name, bool in_memory = false) {
-    std::error_code ec;
-    const fs::path base = in_memory && fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
-    path = base / ("ctnn-persist-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using ctnn::test::TempDir;  // a scratch folder per test (tests/support/temp_dir.hpp)
 
 inline std::string read_bytes(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
