@@ -108,6 +108,10 @@ TEST_CASE("runtime products = kernel's below the 512-bit size rule (float)") {
   check<float, Form::nt, 2, 9, 13>();   // N % 8 = 1, K % 8 = 5 (the lone column: 4 + 1 after the chain)
   check<float, Form::nt, 1, 1, 14>();   // K % 8 = 6
   check<float, Form::nt, 1, 17, 23>();  // K % 8 = 7
+  check<float, Form::nt, 1, 10, 32>();  // 64-32-10's second layer, one sample: 8 columns, then a tile of 2
+  check<float, Form::nt, 2, 12, 20>();  // a last tile of 4 columns, K % 8 = 4
+  check<float, Form::nt, 1, 6, 9>();    // one tile of 6 columns, K % 8 = 1
+  check<float, Form::nt, 3, 3, 7>();    // K < 16: one row at a time, a tile of 3, K % 8 = 7
   check<float, Form::nn, 7, 10, 6>();   // narrow broadcast tiles: one chain per output
   check<float, Form::tn, 6, 5, 9>();
 }
@@ -121,4 +125,5 @@ TEST_CASE("runtime products = kernel's (double, every path)") {
   check<double, Form::nn, 64, 100, 10>();
   check<double, Form::tn, 20, 130, 3>();
   check<double, Form::tn, 6, 5, 9>();
+  check<double, Form::nt, 1, 3, 7>();  // a last tile of 3 columns, K % 4 = 3
 }

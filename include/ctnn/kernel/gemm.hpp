@@ -36,17 +36,18 @@ CTNN_INLINE float dot_tail4(const float* a, const float* b, std::size_t r) noexc
 
 // C[i, 0..nr) (=|+=) A[i, :] · B[j, :] for i < mr, j < nr <= W: one accumulator per output, then
 // haddp folds W accumulators into one batch of W sums, stored as one vector (a partial one for
-// nr < W), so the next node's vector loads are store-forwarded.
-template <std::size_t mr, std::size_t nr, std::size_t K, bool Acc, bool Scaled, class T>
+// nr < W), so the next node's vector loads are store-forwarded. K is an argument (a constant in
+// kernel's products, which inline it; a run-time size in ad/runtime/kernels.hpp's).
+template <std::size_t mr, std::size_t nr, bool Acc, bool Scaled, class T>
 CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* CTNN_RESTRICT C,
-                         std::size_t ldc, T alpha) noexcept {
+                         std::size_t ldc, T alpha, std::size_t K) noexcept {
   using V = simd::batch<T>;
   constexpr std::size_t W = simd::width<T>;
   static_assert(nr <= W);
   V acc[mr][nr];
   for (std::size_t i = 0; i < mr; ++i)
     for (std::size_t j = 0; j < nr; ++j) acc[i][j] = V(T(0));
-  constexpr std::size_t Kf = K / W * W;
+  const std::size_t Kf = K / W * W, kr = K % W;
   for (std::size_t k = 0; k < Kf; k += W) {
     V b[nr];
     for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load(B + j * K + k);
@@ -56,22 +57,24 @@ CTNN_INLINE void nt_tile(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
     }
   }
 #if defined(CTNN_SIMD_256) && defined(__FMA__)
-  if constexpr (nr == 1 && simd::split_tail<T, K % W>) {  // a tail of 5..7 floats: see dot_tail4
-    for (std::size_t i = 0; i < mr; ++i) {
-      float s = dot_tail4(A + i * K + Kf, B + Kf, K % W - 4);
-      if constexpr (Kf > 0) s += simd::hsum(acc[i][0]);
-      if constexpr (Scaled) s *= alpha;
-      if constexpr (Acc) C[i * ldc] += s;
-      else C[i * ldc] = s;
+  if constexpr (nr == 1 && simd::split_tail<T, 5>) {
+    if (kr > 4) {  // a tail of 5..7 floats: see dot_tail4
+      for (std::size_t i = 0; i < mr; ++i) {
+        float s = dot_tail4(A + i * K + Kf, B + Kf, kr - 4);
+        if (Kf > 0) s += simd::hsum(acc[i][0]);
+        if constexpr (Scaled) s *= alpha;
+        if constexpr (Acc) C[i * ldc] += s;
+        else C[i * ldc] = s;
+      }
+      return;
     }
-    return;
-  } else
+  }
 #endif
-  if constexpr (K % W != 0) {
+  if (kr != 0) {
     V b[nr];
-    for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load_partial<K % W>(B + j * K + Kf);
+    for (std::size_t j = 0; j < nr; ++j) b[j] = simd::load_partial_r(B + j * K + Kf, kr);
     for (std::size_t i = 0; i < mr; ++i) {
-      const V a = simd::load_partial<K % W>(A + i * K + Kf);
+      const V a = simd::load_partial_r(A + i * K + Kf, kr);
       for (std::size_t j = 0; j < nr; ++j) acc[i][j] = simd::fma(a, b[j], acc[i][j]);
     }
   }
@@ -575,8 +578,9 @@ CTNN_INLINE void gemm_nt(const T* CTNN_RESTRICT A, const T* CTNN_RESTRICT B, T* 
     constexpr std::size_t Nf = N / NR * NR;
     for (std::size_t m = 0; m < M; ++m) {
       for (std::size_t n0 = 0; n0 < Nf; n0 += NR)
-        detail::nt_tile<1, NR, K, Acc, Scaled>(A + m * K, B + n0 * K, C + m * N + n0, N, alpha);
-      if constexpr (N % NR != 0) detail::nt_tile<1, N % NR, K, Acc, Scaled>(A + m * K, B + Nf * K, C + m * N + Nf, N, alpha);
+        detail::nt_tile<1, NR, Acc, Scaled>(A + m * K, B + n0 * K, C + m * N + n0, N, alpha, K);
+      if constexpr (N % NR != 0)
+        detail::nt_tile<1, N % NR, Acc, Scaled>(A + m * K, B + Nf * K, C + m * N + Nf, N, alpha, K);
     }
   }
 }

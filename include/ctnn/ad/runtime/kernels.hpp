@@ -6,14 +6,16 @@
 // chains; Acc starts the broadcast GEMM's chain from C as gemm_bcast does), so a runtime pass
 // over the same graph gives the static tape's numbers bit for bit where the graphs match.
 // A change of operation order in kernel/ must be repeated here: tests/runtime/test_runtime_vs_static_*
-// compare both tapes bit for bit. Float products do not repeat kernel/'s float-only tiles: they
-// call them (the 512-bit ones on AVX-512, nt_tile_k4 and nt_tile_blocked on AVX), which take their
-// sizes as arguments, under the same rules in the same order, so they are the same code. Not
-// needed here: the fused training step's scaled products (the runtime tape has none).
+// compare both tapes bit for bit. gemm_nt does not repeat kernel/'s tiles: it calls them (generic
+// nt_tile for any type; for float the 512-bit ones on AVX-512, nt_tile_k4 and nt_tile_blocked on
+// AVX), which take K and strides as arguments, under the same rules in the same order, so they are
+// the same code. Not needed here: the fused training step's scaled products (the runtime tape has
+// none).
 // Layer: ad (runtime tape; includes kernel/ only).
 #pragma once
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include "ctnn/kernel/gemm.hpp"
 #include "ctnn/kernel/simd.hpp"
@@ -22,6 +24,17 @@ namespace ctnn::ad::runtime::kernel {
 
 namespace detail {
 namespace kd = ctnn::kernel::detail;
+/// One row of kernel::gemm_nt's generic rule with run-time sizes: kernel's nt_tile over W columns at a
+/// time, then over the last N % W columns as one tile (its width picked at run time from 1..W-1), so
+/// every output is the same chain and the same fold as in the compile-time product.
+template <bool Acc, class T, std::size_t... R>
+inline void gemm_nt_row(std::size_t N, std::size_t Nf, std::size_t K, const T* CTNN_RESTRICT a, const T* CTNN_RESTRICT B,
+                        T* CTNN_RESTRICT c, std::index_sequence<R...>) noexcept {
+  constexpr std::size_t W = simd::width<T>;
+  for (std::size_t n0 = 0; n0 < Nf; n0 += W) kd::nt_tile<1, W, Acc, false>(a, B + n0 * K, c + n0, N, T(1), K);
+  const std::size_t rest = N - Nf;
+  (void)((rest == R + 1 && (kd::nt_tile<1, R + 1, Acc, false>(a, B + Nf * K, c + Nf, N, T(1), K), true)) || ...);
+}
 #if defined(__AVX__)
 /// kernel::gemm_nt's 128-bit path for K <= 4 (nt_tile_k4) with run-time sizes: one row at a time,
 /// columns 4 at a time and then one at a time (each output is summed the same way in either tile).
@@ -241,67 +254,12 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
         if (acc) C[m * N + n] += s;
         else C[m * N + n] = s;
       }
-  } else {
-    using V = simd::batch<T>;
+  } else {  // kernel::gemm_nt's generic rule: rows one at a time, columns W at a time, then the rest
     constexpr std::size_t W = simd::width<T>;
-    const std::size_t Kf = K / W * W, kr = K % W;
-    // kernel's nt_tile takes its split-tail path (dot_tail4) for a lone output with 5..7 floats left.
-#if defined(CTNN_SIMD_256) && defined(__FMA__)
-    const bool tail4 = std::is_same_v<T, float> && simd::split_tail<T, 5> && kr > 4;
-#else
-    const bool tail4 = false;
-#endif
+    const std::size_t Nf = N / W * W;
     for (std::size_t m = 0; m < M; ++m) {
-      const T* a = A + m * K;
-      T* c = C + m * N;
-      for (std::size_t n0 = 0; n0 < N; n0 += W) {
-        const std::size_t nr = N - n0 < W ? N - n0 : W;
-        const bool lone_tail4 = tail4 && nr == 1;
-        V parts[W];
-        for (std::size_t j = 0; j < W; ++j) parts[j] = V(T(0));
-        const T* b = B + n0 * K;
-        if (nr == W) {  // W independent chains advanced together (each in its own order)
-          for (std::size_t k = 0; k < Kf; k += W) {
-            const V av = simd::load(a + k);
-            for (std::size_t j = 0; j < W; ++j) parts[j] = simd::fma(av, simd::load(b + j * K + k), parts[j]);
-          }
-          if (kr != 0) {
-            const V av = simd::load_partial_r(a + Kf, kr);
-            for (std::size_t j = 0; j < W; ++j)
-              parts[j] = simd::fma(av, simd::load_partial_r(b + j * K + Kf, kr), parts[j]);
-          }
-        } else {
-          for (std::size_t j = 0; j < nr; ++j) {
-            V s(T(0));
-            for (std::size_t k = 0; k < Kf; k += W) s = simd::fma(simd::load(a + k), simd::load(b + j * K + k), s);
-            if (kr != 0 && !lone_tail4)
-              s = simd::fma(simd::load_partial_r(a + Kf, kr), simd::load_partial_r(b + j * K + Kf, kr), s);
-            parts[j] = s;
-          }
-        }
-        if (nr == 1) {
-          T s = T(0);
-          if (lone_tail4) {
-#if defined(CTNN_SIMD_256) && defined(__FMA__)
-            if constexpr (std::is_same_v<T, float>) s = ctnn::kernel::detail::dot_tail4(a + Kf, b + Kf, kr - 4);
-#endif
-            if (Kf > 0) s += simd::hsum(parts[0]);
-          } else {
-            s = simd::hsum(parts[0]);
-          }
-          if (acc) c[n0] += s;
-          else c[n0] = s;
-        } else {
-          V s = simd::haddp(parts);
-          if (nr == W) {
-            if (acc) s += simd::load(c + n0);
-            simd::store(c + n0, s);
-          } else {
-            if (acc) s += simd::load_partial_r(c + n0, nr);
-            simd::store_partial_r(c + n0, s, nr);
-          }
-        }
-      }
+      if (acc) detail::gemm_nt_row<true>(N, Nf, K, A + m * K, B, C + m * N, std::make_index_sequence<W - 1>{});
+      else detail::gemm_nt_row<false>(N, Nf, K, A + m * K, B, C + m * N, std::make_index_sequence<W - 1>{});
     }
   }
 }
