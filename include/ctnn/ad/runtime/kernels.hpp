@@ -36,35 +36,35 @@ inline void gemm_nt_row(std::size_t N, std::size_t Nf, std::size_t K, const T* C
   (void)((rest == R + 1 && (kd::nt_tile<1, R + 1, Acc, false>(a, B + Nf * K, c + Nf, N, T(1), K), true)) || ...);
 }
 #if defined(__AVX__)
-/// kernel::gemm_nt's 128-bit path for K <= 4 (nt_tile_k4) with run-time sizes: one row at a time,
-/// columns 4 at a time and then one at a time (each output is summed the same way in either tile).
-template <bool Acc>
-inline void gemm_nt_k4(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
-                       const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
-  const std::size_t N4 = N / 4 * 4;
-  for (std::size_t m = 0; m < M; ++m) {
-    for (std::size_t n0 = 0; n0 < N4; n0 += 4) kd::nt_tile_k4<4, Acc, false>(A + m * K, B + n0 * K, C + m * N + n0, 1.0f, K);
-    for (std::size_t n = N4; n < N; ++n) kd::nt_tile_k4<1, Acc, false>(A + m * K, B + n * K, C + m * N + n, 1.0f, K);
-  }
-}
-/// A dot-product product on a tile family (Tile::run<mr, nr>: kernel's 3 x 4 register-blocked
-/// nt_tile_blocked, or nt_tile_wide): rows 3 at a time, then one at a time; columns in the widths
-/// Nr... (the largest first), each as far as it fits, the last width 1. Each output is one chain
-/// over k, folded the same way in every tile of a family, so the numbers are kernel's.
-template <class Tile, std::size_t... Nr>
+/// A dot-product product on a tile family (Tile::run<mr, nr>: kernel's nt_tile_k4, its 3 x 4
+/// register-blocked nt_tile_blocked, or nt_tile_wide): rows MR at a time, then one at a time;
+/// columns in the widths Nr... (the largest first), each as far as it fits, the last width 1. Each
+/// output is one chain over k, folded the same way in every tile of a family, so the numbers are
+/// kernel's.
+template <class Tile, std::size_t MR, std::size_t... Nr>
 inline void gemm_nt_tiles(std::size_t M, std::size_t N, std::size_t K, const float* CTNN_RESTRICT A,
                           const float* CTNN_RESTRICT B, float* CTNN_RESTRICT C) noexcept {
-  const std::size_t Mf = M / 3 * 3;
+  const std::size_t Mf = M / MR * MR;
   std::size_t n0 = 0;
   auto cols = [&]<std::size_t nr>() {
     for (; n0 + nr <= N; n0 += nr) {
-      for (std::size_t m0 = 0; m0 < Mf; m0 += 3)
-        Tile::template run<3, nr>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, K);
+      for (std::size_t m0 = 0; m0 < Mf; m0 += MR)
+        Tile::template run<MR, nr>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, K);
       for (std::size_t m0 = Mf; m0 < M; ++m0) Tile::template run<1, nr>(A + m0 * K, B + n0 * K, C + m0 * N + n0, N, K);
     }
   };
   (cols.template operator()<Nr>(), ...);
 }
+/// kernel::gemm_nt's 128-bit path for K <= 4 (nt_tile_k4): rows one at a time, columns 4 at a time
+/// and then one at a time (each output is summed the same way in either tile).
+template <bool Acc>
+struct K4Tile {
+  template <std::size_t mr, std::size_t nr>
+  static void run(const float* A, const float* B, float* C, std::size_t, std::size_t K) noexcept {
+    static_assert(mr == 1);
+    kd::nt_tile_k4<nr, Acc, false>(A, B, C, 1.0f, K);
+  }
+};
 template <bool Acc>
 struct BlockedTile {
   template <std::size_t mr, std::size_t nr>
@@ -226,8 +226,8 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
 #if defined(CTNN_SIMD_512)
   if constexpr (std::is_same_v<T, float>) {
     if (ctnn::kernel::detail::wide_nt(M, N, K)) {
-      if (acc) detail::gemm_nt_tiles<detail::WideTile<true>, 8, 4, 1>(M, N, K, A, B, C);
-      else detail::gemm_nt_tiles<detail::WideTile<false>, 8, 4, 1>(M, N, K, A, B, C);
+      if (acc) detail::gemm_nt_tiles<detail::WideTile<true>, 3, 8, 4, 1>(M, N, K, A, B, C);
+      else detail::gemm_nt_tiles<detail::WideTile<false>, 3, 8, 4, 1>(M, N, K, A, B, C);
       return;
     }
   }
@@ -235,13 +235,13 @@ inline void gemm_nt(bool acc, std::size_t M, std::size_t N, std::size_t K, const
 #if defined(__AVX__)
   if constexpr (std::is_same_v<T, float>) {  // kernel::gemm_nt's next two rules, in its order
     if (K <= 4) {
-      if (acc) detail::gemm_nt_k4<true>(M, N, K, A, B, C);
-      else detail::gemm_nt_k4<false>(M, N, K, A, B, C);
+      if (acc) detail::gemm_nt_tiles<detail::K4Tile<true>, 1, 4, 1>(M, N, K, A, B, C);
+      else detail::gemm_nt_tiles<detail::K4Tile<false>, 1, 4, 1>(M, N, K, A, B, C);
       return;
     }
     if (simd::width<T> == 8 && M >= 3 && K >= 16) {
-      if (acc) detail::gemm_nt_tiles<detail::BlockedTile<true>, 4, 1>(M, N, K, A, B, C);
-      else detail::gemm_nt_tiles<detail::BlockedTile<false>, 4, 1>(M, N, K, A, B, C);
+      if (acc) detail::gemm_nt_tiles<detail::BlockedTile<true>, 3, 4, 1>(M, N, K, A, B, C);
+      else detail::gemm_nt_tiles<detail::BlockedTile<false>, 3, 4, 1>(M, N, K, A, B, C);
       return;
     }
   }
