@@ -1,0 +1,230 @@
+// ctnn/dist/data_parallel.hpp: data-parallel training over MPI, with optional gradient compression.
+//
+// Every rank holds the same network and optimiser and reads the same training set; each step
+// takes a global batch of B x size rows from one seeded shuffled order (the same on every rank),
+// rank r computes the mean-loss gradient of its B rows (the network's compile-time batch), and
+// the GradientReducer makes every rank's gradient the mean over ranks -- exactly by an allreduce
+// of the whole buffer, or from each rank's top-k entries (ctnn/dist/compress.hpp, with error
+// feedback). Every rank then takes the same optimiser step on the same gradient, so the replicas
+// stay identical, which train_data_parallel checks at the end (a hash of the parameters' bytes,
+// compared by a min/max allreduce). With dense reduction and equal B the step is the one a single
+// process takes on the global batch of B x size rows (up to the order of the sum: rank means first).
+// A non-finite loss or gradient on any rank stops every rank at the same step, with a message naming
+// the rank and the step; the parameters are those before the bad step.
+// Layer: dist (uses MPI, nn, optim, train's LabelledData).
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ctnn/dist/compress.hpp"
+#include "ctnn/dist/mpi.hpp"
+#include "ctnn/train/trainer.hpp"
+
+namespace ctnn::dist {
+
+enum class Compression { none, top_k };
+
+struct ReducerOptions {
+  Compression compression = Compression::none;
+  double ratio = 0.01;          ///< top_k: the fraction of entries each rank sends per step
+  bool error_feedback = true;   ///< top_k: keep what was not sent and add it to the next step's gradient
+};
+
+/// Averages a gradient buffer over the ranks of a communicator, densely or compressed.
+template <class T>
+class GradientReducer {
+ public:
+  GradientReducer(Comm comm, std::size_t n, ReducerOptions o = {})
+      : comm_(comm), o_(o), n_(n),
+        k_(o.compression == Compression::top_k ? top_k_count(o.ratio, n) : n),
+        topk_(o.compression == Compression::top_k ? n : 1, o.compression == Compression::top_k ? k_ : 1,
+              o.error_feedback) {
+    if (o_.compression == Compression::top_k) {
+      idx_.resize(k_);
+      val_.resize(k_);
+      all_idx_.resize(k_ * std::size_t(comm_.size()));
+      all_val_.resize(k_ * std::size_t(comm_.size()));
+    }
+  }
+
+  const Comm& comm() const noexcept { return comm_; }
+  const ReducerOptions& options() const noexcept { return o_; }
+  /// Entries sent per step by each rank (n when dense).
+  std::size_t entries_per_step() const noexcept { return k_; }
+  /// Bytes this rank has contributed so far (values, plus a 4-byte index per value when compressed).
+  std::uint64_t bytes_sent() const noexcept { return sent_; }
+  /// Bytes a dense reduction of the same steps would have contributed.
+  std::uint64_t dense_bytes() const noexcept { return dense_; }
+  /// What top-k has not sent yet (empty when dense).
+  std::span<const T> residual() const noexcept {
+    return o_.compression == Compression::top_k ? topk_.residual() : std::span<const T>{};
+  }
+
+  /// g (this rank's gradient) becomes the mean over the ranks of their gradients (dense) or of
+  /// their top-k parts: the same values, bit for bit, on every rank.
+  void reduce(std::span<T> g) {
+    if (g.size() != n_)
+      throw std::invalid_argument("ctnn::dist::GradientReducer: gradient of " + std::to_string(g.size()) +
+                                  " entries, expected " + std::to_string(n_));
+    const T inv = T(1) / static_cast<T>(comm_.size());
+    dense_ += n_ * sizeof(T);
+    if (o_.compression == Compression::none) {
+      comm_.allreduce_sum(g);
+      for (auto& v : g) v *= inv;
+      sent_ += n_ * sizeof(T);
+      return;
+    }
+    topk_.compress(std::span<const T>(g), idx_, val_);
+    comm_.allgather(std::span<const std::uint32_t>(idx_), std::span<std::uint32_t>(all_idx_));
+    comm_.allgather(std::span<const T>(val_), std::span<T>(all_val_));
+    std::fill(g.begin(), g.end(), T(0));
+    for (std::size_t j = 0; j < all_idx_.size(); ++j) g[all_idx_[j]] += all_val_[j];  // rank order: same sums everywhere
+    for (auto& v : g) v *= inv;
+    sent_ += k_ * (sizeof(T) + sizeof(std::uint32_t));
+  }
+
+ private:
+  Comm comm_;
+  ReducerOptions o_;
+  std::size_t n_, k_;
+  TopK<T> topk_;
+  std::vector<std::uint32_t> idx_, all_idx_;
+  std::vector<T> val_, all_val_;
+  std::uint64_t sent_ = 0, dense_ = 0;
+};
+
+/// 64-bit FNV-1a of the parameters' bytes.
+template <class T>
+std::uint64_t params_hash(std::span<const T> p) {
+  std::uint64_t h = 1469598103934665603ull;
+  const auto* b = reinterpret_cast<const unsigned char*>(p.data());
+  for (std::size_t i = 0; i < p.size_bytes(); ++i) h = (h ^ b[i]) * 1099511628211ull;
+  return h;
+}
+/// Whether every rank holds the same parameters, bit for bit.
+template <class T>
+bool replicas_agree(const Comm& comm, std::span<const T> p) {
+  const std::uint64_t h = params_hash(p);
+  return comm.min(h) == comm.max(h);
+}
+
+struct DataParallelOptions {
+  std::size_t epochs = 10;
+  std::uint64_t seed = 0;  ///< the shuffled order (the same on every rank)
+  std::size_t max_steps = 0;  ///< 0 = no limit
+};
+
+struct DataParallelEpoch {
+  std::size_t epoch = 0, steps = 0;
+  double train_loss = 0;  ///< mean over the epoch's global batches (every rank's rows)
+  double seconds = 0;     ///< wall time of the epoch on this rank
+};
+
+struct DataParallelResult {
+  std::vector<DataParallelEpoch> history;
+  std::size_t steps = 0;
+  bool non_finite = false;
+  std::string message;          ///< why training stopped early (empty when it ran its epochs)
+  bool replicas_agree = false;  ///< every rank ended with the same parameters
+  std::uint64_t bytes_sent = 0, dense_bytes = 0;  ///< this rank's, over the run (GradientReducer's)
+};
+
+/// Trains `net` with `opt` at its own learning rate (opt.options().lr) on `train` (rows with labels:
+/// one-hot targets for K > 1 outputs, the 0/1 label for one output), B rows per rank and step, every
+/// rank's gradient averaged by `reducer`. Rank 0's initial parameters are broadcast first. An epoch
+/// is floor(rows / (B x size)) steps; the rows left over fall in other batches in later epochs.
+template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D>
+DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train,
+                                       GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o = {}) {
+  using T = typename Net::scalar;
+  constexpr std::size_t In = Net::inputs, Out = Net::outputs, P = Net::num_params;
+  const Comm& comm = reducer.comm();
+  const std::size_t ranks = std::size_t(comm.size()), rank = std::size_t(comm.rank());
+  if (train.cols != In)
+    throw std::invalid_argument("ctnn::dist::train_data_parallel: the data has " + std::to_string(train.cols) +
+                                " features, the network takes " + std::to_string(In));
+  const std::size_t per_epoch = train.rows / (B * ranks);
+  if (per_epoch == 0)
+    throw std::invalid_argument("ctnn::dist::train_data_parallel: " + std::to_string(train.rows) +
+                                " rows are fewer than one global batch of " + std::to_string(B) + " x " +
+                                std::to_string(ranks));
+  for (std::size_t i = 0; i < train.rows; ++i) {
+    const auto label = static_cast<long long>(train.labels[i]);
+    if (label < 0 || (Out > 1 && label >= static_cast<long long>(Out)) || (Out == 1 && label > 1))
+      throw std::invalid_argument("ctnn::dist::train_data_parallel: row " + std::to_string(i) + " has label " +
+                                  std::to_string(label) + ", the network has " + std::to_string(Out > 1 ? Out : 2) +
+                                  " classes");
+  }
+  comm.broadcast(std::span<T>(net.params()), 0);
+
+  std::vector<std::size_t> order(train.rows);
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  std::mt19937_64 rng(o.seed);
+  std::vector<T> x(B * In), y(B * Out), out(B * Out);
+  DataParallelResult res;
+  for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    const auto t0 = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    std::size_t steps = 0;
+    for (std::size_t s = 0; s < per_epoch; ++s) {
+      const std::size_t* rows = order.data() + (s * ranks + rank) * B;
+      std::fill(y.begin(), y.end(), T(0));
+      for (std::size_t j = 0; j < B; ++j) {
+        const auto* f = train.row(rows[j]);
+        for (std::size_t c = 0; c < In; ++c) x[j * In + c] = static_cast<T>(f[c]);
+        const auto label = static_cast<std::size_t>(train.labels[rows[j]]);
+        if constexpr (Out > 1) y[j * Out + label] = T(1);
+        else y[j] = static_cast<T>(label);
+      }
+      const double l = static_cast<double>(net.template gradient_and_output<B>(loss, x.data(), y.data(), out.data()));
+      auto g = net.grads_mutable();
+      bool finite = std::isfinite(l);
+      for (std::size_t k = 0; k < P && finite; ++k) finite = std::isfinite(static_cast<double>(g[k]));
+      // One small allreduce: the loss sum and the lowest rank with a non-finite loss or gradient.
+      double stats[2] = {l, finite ? 0.0 : 1.0};
+      comm.allreduce_sum(std::span<double>(stats));
+      if (stats[1] > 0) {
+        const int bad = comm.min(finite ? comm.size() : comm.rank());
+        res.non_finite = true;
+        res.message = "non-finite loss or gradient on rank " + std::to_string(bad) + " at step " +
+                      std::to_string(res.steps + 1) + " (epoch " + std::to_string(epoch) + ", batch " +
+                      std::to_string(s + 1) + " of " + std::to_string(per_epoch) + "); the step was not applied";
+        break;
+      }
+      reducer.reduce(g);
+      opt.step(net.params(), std::span<const T>(g), opt.options().lr);
+      loss_sum += stats[0] / static_cast<double>(ranks);
+      ++steps;
+      ++res.steps;
+      if (o.max_steps && res.steps >= o.max_steps) break;
+    }
+    DataParallelEpoch e;
+    e.epoch = epoch;
+    e.steps = res.steps;
+    e.train_loss = steps ? loss_sum / static_cast<double>(steps) : 0.0;
+    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    res.history.push_back(e);
+    if (res.non_finite) break;
+    if (o.max_steps && res.steps >= o.max_steps) {
+      res.message = "reached the step limit of " + std::to_string(o.max_steps) + " steps";
+      break;
+    }
+  }
+  res.bytes_sent = reducer.bytes_sent();
+  res.dense_bytes = reducer.dense_bytes();
+  res.replicas_agree = replicas_agree(comm, std::span<const T>(net.params()));
+  return res;
+}
+
+}  // namespace ctnn::dist

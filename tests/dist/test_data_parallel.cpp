@@ -1,0 +1,172 @@
+// ctnn/dist/data_parallel.hpp under mpiexec (2 ranks): the reducer's means, data-parallel SGD
+// equal to one process on the global batch, top-k with error feedback keeping the replicas equal
+// and sending k entries, a non-finite step on one rank stopping all, bad labels refused.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ctnn/ctnn.hpp"
+#include "ctnn/dist/data_parallel.hpp"
+#include "ctnn/optim/optim.hpp"
+#include "ctnn/io/csv.hpp"
+
+namespace dist = ctnn::dist;
+
+namespace {
+ctnn::io::Dataset iris() {
+  const char* dir = std::getenv("CTNN_DATA");
+  auto d = ctnn::io::load_csv(std::string(dir ? dir : "data") + "/iris_train.csv");
+  ctnn::io::Standardizer::fit(d).apply(d);
+  return d;
+}
+using Net = ctnn::Network<double, ctnn::Dense<4, 6>, ctnn::Tanh, ctnn::Dense<6, 3>>;
+constexpr std::size_t B = 8;
+}  // namespace
+
+TEST_CASE("dense reduction: every rank gets the exact mean of the ranks' gradients") {
+  const dist::Comm comm;
+  REQUIRE(comm.size() >= 2);
+  const std::size_t n = 37;
+  std::vector<double> g(n);
+  for (std::size_t i = 0; i < n; ++i) g[i] = double(i) * (comm.rank() + 1);  // rank r: i * (r + 1)
+  dist::GradientReducer<double> red(comm, n);
+  red.reduce(g);
+  const double s = comm.size();
+  for (std::size_t i = 0; i < n; ++i) CHECK(g[i] == doctest::Approx(double(i) * (s + 1) / 2).epsilon(1e-15));
+  CHECK(red.bytes_sent() == n * sizeof(double));
+  CHECK(dist::replicas_agree(comm, std::span<const double>(g)));
+}
+
+TEST_CASE("data-parallel SGD with dense reduction takes the steps of one process on the global batch") {
+  const dist::Comm comm;
+  REQUIRE(comm.size() == 2);  // the one-process run below takes global batches of 2 x B
+  const auto data = iris();
+  Net net(comm.rank() + 1);  // different starts: rank 0's is broadcast
+  Net start(1);
+  ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 0.1});
+  dist::GradientReducer<double> red(comm, Net::num_params);
+  const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 5, .seed = 3});
+  REQUIRE(res.message.empty());
+  CHECK(res.replicas_agree);
+  const std::size_t G = B * std::size_t(comm.size()), per_epoch = data.rows / G;
+  CHECK(res.steps == 5 * per_epoch);
+
+  // The same run in one process: the same shuffled order, global batches of G rows, plain SGD.
+  std::vector<std::size_t> order(data.rows);
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  std::mt19937_64 rng(3);
+  std::vector<double> x(G * 4), y(G * 3);
+  double first_loss = 0, last_loss = 0;
+  for (int e = 0; e < 5; ++e) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t s = 0; s < per_epoch; ++s) {
+      std::fill(y.begin(), y.end(), 0.0);
+      for (std::size_t j = 0; j < G; ++j) {
+        const std::size_t r = order[s * G + j];
+        for (std::size_t c = 0; c < 4; ++c) x[j * 4 + c] = data.row(r)[c];
+        y[j * 3 + std::size_t(data.labels[r])] = 1;
+      }
+      const double l = start.gradient<2 * B>(ctnn::loss::softmax_cross_entropy, x.data(), y.data());
+      if (e == 0 && s == 0) first_loss = l;
+      last_loss = l;
+      for (std::size_t k = 0; k < Net::num_params; ++k) start.params()[k] -= 0.1 * start.grads()[k];
+    }
+  }
+  CHECK(last_loss < 0.5 * first_loss);  // it learns
+  double worst = 0;
+  for (std::size_t k = 0; k < Net::num_params; ++k)
+    worst = std::max(worst, std::abs(net.params()[k] - start.params()[k]) / std::max(1.0, std::abs(start.params()[k])));
+  CHECK(worst < 1e-12);  // only the order of the sums differs (the ranks' means, then their mean)
+  CHECK(res.history.back().train_loss < 0.5 * res.history.front().train_loss);
+}
+
+TEST_CASE("top-k with error feedback: k entries per step, the replicas stay equal, the loss falls") {
+  const dist::Comm comm;
+  const auto data = iris();
+  for (bool feedback : {true, false}) {
+    CAPTURE(feedback);
+    Net net(1);
+    ctnn::optim::Adam<double> opt(Net::num_params, {.lr = 0.02});
+    dist::GradientReducer<double> red(comm, Net::num_params,
+                                      {.compression = dist::Compression::top_k, .ratio = 0.1, .error_feedback = feedback});
+    CHECK(red.entries_per_step() == 5);  // round(0.1 * 51)
+    const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 30});
+    REQUIRE(res.message.empty());
+    CHECK(res.replicas_agree);
+    CHECK(res.bytes_sent == res.steps * 5 * (sizeof(double) + 4));
+    CHECK(res.dense_bytes == res.steps * Net::num_params * sizeof(double));
+    if (feedback) {
+      CHECK(res.history.back().train_loss < 0.3 * res.history.front().train_loss);
+      for (double r : red.residual()) CHECK(std::isfinite(r));
+    } else {
+      for (double r : red.residual()) CHECK(r == 0.0);
+    }
+  }
+}
+
+TEST_CASE("top-k with k = n sends everything: the dense reduction's steps, bit for bit (2 ranks)") {
+  const dist::Comm comm;
+  REQUIRE(comm.size() == 2);  // a + b == b + a: MPI's sum and the ranks' values added in rank order agree
+  const auto data = iris();
+  Net dense_net(1), topk_net(1);
+  ctnn::optim::SGD<double> o1(Net::num_params, {.lr = 0.1, .momentum = 0.9}), o2(Net::num_params, {.lr = 0.1, .momentum = 0.9});
+  dist::GradientReducer<double> dense(comm, Net::num_params);
+  dist::GradientReducer<double> all(comm, Net::num_params, {.compression = dist::Compression::top_k, .ratio = 1.0});
+  CHECK(all.entries_per_step() == Net::num_params);
+  const auto r1 = dist::train_data_parallel<B>(dense_net, o1, ctnn::loss::softmax_cross_entropy, data, dense, {.epochs = 3});
+  const auto r2 = dist::train_data_parallel<B>(topk_net, o2, ctnn::loss::softmax_cross_entropy, data, all, {.epochs = 3});
+  REQUIRE(r1.steps == r2.steps);
+  for (std::size_t k = 0; k < Net::num_params; ++k) CHECK(dense_net.params()[k] == topk_net.params()[k]);
+  for (double r : all.residual()) CHECK(r == 0.0);
+}
+
+TEST_CASE("a non-finite gradient on one rank stops every rank at that step, naming the rank") {
+  const dist::Comm comm;
+  auto data = iris();
+  if (comm.rank() == 1)
+    for (auto& f : data.features) f = std::nanf("");
+  Net net(1);
+  ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 0.1});
+  dist::GradientReducer<double> red(comm, Net::num_params);
+  Net start(1);
+  const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 2});
+  CHECK(res.non_finite);
+  CHECK(res.steps == 0);
+  CHECK(res.message.find("non-finite loss or gradient on rank 1 at step 1 (epoch 1, batch 1 of") == 0);
+  CHECK(res.replicas_agree);
+  for (std::size_t k = 0; k < Net::num_params; ++k) CHECK(net.params()[k] == start.params()[k]);  // not applied
+}
+
+TEST_CASE("bad input is refused before any step: a label outside the classes, too few rows, wrong width") {
+  const dist::Comm comm;
+  auto data = iris();
+  Net net(1);
+  ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 0.1});
+  dist::GradientReducer<double> red(comm, Net::num_params);
+  auto bad = data;
+  bad.labels[7] = 3;
+  CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, bad, red),
+                       "ctnn::dist::train_data_parallel: row 7 has label 3, the network has 3 classes",
+                       std::invalid_argument);
+  auto few = data;
+  few.rows = 10;
+  CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, few, red),
+                       "ctnn::dist::train_data_parallel: 10 rows are fewer than one global batch of 8 x 2",
+                       std::invalid_argument);
+  auto wide = data;
+  wide.cols = 5;
+  wide.rows = data.rows * 4 / 5;
+  CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, wide, red),
+                       "ctnn::dist::train_data_parallel: the data has 5 features, the network takes 4",
+                       std::invalid_argument);
+  std::vector<double> g(Net::num_params - 1);
+  CHECK_THROWS_WITH_AS(red.reduce(g), "ctnn::dist::GradientReducer: gradient of 50 entries, expected 51",
+                       std::invalid_argument);
+  CHECK(red.bytes_sent() == 0);  // nothing was reduced
+}
