@@ -170,3 +170,27 @@ TEST_CASE("bad input is refused before any step: a label outside the classes, to
                        std::invalid_argument);
   CHECK(red.bytes_sent() == 0);  // nothing was reduced
 }
+
+TEST_CASE("bad data on one rank stops every rank before any step (none is left waiting in a collective)") {
+  const dist::Comm comm;
+  REQUIRE(comm.size() == 2);
+  auto data = iris();
+  Net net(1);
+  ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 0.1});
+  dist::GradientReducer<double> red(comm, Net::num_params);
+  auto bad = data;
+  if (comm.rank() == 1) bad.labels[3] = -1;
+  CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, bad, red),
+                       comm.rank() == 1 ? "ctnn::dist::train_data_parallel: row 3 has label -1, the network has 3 classes"
+                                        : "ctnn::dist::train_data_parallel: rank 1 refused its data",
+                       std::invalid_argument);
+  auto shorter = data;
+  if (comm.rank() == 0) shorter.rows -= 1;
+  const std::string msg = "ctnn::dist::train_data_parallel: the ranks' training sets differ in size (" +
+                          std::to_string(shorter.rows) + " rows on rank " + std::to_string(comm.rank()) +
+                          "); every rank must read the same data";
+  CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, shorter, red),
+                       msg.c_str(), std::invalid_argument);
+  CHECK(red.bytes_sent() == 0);
+}
+

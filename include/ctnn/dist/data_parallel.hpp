@@ -150,21 +150,28 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   constexpr std::size_t In = Net::inputs, Out = Net::outputs, P = Net::num_params;
   const Comm& comm = reducer.comm();
   const std::size_t ranks = std::size_t(comm.size()), rank = std::size_t(comm.rank());
-  if (train.cols != In)
-    throw std::invalid_argument("ctnn::dist::train_data_parallel: the data has " + std::to_string(train.cols) +
-                                " features, the network takes " + std::to_string(In));
+  // Every rank checks its own data; all of them throw if any refuses (a rank that went on alone
+  // would wait in a collective forever). The data must have the same number of rows everywhere.
+  const std::string where = "ctnn::dist::train_data_parallel: ";
+  std::string err;
   const std::size_t per_epoch = train.rows / (B * ranks);
-  if (per_epoch == 0)
-    throw std::invalid_argument("ctnn::dist::train_data_parallel: " + std::to_string(train.rows) +
-                                " rows are fewer than one global batch of " + std::to_string(B) + " x " +
-                                std::to_string(ranks));
-  for (std::size_t i = 0; i < train.rows; ++i) {
+  if (train.cols != In)
+    err = where + "the data has " + std::to_string(train.cols) + " features, the network takes " + std::to_string(In);
+  else if (per_epoch == 0)
+    err = where + std::to_string(train.rows) + " rows are fewer than one global batch of " + std::to_string(B) +
+          " x " + std::to_string(ranks);
+  for (std::size_t i = 0; i < train.rows && err.empty(); ++i) {
     const auto label = static_cast<long long>(train.labels[i]);
     if (label < 0 || (Out > 1 && label >= static_cast<long long>(Out)) || (Out == 1 && label > 1))
-      throw std::invalid_argument("ctnn::dist::train_data_parallel: row " + std::to_string(i) + " has label " +
-                                  std::to_string(label) + ", the network has " + std::to_string(Out > 1 ? Out : 2) +
-                                  " classes");
+      err = where + "row " + std::to_string(i) + " has label " + std::to_string(label) + ", the network has " +
+            std::to_string(Out > 1 ? Out : 2) + " classes";
   }
+  const int refused = comm.min(err.empty() ? comm.size() : comm.rank());
+  if (refused < comm.size())
+    throw std::invalid_argument(!err.empty() ? err : where + "rank " + std::to_string(refused) + " refused its data");
+  if (comm.min(train.rows) != comm.max(train.rows))
+    throw std::invalid_argument(where + "the ranks' training sets differ in size (" + std::to_string(train.rows) +
+                                " rows on rank " + std::to_string(rank) + "); every rank must read the same data");
   comm.broadcast(std::span<T>(net.params()), 0);
 
   std::vector<std::size_t> order(train.rows);

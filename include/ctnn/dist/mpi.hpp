@@ -45,7 +45,10 @@ class Session {
   Session(int& argc, char**& argv) {
     int done = 0;
     MPI_Initialized(&done);
-    if (!done) mpi_check(MPI_Init(&argc, &argv), "MPI_Init");
+    if (!done) {
+      mpi_check(MPI_Init(&argc, &argv), "MPI_Init");
+      owns_ = true;
+    }
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   }
   Session(const Session&) = delete;
@@ -53,8 +56,11 @@ class Session {
   ~Session() {
     int done = 0;
     MPI_Finalized(&done);
-    if (!done) MPI_Finalize();
+    if (owns_ && !done) MPI_Finalize();
   }
+
+ private:
+  bool owns_ = false;  ///< this Session called MPI_Init (an MPI started elsewhere is finalised elsewhere)
 };
 
 /// A communicator (by default all processes) and the collectives data-parallel training uses.
