@@ -198,7 +198,8 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
       auto g = net.grads_mutable();
       bool finite = std::isfinite(l);
       for (std::size_t k = 0; k < P && finite; ++k) finite = std::isfinite(static_cast<double>(g[k]));
-      // One small allreduce: the loss sum and the lowest rank with a non-finite loss or gradient.
+      // One small allreduce before the gradient's: the loss sum and how many ranks have a non-finite
+      // loss or gradient (if any, one more finds the lowest such rank, and every rank stops).
       double stats[2] = {l, finite ? 0.0 : 1.0};
       comm.allreduce_sum(std::span<double>(stats));
       if (stats[1] > 0) {
