@@ -28,6 +28,8 @@
 
 #include "ctnn/dist/compress.hpp"
 #include "ctnn/dist/mpi.hpp"
+#include "ctnn/optim/clip.hpp"
+#include "ctnn/optim/schedule.hpp"
 #include "ctnn/train/trainer.hpp"
 
 namespace ctnn::dist {
@@ -120,14 +122,16 @@ bool replicas_agree(const Comm& comm, std::span<const T> p) {
 
 struct DataParallelOptions {
   std::size_t epochs = 10;
-  std::uint64_t seed = 0;  ///< the shuffled order (the same on every rank)
+  std::uint64_t seed = 0;     ///< the shuffled order (the same on every rank)
   std::size_t max_steps = 0;  ///< 0 = no limit
+  double clip_norm = 0;       ///< clip the averaged gradient's global L2 norm to this (PyTorch's rule); 0 = off
 };
 
 struct DataParallelEpoch {
   std::size_t epoch = 0, steps = 0;
   double train_loss = 0;  ///< mean over the epoch's global batches (every rank's rows)
   double seconds = 0;     ///< wall time of the epoch on this rank
+  double lr = 0;          ///< the schedule's learning rate at the epoch's last step
 };
 
 struct DataParallelResult {
@@ -139,13 +143,16 @@ struct DataParallelResult {
   std::uint64_t bytes_sent = 0, dense_bytes = 0;  ///< this rank's, over the run (GradientReducer's)
 };
 
-/// Trains `net` with `opt` at its own learning rate (opt.options().lr) on `train` (rows with labels:
-/// one-hot targets for K > 1 outputs, the 0/1 label for one output), B rows per rank and step, every
-/// rank's gradient averaged by `reducer`. Rank 0's initial parameters are broadcast first. An epoch
-/// is floor(rows / (B x size)) steps; the rows left over fall in other batches in later epochs.
-template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D>
+/// Trains `net` with `opt` on `train` (rows with labels: one-hot targets for K > 1 outputs, the 0/1
+/// label for one output), B rows per rank and step, every rank's gradient averaged by `reducer`,
+/// then clipped (o.clip_norm), at the learning rate sched(t) of step t = 0, 1, ... (any
+/// optim::Schedule: step, exponential, cosine, warm restarts, warm-up). Rank 0's initial parameters
+/// are broadcast first. An epoch is floor(rows / (B x size)) steps; the rows left over fall in other
+/// batches in later epochs.
+template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D, optim::Schedule Sched>
 DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train,
-                                       GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o = {}) {
+                                       GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o,
+                                       const Sched& sched) {
   using T = typename Net::scalar;
   constexpr std::size_t In = Net::inputs, Out = Net::outputs, P = Net::num_params;
   const Comm& comm = reducer.comm();
@@ -182,7 +189,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     const auto t0 = std::chrono::steady_clock::now();
-    double loss_sum = 0;
+    double loss_sum = 0, lr = 0;
     std::size_t steps = 0;
     for (std::size_t s = 0; s < per_epoch; ++s) {
       const std::size_t* rows = order.data() + (s * ranks + rank) * B;
@@ -211,7 +218,9 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
         break;
       }
       reducer.reduce(g);
-      opt.step(net.params(), std::span<const T>(g), opt.options().lr);
+      if (o.clip_norm > 0) optim::clip_grad_norm(g, o.clip_norm);
+      lr = sched(res.steps);
+      opt.step(net.params(), std::span<const T>(g), lr);
       loss_sum += stats[0] / static_cast<double>(ranks);
       ++steps;
       ++res.steps;
@@ -222,6 +231,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
     e.steps = res.steps;
     e.train_loss = steps ? loss_sum / static_cast<double>(steps) : 0.0;
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    e.lr = lr;
     res.history.push_back(e);
     if (res.non_finite) break;
     if (o.max_steps && res.steps >= o.max_steps) {
@@ -235,4 +245,11 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   return res;
 }
 
+
+/// The same at the optimiser's own constant learning rate, opt.options().lr.
+template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D>
+DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train,
+                                       GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o = {}) {
+  return train_data_parallel<B>(net, opt, loss, train, reducer, o, optim::ConstantLR{opt.options().lr});
+}
 }  // namespace ctnn::dist
