@@ -51,9 +51,17 @@ TEST_CASE("data-parallel SGD with dense reduction takes the steps of one process
   Net start(1);
   ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 0.1});
   dist::GradientReducer<double> red(comm, Net::num_params);
-  const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 5, .seed = 3});
+  std::vector<std::size_t> seen;  // the epochs on_epoch_end was called for, with the loss it was given
+  std::vector<double> losses;
+  const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red,
+                                                {.epochs = 5, .seed = 3, .on_epoch_end = [&](const dist::DataParallelEpoch& e) {
+                                                   seen.push_back(e.epoch);
+                                                   losses.push_back(e.train_loss);
+                                                 }});
   REQUIRE(res.message.empty());
   CHECK(res.replicas_agree);
+  CHECK(seen == std::vector<std::size_t>{1, 2, 3, 4, 5});
+  for (std::size_t e = 0; e < 5; ++e) CHECK(losses[e] == res.history[e].train_loss);
   const std::size_t G = B * std::size_t(comm.size()), per_epoch = data.rows / G;
   CHECK(res.steps == 5 * per_epoch);
 

@@ -18,7 +18,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
+#include <functional>
 #include <numeric>
 #include <random>
 #include <span>
@@ -120,18 +120,21 @@ bool replicas_agree(const Comm& comm, std::span<const T> p) {
   return comm.min(h) == comm.max(h);
 }
 
-struct DataParallelOptions {
-  std::size_t epochs = 10;
-  std::uint64_t seed = 0;     ///< the shuffled order (the same on every rank)
-  std::size_t max_steps = 0;  ///< 0 = no limit
-  double clip_norm = 0;       ///< clip the averaged gradient's global L2 norm to this (PyTorch's rule); 0 = off
-};
-
 struct DataParallelEpoch {
   std::size_t epoch = 0, steps = 0;
   double train_loss = 0;  ///< mean over the epoch's global batches (every rank's rows)
   double seconds = 0;     ///< wall time of the epoch on this rank
   double lr = 0;          ///< the schedule's learning rate at the epoch's last step
+};
+
+struct DataParallelOptions {
+  std::size_t epochs = 10;
+  std::uint64_t seed = 0;     ///< the shuffled order (the same on every rank)
+  std::size_t max_steps = 0;  ///< 0 = no limit
+  double clip_norm = 0;       ///< clip the averaged gradient's global L2 norm to this (PyTorch's rule); 0 = off
+  /// Called on every rank after each epoch (not after a stopped one), e.g. to print progress or
+  /// evaluate on rank 0; the replicas are equal there, so any rank's network is the model.
+  std::function<void(const DataParallelEpoch&)> on_epoch_end = {};
 };
 
 struct DataParallelResult {
@@ -234,6 +237,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
     e.lr = lr;
     res.history.push_back(e);
     if (res.non_finite) break;
+    if (o.on_epoch_end) o.on_epoch_end(e);
     if (o.max_steps && res.steps >= o.max_steps) {
       res.message = "reached the step limit of " + std::to_string(o.max_steps) + " steps";
       break;
