@@ -7,8 +7,8 @@
 //        mpiexec -n 2 build-test/examples/data_parallel_fashion [epochs] [fashion-mnist folder]
 // 784-128-10 ReLU (float), softmax cross-entropy, Adam lr 1e-3, the same start and seed, global
 // batches of 64 and 256 rows split over the ranks (64 / ranks and 256 / ranks each), dense
-// allreduce and, with more than one rank, top-1% with error feedback. Prints wall seconds per
-// epoch (rank 0), test accuracy, bytes sent against dense. Nothing is asserted.
+// allreduce and, with more than one rank, top-1% and sign compression with error feedback. Prints
+// wall seconds per epoch (rank 0), test accuracy, bytes sent against dense. Nothing is asserted.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -48,10 +48,13 @@ template <std::size_t Ranks>
 void all(const ctnn::io::TrainTest& d, std::size_t epochs) {
   using ctnn::dist::Compression;
   const ctnn::dist::ReducerOptions top1{.compression = Compression::top_k, .ratio = 0.01, .error_feedback = true};
+  const ctnn::dist::ReducerOptions sign{.compression = Compression::sign, .ratio = 0.01, .error_feedback = true};
   run<64 / Ranks>(d, epochs, 64, {}, "dense");
   if constexpr (Ranks > 1) run<64 / Ranks>(d, epochs, 64, top1, "top-1% + EF");
+  if constexpr (Ranks > 1) run<64 / Ranks>(d, epochs, 64, sign, "sign + EF");
   run<256 / Ranks>(d, epochs, 256, {}, "dense");
   if constexpr (Ranks > 1) run<256 / Ranks>(d, epochs, 256, top1, "top-1% + EF");
+  if constexpr (Ranks > 1) run<256 / Ranks>(d, epochs, 256, sign, "sign + EF");
 }
 }  // namespace
 

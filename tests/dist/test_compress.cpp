@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "ctnn/dist/compress.hpp"
@@ -164,4 +165,72 @@ TEST_CASE_TEMPLATE("TopK picks what a full sort picks (magnitude, then the lower
     REQUIRE(idx == order);
     for (std::size_t j = 0; j < k; ++j) REQUIRE(val[j] == g[idx[j]]);
   }
+}
+
+TEST_CASE("Sign: one bit per entry (set for >= 0) and the mean magnitude; the residual keeps the difference") {
+  using ctnn::dist::Sign;
+  Sign<double> s(70);  // two words, the second partly used
+  std::vector<double> g(70);
+  for (std::size_t i = 0; i < 70; ++i) g[i] = (i % 3 == 0 ? -1.0 : 1.0) * double(i + 1) / 10;
+  g[5] = 0.0;  // zero counts as non-negative
+  std::vector<std::uint64_t> bits(s.words());
+  REQUIRE(bits.size() == 2);
+  const double scale = s.compress(g, bits);
+  double l1 = 0;
+  for (double v : g) l1 += std::abs(v);
+  CHECK(scale == doctest::Approx(l1 / 70).epsilon(1e-15));
+  for (std::size_t i = 0; i < 70; ++i) {
+    CAPTURE(i);
+    const bool up = g[i] >= 0;
+    CHECK(((bits[i / 64] >> (i % 64)) & 1u) == (up ? 1u : 0u));
+    CHECK(Sign<double>::value(bits, scale, i) == (up ? scale : -scale));
+    CHECK(s.residual()[i] == g[i] - (up ? scale : -scale));
+  }
+  CHECK((bits[1] >> 6) == 0);  // no bits past entry 69
+}
+
+TEST_CASE_TEMPLATE("Sign with error feedback: what was sent plus what is kept is what came in", T, float, double) {
+  using ctnn::dist::Sign;
+  const std::size_t n = 333;
+  std::mt19937 rng(3);
+  std::normal_distribution<T> nd(0, 1);
+  for (bool feedback : {true, false}) {
+    Sign<T> s(n, feedback);
+    std::vector<T> g(n), val(n);
+    std::vector<double> in(n, 0.0), sent(n, 0.0);
+    std::vector<std::uint64_t> bits(s.words());
+    for (int step = 0; step < 300; ++step) {
+      for (auto& v : g) v = nd(rng) * T(1 + step % 7);
+      const T scale = s.compress(g, bits);
+      for (std::size_t i = 0; i < n; ++i) {
+        in[i] += double(g[i]);
+        sent[i] += double(Sign<T>::value(bits, scale, i));
+      }
+    }
+    const double tol = std::is_same_v<T, float> ? 1e-3 : 1e-10;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (feedback) {
+        REQUIRE(sent[i] + double(s.residual()[i]) == doctest::Approx(in[i]).epsilon(tol).scale(10));
+        REQUIRE(std::abs(double(s.residual()[i])) < 40.0);  // bounded: every entry is sent, in sign, eventually
+      } else {
+        REQUIRE(s.residual()[i] == T(0));
+      }
+    }
+  }
+}
+
+TEST_CASE("Sign: a non-finite entry is refused before the residual changes; wrong sizes are named") {
+  using ctnn::dist::Sign;
+  Sign<float> s(3);
+  std::vector<std::uint64_t> bits(1);
+  s.compress(std::vector<float>{1, -2, 4}, bits);
+  const std::vector<float> kept(s.residual().begin(), s.residual().end());
+  CHECK_THROWS_WITH_AS(s.compress(std::vector<float>{0, std::numeric_limits<float>::infinity(), 0}, bits),
+                       "ctnn::dist::Sign::compress: entry 1 is not finite (gradient plus residual)",
+                       std::invalid_argument);
+  CHECK(std::vector<float>(s.residual().begin(), s.residual().end()) == kept);
+  std::vector<std::uint64_t> two(2);
+  CHECK_THROWS_WITH_AS(s.compress(std::vector<float>{1, 2, 3}, two),
+                       "ctnn::dist::Sign::compress: sizes 3, 2; expected 3, 1", std::invalid_argument);
+  CHECK_THROWS_AS(Sign<float>(0), std::invalid_argument);
 }

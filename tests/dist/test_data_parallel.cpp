@@ -176,6 +176,25 @@ TEST_CASE("top-k with k = n sends everything: the dense reduction's steps, bit f
   for (double r : all.residual()) CHECK(r == 0.0);
 }
 
+TEST_CASE("sign compression with error feedback: one bit per entry and a scale, equal replicas, the loss falls") {
+  const dist::Comm comm;
+  const auto data = iris();
+  for (bool feedback : {true, false}) {
+    CAPTURE(feedback);
+    Net net(1);
+    ctnn::optim::Adam<double> opt(Net::num_params, {.lr = 0.02});
+    dist::GradientReducer<double> red(comm, Net::num_params,
+                                      {.compression = dist::Compression::sign, .error_feedback = feedback});
+    const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 30});
+    REQUIRE(res.message.empty());
+    CHECK(res.replicas_agree);
+    CHECK(res.bytes_sent == res.steps * (8 + sizeof(double)));  // 51 bits in one word, one scale
+    CHECK(res.history.back().train_loss < 0.5 * res.history.front().train_loss);
+    if (!feedback)
+      for (double r : red.residual()) CHECK(r == 0.0);
+  }
+}
+
 TEST_CASE("a non-finite gradient on one rank stops every rank at that step, naming the rank") {
   const dist::Comm comm;
   auto data = iris();

@@ -1,9 +1,12 @@
-// ctnn/dist/compress.hpp: gradient compression for data-parallel training -- top-k sparsification
-// with error feedback (memory). Each step a rank adds its gradient to what it has not sent yet (the
-// residual), sends only the k entries of largest magnitude and keeps the rest for later steps, so
-// every gradient entry is applied eventually and nothing is lost to the compression (Stich, Cordonnier
-// and Jaggi 2018, "Sparsified SGD with memory"; Lin et al. 2018, "Deep gradient compression").
-// Without error feedback the unsent part is dropped (plain top-k), which is biased.
+// ctnn/dist/compress.hpp: gradient compression for data-parallel training, both with error feedback
+// (memory): each step a rank adds its gradient to what it has not sent yet (the residual), sends a
+// compressed form and keeps the difference for later steps, so nothing is lost to the compression.
+// - TopK: the k entries of largest magnitude as (index, value) pairs (Stich, Cordonnier and Jaggi
+//   2018, "Sparsified SGD with memory"; Lin et al. 2018, "Deep gradient compression").
+// - Sign: one bit per entry and one scale, the mean magnitude: p ≈ scale · sign(p) (Karimireddy et
+//   al. 2019, "Error feedback fixes SignSGD and other gradient compression schemes"); 32x fewer
+//   bytes than float values, and one pass instead of a selection.
+// Without error feedback the unsent part is dropped, which is biased.
 // No MPI here: ctnn/dist/data_parallel.hpp moves the (index, value) pairs between ranks.
 // Layer: dist (uses only the standard library).
 #pragma once
@@ -127,6 +130,58 @@ class TopK {
   std::vector<T> r_;
   std::vector<T> mag_, work_;        // |residual + g|; the k-th largest's bucket
   std::vector<std::uint32_t> hist_;  // entries per bucket
+};
+
+/// Sign compression with one scale: p = residual + g is sent as scale = mean |p| and one bit per
+/// entry (set: p_i >= 0), i.e. p ≈ scale · (±1); with error feedback the residual becomes
+/// p − scale · (±1), without it 0. Bits are packed 64 to a word, entry i at bit i % 64 of word i / 64.
+template <class T>
+class Sign {
+ public:
+  explicit Sign(std::size_t n, bool error_feedback = true) : feedback_(error_feedback), r_(n, T(0)) {
+    if (n == 0) throw std::invalid_argument("ctnn::dist::Sign: need at least one entry");
+  }
+  std::size_t size() const noexcept { return r_.size(); }
+  /// 64-bit words per message.
+  std::size_t words() const noexcept { return (r_.size() + 63) / 64; }
+  bool error_feedback() const noexcept { return feedback_; }
+  std::span<const T> residual() const noexcept { return r_; }
+  void reset() { std::fill(r_.begin(), r_.end(), T(0)); }
+
+  /// Writes the bits and returns the scale. A non-finite entry of residual + g is refused
+  /// (invalid_argument naming it) before the residual changes.
+  T compress(std::span<const T> g, std::span<std::uint64_t> bits) {
+    if (g.size() != r_.size() || bits.size() != words())
+      throw std::invalid_argument("ctnn::dist::Sign::compress: sizes " + std::to_string(g.size()) + ", " +
+                                  std::to_string(bits.size()) + "; expected " + std::to_string(r_.size()) + ", " +
+                                  std::to_string(words()));
+    const std::size_t n = r_.size();
+    double l1 = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const T m = std::abs(r_[i] + g[i]);
+      if (!(m <= std::numeric_limits<T>::max()))
+        throw std::invalid_argument("ctnn::dist::Sign::compress: entry " + std::to_string(i) +
+                                    " is not finite (gradient plus residual)");
+      l1 += static_cast<double>(m);
+    }
+    const T scale = static_cast<T>(l1 / static_cast<double>(n));
+    std::fill(bits.begin(), bits.end(), std::uint64_t(0));
+    for (std::size_t i = 0; i < n; ++i) {
+      const T p = r_[i] + g[i];
+      const bool up = p >= T(0);
+      bits[i / 64] |= std::uint64_t(up) << (i % 64);
+      r_[i] = feedback_ ? p - (up ? scale : -scale) : T(0);
+    }
+    return scale;
+  }
+  /// Entry i of a message: +scale or −scale.
+  static T value(std::span<const std::uint64_t> bits, T scale, std::size_t i) noexcept {
+    return (bits[i / 64] >> (i % 64)) & 1u ? scale : -scale;
+  }
+
+ private:
+  bool feedback_;
+  std::vector<T> r_;
 };
 
 }  // namespace ctnn::dist

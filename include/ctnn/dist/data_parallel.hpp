@@ -4,8 +4,8 @@
 // takes a global batch of B x size rows from one seeded shuffled order (the same on every rank),
 // rank r computes the mean-loss gradient of its B rows (the network's compile-time batch), and
 // the GradientReducer makes every rank's gradient the mean over ranks -- exactly by an allreduce
-// of the whole buffer, or from each rank's top-k entries (ctnn/dist/compress.hpp, with error
-// feedback). Every rank then takes the same optimiser step on the same gradient, so the replicas
+// of the whole buffer, or from each rank's compressed gradient (ctnn/dist/compress.hpp, with error
+// feedback: its top-k entries, or its signs and one scale). Every rank then takes the same optimiser step on the same gradient, so the replicas
 // stay identical, which train_data_parallel checks at the end (a hash of the parameters' bytes,
 // compared by a min/max allreduce). With dense reduction and equal B the step is the one a single
 // process takes on the global batch of B x size rows (up to the order of the sum: rank means first).
@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -34,73 +35,97 @@
 
 namespace ctnn::dist {
 
-enum class Compression { none, top_k };
+enum class Compression {
+  none,   ///< MPI_Allreduce of the whole gradient
+  top_k,  ///< each rank's k largest entries, (index, value) pairs (TopK)
+  sign,   ///< each rank's signs, one bit per entry, and one scale (Sign)
+};
 
 struct ReducerOptions {
   Compression compression = Compression::none;
   double ratio = 0.01;          ///< top_k: the fraction of entries each rank sends per step
-  bool error_feedback = true;   ///< top_k: keep what was not sent and add it to the next step's gradient
+  bool error_feedback = true;   ///< top_k, sign: keep what was not sent and add it to the next step's gradient
 };
 
 /// Averages a gradient buffer over the ranks of a communicator, densely or compressed.
 template <class T>
 class GradientReducer {
  public:
-  GradientReducer(Comm comm, std::size_t n, ReducerOptions o = {})
-      : comm_(comm), o_(o), n_(n),
-        k_(o.compression == Compression::top_k ? top_k_count(o.ratio, n) : n),
-        topk_(o.compression == Compression::top_k ? n : 1, o.compression == Compression::top_k ? k_ : 1,
-              o.error_feedback) {
+  GradientReducer(Comm comm, std::size_t n, ReducerOptions o = {}) : comm_(comm), o_(o), n_(n), k_(n) {
+    const std::size_t ranks = std::size_t(comm_.size());
     if (o_.compression == Compression::top_k) {
+      k_ = top_k_count(o.ratio, n);
+      topk_.emplace(n, k_, o.error_feedback);
       idx_.resize(k_);
       val_.resize(k_);
-      all_idx_.resize(k_ * std::size_t(comm_.size()));
-      all_val_.resize(k_ * std::size_t(comm_.size()));
+      all_idx_.resize(k_ * ranks);
+      all_val_.resize(k_ * ranks);
+    } else if (o_.compression == Compression::sign) {
+      sign_.emplace(n, o.error_feedback);
+      bits_.resize(sign_->words());
+      all_bits_.resize(sign_->words() * ranks);
+      all_val_.resize(ranks);  // the ranks' scales
     }
   }
 
   const Comm& comm() const noexcept { return comm_; }
   const ReducerOptions& options() const noexcept { return o_; }
-  /// Entries sent per step by each rank (n when dense).
-  std::size_t entries_per_step() const noexcept { return k_; }
-  /// Bytes this rank has contributed so far (values, plus a 4-byte index per value when compressed).
+  /// Entries sent per step by each rank as values (n when dense, k for top-k, 1 scale for sign).
+  std::size_t entries_per_step() const noexcept { return sign_ ? 1 : k_; }
+  /// Bytes this rank has contributed so far: values, plus a 4-byte index per value (top-k) or one
+  /// bit per entry in 64-bit words (sign).
   std::uint64_t bytes_sent() const noexcept { return sent_; }
   /// Bytes a dense reduction of the same steps would have contributed.
   std::uint64_t dense_bytes() const noexcept { return dense_; }
-  /// What top-k has not sent yet (empty when dense).
+  /// What the compressor has not sent yet (empty when dense).
   std::span<const T> residual() const noexcept {
-    return o_.compression == Compression::top_k ? topk_.residual() : std::span<const T>{};
+    if (topk_) return topk_->residual();
+    if (sign_) return sign_->residual();
+    return {};
   }
 
   /// g (this rank's gradient) becomes the mean over the ranks of their gradients (dense) or of
-  /// their top-k parts: the same values, bit for bit, on every rank.
+  /// their compressed forms: the same values, bit for bit, on every rank (a gathered message is
+  /// added in rank order everywhere).
   void reduce(std::span<T> g) {
     if (g.size() != n_)
       throw std::invalid_argument("ctnn::dist::GradientReducer: gradient of " + std::to_string(g.size()) +
                                   " entries, expected " + std::to_string(n_));
     const T inv = T(1) / static_cast<T>(comm_.size());
-    dense_ += n_ * sizeof(T);
     if (o_.compression == Compression::none) {
       comm_.allreduce_sum(g);
-      for (auto& v : g) v *= inv;
       sent_ += n_ * sizeof(T);
-      return;
+    } else if (topk_) {
+      topk_->compress(std::span<const T>(g), idx_, val_);
+      comm_.allgather(std::span<const std::uint32_t>(idx_), std::span<std::uint32_t>(all_idx_));
+      comm_.allgather(std::span<const T>(val_), std::span<T>(all_val_));
+      std::fill(g.begin(), g.end(), T(0));
+      for (std::size_t j = 0; j < all_idx_.size(); ++j) g[all_idx_[j]] += all_val_[j];
+      sent_ += k_ * (sizeof(T) + sizeof(std::uint32_t));
+    } else {
+      const T scale = sign_->compress(std::span<const T>(g), bits_);
+      comm_.allgather(std::span<const std::uint64_t>(bits_), std::span<std::uint64_t>(all_bits_));
+      comm_.allgather(std::span<const T>(&scale, 1), std::span<T>(all_val_));
+      const std::size_t w = bits_.size();
+      std::fill(g.begin(), g.end(), T(0));
+      for (std::size_t r = 0; r < all_val_.size(); ++r) {
+        const std::span<const std::uint64_t> msg(all_bits_.data() + r * w, w);
+        for (std::size_t i = 0; i < n_; ++i) g[i] += Sign<T>::value(msg, all_val_[r], i);
+      }
+      sent_ += w * sizeof(std::uint64_t) + sizeof(T);
     }
-    topk_.compress(std::span<const T>(g), idx_, val_);
-    comm_.allgather(std::span<const std::uint32_t>(idx_), std::span<std::uint32_t>(all_idx_));
-    comm_.allgather(std::span<const T>(val_), std::span<T>(all_val_));
-    std::fill(g.begin(), g.end(), T(0));
-    for (std::size_t j = 0; j < all_idx_.size(); ++j) g[all_idx_[j]] += all_val_[j];  // rank order: same sums everywhere
     for (auto& v : g) v *= inv;
-    sent_ += k_ * (sizeof(T) + sizeof(std::uint32_t));
+    dense_ += n_ * sizeof(T);
   }
 
  private:
   Comm comm_;
   ReducerOptions o_;
   std::size_t n_, k_;
-  TopK<T> topk_;
+  std::optional<TopK<T>> topk_;
+  std::optional<Sign<T>> sign_;
   std::vector<std::uint32_t> idx_, all_idx_;
+  std::vector<std::uint64_t> bits_, all_bits_;
   std::vector<T> val_, all_val_;
   std::uint64_t sent_ = 0, dense_ = 0;
 };
