@@ -27,6 +27,32 @@ ctnn::io::Dataset iris() {
 }
 using Net = ctnn::Network<double, ctnn::Dense<4, 6>, ctnn::Tanh, ctnn::Dense<6, 3>>;
 constexpr std::size_t B = 8;
+
+// The one-process runs below: rows s*G .. s*G + G of `order` as inputs and one-hot targets.
+void global_batch(const ctnn::io::Dataset& d, const std::vector<std::size_t>& order, std::size_t s, std::size_t G,
+                  std::vector<double>& x, std::vector<double>& y) {
+  std::fill(y.begin(), y.end(), 0.0);
+  for (std::size_t j = 0; j < G; ++j) {
+    const std::size_t r = order[s * G + j];
+    for (std::size_t c = 0; c < 4; ++c) x[j * 4 + c] = d.row(r)[c];
+    y[j * 3 + std::size_t(d.labels[r])] = 1;
+  }
+}
+
+// 30 epochs of Adam with a compressed reduction, from the same start.
+struct CompressedRun {
+  dist::DataParallelResult res;
+  std::vector<double> residual;
+  std::size_t entries_per_step;
+};
+CompressedRun compressed_run(const ctnn::io::Dataset& data, dist::ReducerOptions ro) {
+  const dist::Comm comm;
+  Net net(1);
+  ctnn::optim::Adam<double> opt(Net::num_params, {.lr = 0.02});
+  dist::GradientReducer<double> red(comm, Net::num_params, ro);
+  auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 30});
+  return {std::move(res), {red.residual().begin(), red.residual().end()}, red.entries_per_step()};
+}
 }  // namespace
 
 TEST_CASE("dense reduction: every rank gets the exact mean of the ranks' gradients") {
@@ -74,12 +100,7 @@ TEST_CASE("data-parallel SGD with dense reduction takes the steps of one process
   for (int e = 0; e < 5; ++e) {
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t s = 0; s < per_epoch; ++s) {
-      std::fill(y.begin(), y.end(), 0.0);
-      for (std::size_t j = 0; j < G; ++j) {
-        const std::size_t r = order[s * G + j];
-        for (std::size_t c = 0; c < 4; ++c) x[j * 4 + c] = data.row(r)[c];
-        y[j * 3 + std::size_t(data.labels[r])] = 1;
-      }
+      global_batch(data, order, s, G, x, y);
       const double l = start.gradient<2 * B>(ctnn::loss::softmax_cross_entropy, x.data(), y.data());
       if (e == 0 && s == 0) first_loss = l;
       last_loss = l;
@@ -117,12 +138,7 @@ TEST_CASE("a schedule and clipping apply to the averaged gradient: the one-proce
   for (std::size_t e = 0; e < epochs; ++e) {
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t s = 0; s < per_epoch; ++s, ++t) {
-      std::fill(y.begin(), y.end(), 0.0);
-      for (std::size_t j = 0; j < G; ++j) {
-        const std::size_t r = order[s * G + j];
-        for (std::size_t c = 0; c < 4; ++c) x[j * 4 + c] = data.row(r)[c];
-        y[j * 3 + std::size_t(data.labels[r])] = 1;
-      }
+      global_batch(data, order, s, G, x, y);
       start.gradient<2 * B>(ctnn::loss::softmax_cross_entropy, x.data(), y.data());
       g.assign(start.grads().begin(), start.grads().end());
       clipped += ctnn::optim::clip_grad_norm(std::span<double>(g), clip) > clip;
@@ -137,25 +153,20 @@ TEST_CASE("a schedule and clipping apply to the averaged gradient: the one-proce
 }
 
 TEST_CASE("top-k with error feedback: k entries per step, the replicas stay equal, the loss falls") {
-  const dist::Comm comm;
   const auto data = iris();
   for (bool feedback : {true, false}) {
     CAPTURE(feedback);
-    Net net(1);
-    ctnn::optim::Adam<double> opt(Net::num_params, {.lr = 0.02});
-    dist::GradientReducer<double> red(comm, Net::num_params,
-                                      {.compression = dist::Compression::top_k, .ratio = 0.1, .error_feedback = feedback});
-    CHECK(red.entries_per_step() == 5);  // round(0.1 * 51)
-    const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 30});
-    REQUIRE(res.message.empty());
-    CHECK(res.replicas_agree);
-    CHECK(res.bytes_sent == res.steps * 5 * (sizeof(double) + 4));
-    CHECK(res.dense_bytes == res.steps * Net::num_params * sizeof(double));
+    const auto r = compressed_run(data, {.compression = dist::Compression::top_k, .ratio = 0.1, .error_feedback = feedback});
+    CHECK(r.entries_per_step == 5);  // round(0.1 * 51)
+    REQUIRE(r.res.message.empty());
+    CHECK(r.res.replicas_agree);
+    CHECK(r.res.bytes_sent == r.res.steps * 5 * (sizeof(double) + 4));
+    CHECK(r.res.dense_bytes == r.res.steps * Net::num_params * sizeof(double));
     if (feedback) {
-      CHECK(res.history.back().train_loss < 0.3 * res.history.front().train_loss);
-      for (double r : red.residual()) CHECK(std::isfinite(r));
+      CHECK(r.res.history.back().train_loss < 0.3 * r.res.history.front().train_loss);
+      for (double v : r.residual) CHECK(std::isfinite(v));
     } else {
-      for (double r : red.residual()) CHECK(r == 0.0);
+      for (double v : r.residual) CHECK(v == 0.0);
     }
   }
 }
@@ -177,21 +188,16 @@ TEST_CASE("top-k with k = n sends everything: the dense reduction's steps, bit f
 }
 
 TEST_CASE("sign compression with error feedback: one bit per entry and a scale, equal replicas, the loss falls") {
-  const dist::Comm comm;
   const auto data = iris();
   for (bool feedback : {true, false}) {
     CAPTURE(feedback);
-    Net net(1);
-    ctnn::optim::Adam<double> opt(Net::num_params, {.lr = 0.02});
-    dist::GradientReducer<double> red(comm, Net::num_params,
-                                      {.compression = dist::Compression::sign, .error_feedback = feedback});
-    const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 30});
-    REQUIRE(res.message.empty());
-    CHECK(res.replicas_agree);
-    CHECK(res.bytes_sent == res.steps * (8 + sizeof(double)));  // 51 bits in one word, one scale
-    CHECK(res.history.back().train_loss < 0.5 * res.history.front().train_loss);
+    const auto r = compressed_run(data, {.compression = dist::Compression::sign, .error_feedback = feedback});
+    REQUIRE(r.res.message.empty());
+    CHECK(r.res.replicas_agree);
+    CHECK(r.res.bytes_sent == r.res.steps * (8 + sizeof(double)));  // 51 bits in one word, one scale
+    CHECK(r.res.history.back().train_loss < 0.5 * r.res.history.front().train_loss);
     if (!feedback)
-      for (double r : red.residual()) CHECK(r == 0.0);
+      for (double v : r.residual) CHECK(v == 0.0);
   }
 }
 
