@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -216,6 +217,26 @@ TEST_CASE("a non-finite gradient on one rank stops every rank at that step, nami
   CHECK(res.message.find("non-finite loss or gradient on rank 1 at step 1 (epoch 1, batch 1 of") == 0);
   CHECK(res.replicas_agree);
   for (std::size_t k = 0; k < Net::num_params; ++k) CHECK(net.params()[k] == start.params()[k]);  // not applied
+}
+
+TEST_CASE("a compressor refusing its input on one rank makes every rank's reduce throw (none waits in the gather)") {
+  const dist::Comm comm;
+  REQUIRE(comm.size() == 2);
+  for (auto c : {dist::Compression::top_k, dist::Compression::sign}) {
+    dist::GradientReducer<double> red(comm, 10, {.compression = c, .ratio = 0.2});
+    std::vector<double> g(10, 1.0);
+    if (comm.rank() == 1) g[4] = std::numeric_limits<double>::infinity();
+    const std::string own = std::string("ctnn::dist::") + (c == dist::Compression::top_k ? "TopK" : "Sign") +
+                            "::compress: entry 4 is not finite (gradient plus residual)";
+    CHECK_THROWS_WITH_AS(red.reduce(g),
+                         (comm.rank() == 1 ? own : "ctnn::dist::GradientReducer: rank 1 could not compress its gradient")
+                             .c_str(),
+                         std::invalid_argument);
+    for (double r : red.residual()) CHECK(r == 0.0);  // nothing was kept from the refused step
+    std::fill(g.begin(), g.end(), 1.0);
+    red.reduce(g);  // and the reducer goes on working
+    CHECK(red.bytes_sent() > 0);
+  }
 }
 
 TEST_CASE("bad input is refused before any step: a label outside the classes, too few rows, wrong width") {

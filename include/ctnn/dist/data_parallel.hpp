@@ -96,6 +96,7 @@ class GradientReducer {
       comm_.allreduce_sum(g);
       sent_ += n_ * sizeof(T);
     } else if (topk_) {
+      agree([&] { topk_->check(std::span<const T>(g)); });
       topk_->compress(std::span<const T>(g), idx_, val_);
       comm_.allgather(std::span<const std::uint32_t>(idx_), std::span<std::uint32_t>(all_idx_));
       comm_.allgather(std::span<const T>(val_), std::span<T>(all_val_));
@@ -103,6 +104,7 @@ class GradientReducer {
       for (std::size_t j = 0; j < all_idx_.size(); ++j) g[all_idx_[j]] += all_val_[j];
       sent_ += k_ * (sizeof(T) + sizeof(std::uint32_t));
     } else {
+      agree([&] { sign_->check(std::span<const T>(g)); });
       const T scale = sign_->compress(std::span<const T>(g), bits_);
       comm_.allgather(std::span<const std::uint64_t>(bits_), std::span<std::uint64_t>(all_bits_));
       comm_.allgather(std::span<const T>(&scale, 1), std::span<T>(all_val_));
@@ -119,6 +121,25 @@ class GradientReducer {
   }
 
  private:
+  // Runs the compressor's check of its input (a non-finite entry of gradient + residual is refused)
+  // and makes the ranks agree before any of them changes its residual or enters the gather: if one
+  // refused, all throw (the refusing rank its own message) with their residuals as they were, and
+  // none is left waiting. One 4-byte allreduce per step.
+  template <class F>
+  void agree(F&& check) {
+    std::string err;
+    try {
+      check();
+    } catch (const std::invalid_argument& e) {
+      err = e.what();
+    }
+    const int refused = comm_.min(err.empty() ? comm_.size() : comm_.rank());
+    if (refused < comm_.size())
+      throw std::invalid_argument(!err.empty() ? err
+                                               : "ctnn::dist::GradientReducer: rank " + std::to_string(refused) +
+                                                     " could not compress its gradient");
+  }
+
   Comm comm_;
   ReducerOptions o_;
   std::size_t n_, k_;
