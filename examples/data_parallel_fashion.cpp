@@ -38,7 +38,8 @@ void run(const ctnn::io::TrainTest& d, std::size_t epochs, std::size_t global, c
   if (comm.rank() != 0) return;
   double secs = 0;
   for (const auto& e : res.history) secs += e.seconds;
-  std::printf("%-12s global batch %3zu = %d x %3zu   %.3f s/epoch   loss %.4f   test acc %.4f   bytes vs dense %5.1fx%s%s\n",
+  std::printf("%-12s global batch %3zu = %d x %3zu   %.3f s/epoch   loss %.4f   test acc %.4f   "
+              "bytes vs dense %5.1fx%s%s\n",
               name, global, comm.size(), B, secs / static_cast<double>(res.history.size()),
               res.history.back().train_loss, acc, double(res.dense_bytes) / double(res.bytes_sent),
               res.replicas_agree ? "" : "   REPLICAS DIFFER", res.message.empty() ? "" : ("   " + res.message).c_str());

@@ -88,7 +88,8 @@ TEST_CASE("TopK with error feedback sends every entry eventually; without it, sm
     }
     if (feedback) {
       // What was sent plus what is still kept is everything that came in.
-      for (std::size_t i = 0; i < n; ++i) CHECK(sent[i] + t.residual()[i] == doctest::Approx(steps * g[i]).epsilon(1e-12));
+      for (std::size_t i = 0; i < n; ++i)
+        CHECK(sent[i] + t.residual()[i] == doctest::Approx(steps * g[i]).epsilon(1e-12));
       for (std::size_t i = 1; i < n; ++i) CHECK(sent[i] > 0.0);
     } else {
       CHECK(sent[0] == doctest::Approx(steps * 1.0));
@@ -135,8 +136,13 @@ TEST_CASE("TopK: ties at the k-th magnitude go to the lowest indices, whatever t
 TEST_CASE_TEMPLATE("TopK picks what a full sort picks (magnitude, then the lower index), on vectors with ties, zeros, "
                    "denormals and wide ranges", T, float, double) {
   std::mt19937 rng(11);
-  for (int trial = 0; trial < 300; ++trial) {
-    const std::size_t n = 1 + rng() % 300, k = 1 + rng() % n;
+  // Small n (one selection over all) and n past the histogram's threshold (16384 floats, 262144
+  // doubles), with k from 1 to n - 1.
+  const std::size_t large = std::is_same_v<T, float> ? 40000 : 300000;
+  for (int trial = 0; trial < 312; ++trial) {
+    const std::size_t n = trial < 300 ? 1 + rng() % 300 : large + rng() % 1000;
+    const std::size_t ks[] = {1, 37, n / 100, n / 3, n - 1};
+    const std::size_t k = trial < 300 ? 1 + rng() % n : ks[trial % 5];
     CAPTURE(trial);
     CAPTURE(n);
     CAPTURE(k);
@@ -233,4 +239,26 @@ TEST_CASE("Sign: a non-finite entry is refused before the residual changes; wron
   CHECK_THROWS_WITH_AS(s.compress(std::vector<float>{1, 2, 3}, two),
                        "ctnn::dist::Sign::compress: sizes 3, 2; expected 3, 1", std::invalid_argument);
   CHECK_THROWS_AS(Sign<float>(0), std::invalid_argument);
+}
+
+TEST_CASE_TEMPLATE("TopK past the histogram's threshold: the k-th largest the last of its bucket, or inside it", T, float,
+                   double) {
+  const std::size_t n = std::is_same_v<T, float> ? 20000 : 270000;
+  std::vector<T> g(n, T(1));
+  for (std::size_t i = 0; i < 100; ++i) g[(i * 7919) % n] = T(-4);  // 100 entries in the top bucket
+  for (std::size_t k : {std::size_t(100), std::size_t(50), std::size_t(101)}) {
+    CAPTURE(k);
+    TopK<T> t(n, k, false);
+    std::vector<std::uint32_t> idx(k);
+    std::vector<T> val(k);
+    t.compress(g, idx, val);
+    std::size_t fours = 0;
+    for (std::size_t j = 0; j < k; ++j) fours += val[j] == T(-4);
+    CHECK(fours == std::min<std::size_t>(k, 100));
+    if (k == 101) {  // the one entry of 1 taken is the lowest-indexed 1
+      const auto first_one = std::uint32_t(std::find(g.begin(), g.end(), T(1)) - g.begin());
+      for (std::size_t j = 0; j < k; ++j)
+        if (val[j] == T(1)) CHECK(idx[j] == first_one);
+    }
+  }
 }

@@ -80,11 +80,12 @@ TEST_CASE("data-parallel SGD with dense reduction takes the steps of one process
   dist::GradientReducer<double> red(comm, Net::num_params);
   std::vector<std::size_t> seen;  // the epochs on_epoch_end was called for, with the loss it was given
   std::vector<double> losses;
+  const auto record = [&](const dist::DataParallelEpoch& e) {
+    seen.push_back(e.epoch);
+    losses.push_back(e.train_loss);
+  };
   const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red,
-                                                {.epochs = 5, .seed = 3, .on_epoch_end = [&](const dist::DataParallelEpoch& e) {
-                                                   seen.push_back(e.epoch);
-                                                   losses.push_back(e.train_loss);
-                                                 }});
+                                                {.epochs = 5, .seed = 3, .on_epoch_end = record});
   REQUIRE(res.message.empty());
   CHECK(res.replicas_agree);
   CHECK(seen == std::vector<std::size_t>{1, 2, 3, 4, 5});
@@ -157,7 +158,8 @@ TEST_CASE("top-k with error feedback: k entries per step, the replicas stay equa
   const auto data = iris();
   for (bool feedback : {true, false}) {
     CAPTURE(feedback);
-    const auto r = compressed_run(data, {.compression = dist::Compression::top_k, .ratio = 0.1, .error_feedback = feedback});
+    const auto r =
+        compressed_run(data, {.compression = dist::Compression::top_k, .ratio = 0.1, .error_feedback = feedback});
     CHECK(r.entries_per_step == 5);  // round(0.1 * 51)
     REQUIRE(r.res.message.empty());
     CHECK(r.res.replicas_agree);
@@ -177,12 +179,14 @@ TEST_CASE("top-k with k = n sends everything: the dense reduction's steps, bit f
   REQUIRE(comm.size() == 2);  // a + b == b + a: MPI's sum and the ranks' values added in rank order agree
   const auto data = iris();
   Net dense_net(1), topk_net(1);
-  ctnn::optim::SGD<double> o1(Net::num_params, {.lr = 0.1, .momentum = 0.9}), o2(Net::num_params, {.lr = 0.1, .momentum = 0.9});
+  const ctnn::optim::SGDOptions so{.lr = 0.1, .momentum = 0.9};
+  ctnn::optim::SGD<double> o1(Net::num_params, so), o2(Net::num_params, so);
   dist::GradientReducer<double> dense(comm, Net::num_params);
   dist::GradientReducer<double> all(comm, Net::num_params, {.compression = dist::Compression::top_k, .ratio = 1.0});
   CHECK(all.entries_per_step() == Net::num_params);
-  const auto r1 = dist::train_data_parallel<B>(dense_net, o1, ctnn::loss::softmax_cross_entropy, data, dense, {.epochs = 3});
-  const auto r2 = dist::train_data_parallel<B>(topk_net, o2, ctnn::loss::softmax_cross_entropy, data, all, {.epochs = 3});
+  const auto& ce = ctnn::loss::softmax_cross_entropy;
+  const auto r1 = dist::train_data_parallel<B>(dense_net, o1, ce, data, dense, {.epochs = 3});
+  const auto r2 = dist::train_data_parallel<B>(topk_net, o2, ce, data, all, {.epochs = 3});
   REQUIRE(r1.steps == r2.steps);
   for (std::size_t k = 0; k < Net::num_params; ++k) CHECK(dense_net.params()[k] == topk_net.params()[k]);
   for (double r : all.residual()) CHECK(r == 0.0);
@@ -228,10 +232,8 @@ TEST_CASE("a compressor refusing its input on one rank makes every rank's reduce
     if (comm.rank() == 1) g[4] = std::numeric_limits<double>::infinity();
     const std::string own = std::string("ctnn::dist::") + (c == dist::Compression::top_k ? "TopK" : "Sign") +
                             "::compress: entry 4 is not finite (gradient plus residual)";
-    CHECK_THROWS_WITH_AS(red.reduce(g),
-                         (comm.rank() == 1 ? own : "ctnn::dist::GradientReducer: rank 1 could not compress its gradient")
-                             .c_str(),
-                         std::invalid_argument);
+    const std::string other = "ctnn::dist::GradientReducer: rank 1 could not compress its gradient";
+    CHECK_THROWS_WITH_AS(red.reduce(g), (comm.rank() == 1 ? own : other).c_str(), std::invalid_argument);
     for (double r : red.residual()) CHECK(r == 0.0);  // nothing was kept from the refused step
     std::fill(g.begin(), g.end(), 1.0);
     red.reduce(g);  // and the reducer goes on working
@@ -276,10 +278,10 @@ TEST_CASE("bad data on one rank stops every rank before any step (none is left w
   dist::GradientReducer<double> red(comm, Net::num_params);
   auto bad = data;
   if (comm.rank() == 1) bad.labels[3] = -1;
+  const char* own = "ctnn::dist::train_data_parallel: row 3 has label -1, the network has 3 classes";
+  const char* other = "ctnn::dist::train_data_parallel: rank 1 refused its data";
   CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, bad, red),
-                       comm.rank() == 1 ? "ctnn::dist::train_data_parallel: row 3 has label -1, the network has 3 classes"
-                                        : "ctnn::dist::train_data_parallel: rank 1 refused its data",
-                       std::invalid_argument);
+                       comm.rank() == 1 ? own : other, std::invalid_argument);
   auto shorter = data;
   if (comm.rank() == 0) shorter.rows -= 1;
   const std::string msg = "ctnn::dist::train_data_parallel: the ranks' training sets differ in size (" +

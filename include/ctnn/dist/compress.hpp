@@ -7,15 +7,15 @@
 //   al. 2019, "Error feedback fixes SignSGD and other gradient compression schemes"); 32x fewer
 //   bytes than float values, and one pass instead of a selection.
 // Without error feedback the unsent part is dropped, which is biased.
-// No MPI here: ctnn/dist/data_parallel.hpp moves the (index, value) pairs between ranks.
+// No MPI here: ctnn/dist/data_parallel.hpp moves the messages between ranks.
 // Layer: dist (uses only the standard library).
 #pragma once
 #include <algorithm>
 #include <bit>
-#include <functional>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -54,7 +54,7 @@ template <class T>
 class TopK {
  public:
   TopK(std::size_t n, std::size_t k, bool error_feedback = true)
-      : k_(k), feedback_(error_feedback), r_(n, T(0)), mag_(n), hist_(std::size_t(1) << kBucketBits) {
+      : k_(k), feedback_(error_feedback), r_(n, T(0)), mag_(n), hist_(n >= kHistogramFrom ? kBuckets : 0) {
     if (n == 0 || k == 0 || k > n)
       throw std::invalid_argument("ctnn::dist::TopK: need 0 < k <= n, got k = " + std::to_string(k) +
                                   ", n = " + std::to_string(n));
@@ -84,23 +84,33 @@ class TopK {
     const std::size_t n = r_.size();
     check(g);  // before the residual changes, so a refusal loses nothing
     for (std::size_t i = 0; i < n; ++i) mag_[i] = std::abs(r_[i] + g[i]);
-    // The k-th largest magnitude t: the magnitudes' bit patterns (non-negative floats) order as the
-    // values do, so a histogram of their top bits finds the bucket holding the k-th largest, and a
-    // selection among that bucket's few values finds t (0.3 ms for 10^5 floats here, memory-bound
-    // passes, against 0.85 ms for a selection over all of them). `above` counts the magnitudes larger than t.
+    // The k-th largest magnitude t, and how many magnitudes are larger (`above`). For a large n, the
+    // magnitudes' bit patterns (non-negative floats) order as the values do, so a histogram of their
+    // top bits finds the bucket holding the k-th largest, and a selection among that bucket's few
+    // values finds t: 0.3 ms for 10^5 floats here (memory-bound passes), against 0.85 ms for a
+    // selection over all of them, which is what a small n gets (no histogram to clear).
     T t = 0;
     std::size_t above = 0;
-    if (k_ < n) std::fill(hist_.begin(), hist_.end(), 0u);
-    for (std::size_t i = 0; i < n; ++i) {
-      r_[i] += g[i];
-      if (k_ < n) ++hist_[bucket(mag_[i])];
+    const bool histogram = !hist_.empty() && k_ < n;
+    if (histogram) {
+      std::fill(hist_.begin(), hist_.end(), 0u);
+      for (std::size_t i = 0; i < n; ++i) {
+        r_[i] += g[i];
+        ++hist_[bucket(mag_[i])];
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) r_[i] += g[i];
     }
     if (k_ < n) {
       std::size_t b = hist_.size();
-      while (b-- > 0 && above + hist_[b] < k_) above += hist_[b];
       work_.clear();
-      for (std::size_t i = 0; i < n; ++i)
-        if (bucket(mag_[i]) == b) work_.push_back(mag_[i]);
+      if (histogram) {
+        while (b-- > 0 && above + hist_[b] < k_) above += hist_[b];
+        for (std::size_t i = 0; i < n; ++i)
+          if (bucket(mag_[i]) == b) work_.push_back(mag_[i]);
+      } else {
+        work_.assign(mag_.begin(), mag_.end());
+      }
       const auto kth = work_.begin() + static_cast<std::ptrdiff_t>(k_ - above - 1);
       std::nth_element(work_.begin(), kth, work_.end(), std::greater<T>());
       t = *kth;
@@ -129,6 +139,8 @@ class TopK {
   // Buckets: the exponent and the top mantissa bits below the (zero) sign bit; 4096 for float
   // (4 mantissa bits: buckets 1/16 of an octave wide), 65536 for double (5 mantissa bits).
   static constexpr int kBucketBits = sizeof(T) == 4 ? 12 : 16;
+  static constexpr std::size_t kBuckets = std::size_t(1) << kBucketBits;
+  static constexpr std::size_t kHistogramFrom = 4 * kBuckets;  // smaller n: one selection over all
   static std::size_t bucket(T m) noexcept {
     return static_cast<std::size_t>(std::bit_cast<Bits>(m) >> (8 * sizeof(T) - 1 - kBucketBits));
   }
@@ -136,7 +148,7 @@ class TopK {
   bool feedback_;
   std::vector<T> r_;
   std::vector<T> mag_, work_;        // |residual + g|; the k-th largest's bucket
-  std::vector<std::uint32_t> hist_;  // entries per bucket
+  std::vector<std::uint32_t> hist_;  // entries per bucket (empty for a small n)
 };
 
 /// Sign compression with one scale: p = residual + g is sent as scale = mean |p| and one bit per

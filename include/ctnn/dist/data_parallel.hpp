@@ -5,10 +5,11 @@
 // rank r computes the mean-loss gradient of its B rows (the network's compile-time batch), and
 // the GradientReducer makes every rank's gradient the mean over ranks -- exactly by an allreduce
 // of the whole buffer, or from each rank's compressed gradient (ctnn/dist/compress.hpp, with error
-// feedback: its top-k entries, or its signs and one scale). Every rank then takes the same optimiser step on the same gradient, so the replicas
-// stay identical, which train_data_parallel checks at the end (a hash of the parameters' bytes,
-// compared by a min/max allreduce). With dense reduction and equal B the step is the one a single
-// process takes on the global batch of B x size rows (up to the order of the sum: rank means first).
+// feedback: its top-k entries, or its signs and one scale). Every rank then takes the same optimiser
+// step on the same gradient, so the replicas stay identical, which train_data_parallel checks at the
+// end (a hash of the parameters' bytes, compared by a min/max allreduce). With dense reduction and
+// equal B the step is the one a single process takes on the global batch of B x size rows (up to the
+// order of the sum: rank means first).
 // A non-finite loss or gradient on any rank stops every rank at the same step, with a message naming
 // the rank and the step; the parameters are those before the bad step.
 // Layer: dist (uses MPI, nn, optim, train's LabelledData).
