@@ -181,12 +181,16 @@ class Sign {
     double l1 = 0;
     for (std::size_t i = 0; i < n; ++i) l1 += static_cast<double>(std::abs(r_[i] + g[i]));
     const T scale = static_cast<T>(l1 / static_cast<double>(n));
-    std::fill(bits.begin(), bits.end(), std::uint64_t(0));
-    for (std::size_t i = 0; i < n; ++i) {
-      const T p = r_[i] + g[i];
-      const bool up = p >= T(0);
-      bits[i / 64] |= std::uint64_t(up) << (i % 64);
-      r_[i] = feedback_ ? p - (up ? scale : -scale) : T(0);
+    for (std::size_t w = 0; w < bits.size(); ++w) {  // each word built in a register, stored once
+      std::uint64_t word = 0;
+      const std::size_t end = std::min(n, 64 * w + 64);
+      for (std::size_t i = 64 * w; i < end; ++i) {
+        const T p = r_[i] + g[i];
+        const bool up = p >= T(0);
+        word |= std::uint64_t(up) << (i % 64);
+        r_[i] = feedback_ ? p - (up ? scale : -scale) : T(0);
+      }
+      bits[w] = word;
     }
     return scale;
   }
