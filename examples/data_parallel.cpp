@@ -24,6 +24,7 @@
 #include "ctnn/ctnn.hpp"
 #include "ctnn/dist/data_parallel.hpp"
 #include "ctnn/optim/optim.hpp"
+#include "ctnn/train/trainer.hpp"
 #include "example_data.hpp"
 
 namespace {

@@ -18,6 +18,7 @@
 #include "ctnn/dist/data_parallel.hpp"
 #include "ctnn/io/idx.hpp"
 #include "ctnn/optim/optim.hpp"
+#include "ctnn/train/trainer.hpp"
 
 namespace {
 using Net = ctnn::Sequential<ctnn::Dense<784, 128>, ctnn::ReLU, ctnn::Dense<128, 10>>;

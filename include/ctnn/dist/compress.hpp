@@ -76,13 +76,16 @@ class TopK {
   /// (index, value) pairs in increasing index order; the residual becomes a with those entries set
   /// to 0 (error feedback) or 0 everywhere (without). sent + residual == residual_before + g exactly.
   /// A non-finite entry of residual + g is refused (invalid_argument naming it); nothing is sent then.
+  /// compress<true> skips the finiteness check, for a caller that has just run check(g) (the
+  /// GradientReducer, which must have the ranks agree on it first).
+  template <bool Checked = false>
   void compress(std::span<const T> g, std::span<std::uint32_t> idx, std::span<T> val) {
     if (g.size() != r_.size() || idx.size() != k_ || val.size() != k_)
       throw std::invalid_argument("ctnn::dist::TopK::compress: sizes " + std::to_string(g.size()) + ", " +
                                   std::to_string(idx.size()) + ", " + std::to_string(val.size()) + "; expected " +
                                   std::to_string(r_.size()) + ", " + std::to_string(k_) + ", " + std::to_string(k_));
     const std::size_t n = r_.size();
-    check(g);  // before the residual changes, so a refusal loses nothing
+    if constexpr (!Checked) check(g);  // before the residual changes, so a refusal loses nothing
     for (std::size_t i = 0; i < n; ++i) mag_[i] = std::abs(r_[i] + g[i]);
     // The k-th largest magnitude t, and how many magnitudes are larger (`above`). For a large n, the
     // magnitudes' bit patterns (non-negative floats) order as the values do, so a histogram of their
@@ -171,13 +174,15 @@ class Sign {
 
   /// Writes the bits and returns the scale. A non-finite entry of residual + g is refused
   /// (invalid_argument naming it) before the residual changes.
+  /// compress<true>: as TopK's.
+  template <bool Checked = false>
   T compress(std::span<const T> g, std::span<std::uint64_t> bits) {
     if (g.size() != r_.size() || bits.size() != words())
       throw std::invalid_argument("ctnn::dist::Sign::compress: sizes " + std::to_string(g.size()) + ", " +
                                   std::to_string(bits.size()) + "; expected " + std::to_string(r_.size()) + ", " +
                                   std::to_string(words()));
     const std::size_t n = r_.size();
-    check(g);  // before the residual changes
+    if constexpr (!Checked) check(g);  // before the residual changes
     double l1 = 0;
     for (std::size_t i = 0; i < n; ++i) l1 += static_cast<double>(std::abs(r_[i] + g[i]));
     const T scale = static_cast<T>(l1 / static_cast<double>(n));

@@ -12,7 +12,7 @@
 // order of the sum: rank means first).
 // A non-finite loss or gradient on any rank stops every rank at the same step, with a message naming
 // the rank and the step; the parameters are those before the bad step.
-// Layer: dist (uses MPI, nn, optim, train's LabelledData).
+// Layer: dist (uses MPI, optim, and train's labelled_data.hpp; a Net is any ctnn::Network).
 #pragma once
 #include <algorithm>
 #include <chrono>
@@ -32,7 +32,7 @@
 #include "ctnn/dist/mpi.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/optim/schedule.hpp"
-#include "ctnn/train/trainer.hpp"
+#include "ctnn/train/labelled_data.hpp"
 
 namespace ctnn::dist {
 
@@ -98,7 +98,7 @@ class GradientReducer {
       sent_ += n_ * sizeof(T);
     } else if (topk_) {
       agree([&] { topk_->check(std::span<const T>(g)); });
-      topk_->compress(std::span<const T>(g), idx_, val_);
+      topk_->template compress<true>(std::span<const T>(g), idx_, val_);
       comm_.allgather(std::span<const std::uint32_t>(idx_), std::span<std::uint32_t>(all_idx_));
       comm_.allgather(std::span<const T>(val_), std::span<T>(all_val_));
       std::fill(g.begin(), g.end(), T(0));
@@ -106,7 +106,7 @@ class GradientReducer {
       sent_ += k_ * (sizeof(T) + sizeof(std::uint32_t));
     } else {
       agree([&] { sign_->check(std::span<const T>(g)); });
-      const T scale = sign_->compress(std::span<const T>(g), bits_);
+      const T scale = sign_->template compress<true>(std::span<const T>(g), bits_);
       comm_.allgather(std::span<const std::uint64_t>(bits_), std::span<std::uint64_t>(all_bits_));
       comm_.allgather(std::span<const T>(&scale, 1), std::span<T>(all_val_));
       const std::size_t w = bits_.size();
@@ -217,12 +217,10 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   else if (per_epoch == 0)
     err = where + std::to_string(train.rows) + " rows are fewer than one global batch of " + std::to_string(B) +
           " x " + std::to_string(ranks);
-  for (std::size_t i = 0; i < train.rows && err.empty(); ++i) {
-    const auto label = static_cast<long long>(train.labels[i]);
-    if (label < 0 || (Out > 1 && label >= static_cast<long long>(Out)) || (Out == 1 && label > 1))
-      err = where + "row " + std::to_string(i) + " has label " + std::to_string(label) + ", the network has " +
-            std::to_string(Out > 1 ? Out : 2) + " classes";
-  }
+  else if (const auto i = train::first_bad_label(train, Out))
+    err = where + "row " + std::to_string(*i) + " has label " +
+          std::to_string(static_cast<long long>(train.labels[*i])) + ", the network has " +
+          std::to_string(Out > 1 ? Out : 2) + " classes";
   const int refused = comm.min(err.empty() ? comm.size() : comm.rank());
   if (refused < comm.size())
     throw std::invalid_argument(!err.empty() ? err : where + "rank " + std::to_string(refused) + " refused its data");
@@ -242,15 +240,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
     double loss_sum = 0, lr = 0;
     std::size_t steps = 0;
     for (std::size_t s = 0; s < per_epoch; ++s) {
-      const std::size_t* rows = order.data() + (s * ranks + rank) * B;
-      std::fill(y.begin(), y.end(), T(0));
-      for (std::size_t j = 0; j < B; ++j) {
-        const auto* f = train.row(rows[j]);
-        for (std::size_t c = 0; c < In; ++c) x[j * In + c] = static_cast<T>(f[c]);
-        const auto label = static_cast<std::size_t>(train.labels[rows[j]]);
-        if constexpr (Out > 1) y[j * Out + label] = T(1);
-        else y[j] = static_cast<T>(label);
-      }
+      train::gather_rows<In, Out>(train, order.data() + (s * ranks + rank) * B, B, x.data(), y.data());
       const double l = static_cast<double>(net.template gradient_and_output<B>(loss, x.data(), y.data(), out.data()));
       auto g = net.grads_mutable();
       bool finite = std::isfinite(l);

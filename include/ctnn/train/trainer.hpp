@@ -45,19 +45,12 @@
 #include "ctnn/nn/init.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/labelled_data.hpp"
 #include "ctnn/train/metrics.hpp"
 #include "ctnn/train/progress.hpp"
 #include "ctnn/train/run_log.hpp"
 
 namespace ctnn::train {
-
-template <class D>
-concept LabelledData = requires(const D& d, std::size_t i) {
-  { d.rows } -> std::convertible_to<std::size_t>;
-  { d.cols } -> std::convertible_to<std::size_t>;
-  { d.labels[i] } -> std::convertible_to<long long>;
-  { *d.row(i) } -> std::convertible_to<double>;
-};
 
 /// What the schedule's t counts: optimiser steps (PyTorch's per-step schedulers) or epochs.
 enum class ScheduleUnit { step, epoch };
@@ -394,31 +387,16 @@ class Trainer {
     if (d.labels.size() != d.rows)
       throw std::invalid_argument(w + std::to_string(d.labels.size()) + " labels for " + std::to_string(d.rows) +
                                   " rows");
-    for (std::size_t i = 0; i < d.rows; ++i) {
-      const long long c = static_cast<long long>(d.labels[i]);
-      if (c < 0 || static_cast<std::size_t>(c) >= K)
-        throw std::invalid_argument(w + "row " + std::to_string(i) + " has label " + std::to_string(c) +
-                                    ", the network has " + std::to_string(K) + " classes (0.." +
-                                    std::to_string(K - 1) + ")");
-    }
+    if (const auto i = first_bad_label(d, Out))
+      throw std::invalid_argument(w + "row " + std::to_string(*i) + " has label " +
+                                  std::to_string(static_cast<long long>(d.labels[*i])) + ", the network has " +
+                                  std::to_string(K) + " classes (0.." + std::to_string(K - 1) + ")");
   }
 
   /// Rows idx[0..rows) into x_ and their targets into y_.
   template <class D>
   void gather(const D& d, const std::size_t* idx, std::size_t rows) {
-    for (std::size_t j = 0; j < rows; ++j) {
-      const auto* r = d.row(idx[j]);
-      T* x = x_.data() + j * In;
-      for (std::size_t k = 0; k < In; ++k) x[k] = static_cast<T>(r[k]);
-      T* y = y_.data() + j * Out;
-      const auto c = static_cast<std::size_t>(d.labels[idx[j]]);
-      if constexpr (Out == 1) {
-        y[0] = static_cast<T>(c);
-      } else {
-        std::fill(y, y + Out, T(0));
-        y[c] = T(1);
-      }
-    }
+    gather_rows<In, Out>(d, idx, rows, x_.data(), y_.data());
   }
   std::size_t predicted(std::size_t j) const noexcept {
     const T* o = out_.data() + j * Out;

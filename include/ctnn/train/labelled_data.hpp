@@ -1,0 +1,54 @@
+// ctnn/train/labelled_data.hpp: what training code asks of a labelled data set, and the two things
+// every training loop does with one: find a label outside the network's classes, and copy rows into
+// a batch with their targets. Shared by the Trainer (train/trainer.hpp) and data-parallel training
+// (dist/data_parallel.hpp).
+// Data: any type with Dataset's members (rows, cols, row(i) -> pointer to cols features,
+// labels[i] 0-based class), e.g. ctnn::io::Dataset; this header does not include io. Targets are
+// one-hot rows for a network with Out > 1 outputs, the label itself (0/1) for one output.
+// Layer: train (standard library only).
+#pragma once
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+
+namespace ctnn::train {
+
+template <class D>
+concept LabelledData = requires(const D& d, std::size_t i) {
+  { d.rows } -> std::convertible_to<std::size_t>;
+  { d.cols } -> std::convertible_to<std::size_t>;
+  { d.labels[i] } -> std::convertible_to<long long>;
+  { *d.row(i) } -> std::convertible_to<double>;
+};
+
+/// The first row whose label is not a class of a network with `outputs` outputs (0..outputs-1, or
+/// 0/1 for one output), if any.
+template <LabelledData D>
+std::optional<std::size_t> first_bad_label(const D& d, std::size_t outputs) {
+  const auto classes = static_cast<long long>(outputs > 1 ? outputs : 2);
+  for (std::size_t i = 0; i < d.rows; ++i) {
+    const auto c = static_cast<long long>(d.labels[i]);
+    if (c < 0 || c >= classes) return i;
+  }
+  return std::nullopt;
+}
+
+/// Rows idx[0..rows) of d into x (rows x In) and their targets into y (rows x Out).
+template <std::size_t In, std::size_t Out, class T, LabelledData D>
+void gather_rows(const D& d, const std::size_t* idx, std::size_t rows, T* x, T* y) {
+  for (std::size_t j = 0; j < rows; ++j) {
+    const auto* r = d.row(idx[j]);
+    for (std::size_t k = 0; k < In; ++k) x[j * In + k] = static_cast<T>(r[k]);
+    T* t = y + j * Out;
+    const auto c = static_cast<std::size_t>(d.labels[idx[j]]);
+    if constexpr (Out == 1) {
+      t[0] = static_cast<T>(c);
+    } else {
+      std::fill(t, t + Out, T(0));
+      t[c] = T(1);
+    }
+  }
+}
+
+}  // namespace ctnn::train
