@@ -13,13 +13,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "ctnn/dist/compress.hpp"
+#include "median_reporter.hpp"
 
 namespace {
 
@@ -59,22 +59,11 @@ struct Gradients {
   const std::vector<float>& operator()() { return g[next++ % g.size()]; }
 };
 
-template <std::size_t N>
-void topk_ctnn(benchmark::State& st) {
+// One compression step per iteration; C is ctnn::dist::TopK<float> or PlainTopK.
+template <class C, std::size_t N>
+void topk(benchmark::State& st) {
   const std::size_t k = ctnn::dist::top_k_count(0.01, N);
-  ctnn::dist::TopK<float> t(N, k);
-  Gradients gs(N);
-  std::vector<std::uint32_t> idx(k);
-  std::vector<float> val(k);
-  for (auto _ : st) {
-    t.compress(gs(), idx, val);
-    benchmark::DoNotOptimize(val.data());
-  }
-}
-template <std::size_t N>
-void topk_nth_element(benchmark::State& st) {
-  const std::size_t k = ctnn::dist::top_k_count(0.01, N);
-  PlainTopK t(N, k);
+  C t(N, k);
   Gradients gs(N);
   std::vector<std::uint32_t> idx(k);
   std::vector<float> val(k);
@@ -95,11 +84,11 @@ void sign_ctnn(benchmark::State& st) {
   }
 }
 
-BENCHMARK(topk_ctnn<101770>)->Name("784-128-10/topk_ctnn");
-BENCHMARK(topk_nth_element<101770>)->Name("784-128-10/topk_nth_element");
+BENCHMARK(topk<ctnn::dist::TopK<float>, 101770>)->Name("784-128-10/topk_ctnn");
+BENCHMARK(topk<PlainTopK, 101770>)->Name("784-128-10/topk_nth_element");
 BENCHMARK(sign_ctnn<101770>)->Name("784-128-10/sign_ctnn");
-BENCHMARK(topk_ctnn<4874>)->Name("64-64-10/topk_ctnn");
-BENCHMARK(topk_nth_element<4874>)->Name("64-64-10/topk_nth_element");
+BENCHMARK(topk<ctnn::dist::TopK<float>, 4874>)->Name("64-64-10/topk_ctnn");
+BENCHMARK(topk<PlainTopK, 4874>)->Name("64-64-10/topk_nth_element");
 BENCHMARK(sign_ctnn<4874>)->Name("64-64-10/sign_ctnn");
 
 // Both top-k forms pick the same entries with the same values, step after step.
@@ -119,30 +108,18 @@ bool agree(std::size_t n) {
   return true;
 }
 
-// Keeps each benchmark's median (or its single run) and prints ctnn / nth_element at the end.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs)
-      if (r.aggregate_name == "median" || (r.run_type == Run::RT_Iteration && r.repetitions <= 1))
-        time_[r.run_name.function_name] = r.GetAdjustedCPUTime();
+// ctnn / nth_element (and sign), from the run's medians.
+void print_ratios(const bench::MedianReporter& rep) {
+  std::printf("\ntop-1%% selection with error feedback, per step (median CPU time, float):\n");
+  for (const char* wl : {"784-128-10", "64-64-10"}) {
+    const auto c = rep.time(std::string(wl) + "/topk_ctnn");
+    const auto p = rep.time(std::string(wl) + "/topk_nth_element");
+    const auto s = rep.time(std::string(wl) + "/sign_ctnn");
+    if (!c || !p || !s) continue;
+    std::printf("  %-11s ctnn %10.1f ns   nth_element %10.1f ns   ratio %.2f   (sign: %10.1f ns)\n", wl, *c, *p,
+                *c / *p, *s);
   }
-  void print_ratios() const {
-    std::printf("\ntop-1%% selection with error feedback, per step (median CPU time, float):\n");
-    for (const char* wl : {"784-128-10", "64-64-10"}) {
-      const auto c = time_.find(std::string(wl) + "/topk_ctnn");
-      const auto p = time_.find(std::string(wl) + "/topk_nth_element");
-      const auto s = time_.find(std::string(wl) + "/sign_ctnn");
-      if (c == time_.end() || p == time_.end() || s == time_.end()) continue;
-      std::printf("  %-11s ctnn %10.1f ns   nth_element %10.1f ns   ratio %.2f   (sign: %10.1f ns)\n", wl, c->second,
-                  p->second, c->second / p->second, s->second);
-    }
-  }
-
- private:
-  std::map<std::string, double> time_;
-};
+}
 
 }  // namespace
 
@@ -154,9 +131,9 @@ int main(int argc, char** argv) {
     }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
-  RatioReporter reporter;
+  bench::MedianReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.print_ratios();
+  print_ratios(reporter);
   benchmark::Shutdown();
   return EXIT_SUCCESS;
 }

@@ -11,12 +11,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/nn/per_sample.hpp"
+#include "median_reporter.hpp"
 
 namespace {
 
@@ -84,29 +84,16 @@ BENCHMARK(single_passes<Small>)->Name("64-32-10_B32/single_passes");
 BENCHMARK(one_pass<Mnist>)->Name("784-128-10_B64/one_pass");
 BENCHMARK(single_passes<Mnist>)->Name("784-128-10_B64/single_passes");
 
-// Keeps each benchmark's median (or its single run) and prints one pass / B passes at the end.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs)
-      if (r.aggregate_name == "median" || (r.run_type == Run::RT_Iteration && r.repetitions <= 1))
-        time_[r.run_name.function_name] = r.GetAdjustedCPUTime();
+// One pass / B passes, from the run's medians.
+void print_ratios(const bench::MedianReporter& rep) {
+  std::printf("\nper-sample gradients: one batch pass / B single-sample passes (median CPU time, float):\n");
+  for (const char* wl : {"64-32-10_B32", "784-128-10_B64"}) {
+    const auto o = rep.time(std::string(wl) + "/one_pass");
+    const auto s = rep.time(std::string(wl) + "/single_passes");
+    if (!o || !s) continue;
+    std::printf("  %-16s one pass %11.1f ns   B passes %11.1f ns   ratio %.2f\n", wl, *o, *s, *o / *s);
   }
-  void print_ratios() const {
-    std::printf("\nper-sample gradients: one batch pass / B single-sample passes (median CPU time, float):\n");
-    for (const char* wl : {"64-32-10_B32", "784-128-10_B64"}) {
-      const auto o = time_.find(std::string(wl) + "/one_pass");
-      const auto s = time_.find(std::string(wl) + "/single_passes");
-      if (o == time_.end() || s == time_.end()) continue;
-      std::printf("  %-16s one pass %11.1f ns   B passes %11.1f ns   ratio %.2f\n", wl, o->second, s->second,
-                  o->second / s->second);
-    }
-  }
-
- private:
-  std::map<std::string, double> time_;
-};
+}
 
 }  // namespace
 
@@ -118,9 +105,9 @@ int main(int argc, char** argv) {
     }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
-  RatioReporter reporter;
+  bench::MedianReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.print_ratios();
+  print_ratios(reporter);
   benchmark::Shutdown();
   return EXIT_SUCCESS;
 }

@@ -16,7 +16,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +23,7 @@
 #include "ctnn/ctnn.hpp"
 #include "ctnn/nn/runtime_network.hpp"
 #ifdef CTNN_BENCH_TORCH
+#include "median_reporter.hpp"
 #include "runtime_tape_torch.hpp"
 #endif
 
@@ -221,50 +221,36 @@ bool same_numbers() {
   return tapes_agree<1>(w.net, w.rn, w.loss, w.x, w.y, 10);
 }
 
-// Keeps each benchmark's median (or its single run) and prints runtime / static at the end.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs)
-      if (r.aggregate_name == "median" || (r.run_type == Run::RT_Iteration && r.repetitions <= 1))
-        time_[r.run_name.function_name] = r.GetAdjustedCPUTime();
-  }
-  void print_ratios() const {
-    std::printf("\nruntime tape / static tape (median CPU time, 64-32-10 relu, softmax CE, one sample):\n");
-    for (const char* what : {"forward", "gradient"})
-      for (const char* t : {"double", "float"}) {
-        const auto s = time_.find(std::string(what) + "/static/" + t);
-        const auto r = time_.find(std::string(what) + "/runtime/" + t);
-        if (s == time_.end() || r == time_.end()) continue;
-        std::printf("  %-8s %-6s static %9.1f ns   runtime %9.1f ns   ratio %.2f\n", what, t, s->second, r->second,
-                    r->second / s->second);
-      }
-    std::printf("\nruntime tape / static tape, 784-128-10 relu, softmax CE, batch of 64, float:\n");
-    for (const char* what : {"forward_784_128_10_b64", "gradient_784_128_10_b64"}) {
-      const auto s = time_.find(std::string(what) + "/static/float");
-      const auto r = time_.find(std::string(what) + "/runtime/float");
-      if (s == time_.end() || r == time_.end()) continue;
-      std::printf("  %-24s static %9.1f us   runtime %9.1f us   ratio %.2f\n", what, s->second / 1e3,
-                  r->second / 1e3, r->second / s->second);
+// Runtime / static (and libtorch against both), from the run's medians.
+void print_ratios(const bench::MedianReporter& rep) {
+  std::printf("\nruntime tape / static tape (median CPU time, 64-32-10 relu, softmax CE, one sample):\n");
+  for (const char* what : {"forward", "gradient"})
+    for (const char* t : {"double", "float"}) {
+      const auto s = rep.time(std::string(what) + "/static/" + t);
+      const auto r = rep.time(std::string(what) + "/runtime/" + t);
+      if (!s || !r) continue;
+      std::printf("  %-8s %-6s static %9.1f ns   runtime %9.1f ns   ratio %.2f\n", what, t, *s, *r, *r / *s);
     }
-    bool header = false;
-    for (const char* what : {"forward", "gradient"})
-      for (const char* t : {"double", "float"}) {
-        const auto s = time_.find(std::string(what) + "/static/" + t);
-        const auto r = time_.find(std::string(what) + "/runtime/" + t);
-        const auto l = time_.find(std::string(what) + "/libtorch/" + t);
-        if (s == time_.end() || l == time_.end()) continue;
-        if (!header) std::printf("\nlibtorch autograd / static tape (and / runtime tape), same workload:\n");
-        header = true;
-        std::printf("  %-8s %-6s libtorch %9.1f ns   / static %.1f   / runtime %.1f\n", what, t, l->second,
-                    l->second / s->second, r == time_.end() ? 0.0 : l->second / r->second);
-      }
+  std::printf("\nruntime tape / static tape, 784-128-10 relu, softmax CE, batch of 64, float:\n");
+  for (const char* what : {"forward_784_128_10_b64", "gradient_784_128_10_b64"}) {
+    const auto s = rep.time(std::string(what) + "/static/float");
+    const auto r = rep.time(std::string(what) + "/runtime/float");
+    if (!s || !r) continue;
+    std::printf("  %-24s static %9.1f us   runtime %9.1f us   ratio %.2f\n", what, *s / 1e3, *r / 1e3, *r / *s);
   }
-
- private:
-  std::map<std::string, double> time_;
-};
+  bool header = false;
+  for (const char* what : {"forward", "gradient"})
+    for (const char* t : {"double", "float"}) {
+      const auto s = rep.time(std::string(what) + "/static/" + t);
+      const auto r = rep.time(std::string(what) + "/runtime/" + t);
+      const auto l = rep.time(std::string(what) + "/libtorch/" + t);
+      if (!s || !l) continue;
+      if (!header) std::printf("\nlibtorch autograd / static tape (and / runtime tape), same workload:\n");
+      header = true;
+      std::printf("  %-8s %-6s libtorch %9.1f ns   / static %.1f   / runtime %.1f\n", what, t, *l, *l / *s,
+                  r ? *l / *r : 0.0);
+    }
+}
 
 }  // namespace
 
@@ -287,9 +273,9 @@ int main(int argc, char** argv) {
 #endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
-  RatioReporter reporter;
+  bench::MedianReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.print_ratios();
+  print_ratios(reporter);
   benchmark::Shutdown();
   return EXIT_SUCCESS;
 }
