@@ -103,11 +103,5 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench_per_sample: one pass and single passes disagree (%g)\n", d);
       return EXIT_FAILURE;
     }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
-  bench::MedianReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  print_ratios(reporter);
-  benchmark::Shutdown();
-  return EXIT_SUCCESS;
+  return bench::run_with_medians(argc, argv, print_ratios);
 }

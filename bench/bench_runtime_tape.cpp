@@ -271,11 +271,5 @@ int main(int argc, char** argv) {
 #else
   std::printf("bench_runtime_tape: libtorch not found at configure time (libtorch-dev): its autograd is skipped\n");
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
-  bench::MedianReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  print_ratios(reporter);
-  benchmark::Shutdown();
-  return EXIT_SUCCESS;
+  return bench::run_with_medians(argc, argv, print_ratios);
 }

@@ -5,6 +5,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,5 +30,17 @@ class MedianReporter : public benchmark::ConsoleReporter {
  private:
   std::map<std::string, double> time_;
 };
+
+/// Google Benchmark's main with a MedianReporter; print(reporter) prints the ratios after the run.
+template <class Print>
+int run_with_medians(int argc, char** argv, Print print) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
+  MedianReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  print(reporter);
+  benchmark::Shutdown();
+  return EXIT_SUCCESS;
+}
 
 }  // namespace bench
