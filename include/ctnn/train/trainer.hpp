@@ -45,6 +45,7 @@
 #include "ctnn/nn/init.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/evaluate.hpp"
 #include "ctnn/train/labelled_data.hpp"
 #include "ctnn/train/metrics.hpp"
 #include "ctnn/train/progress.hpp"
@@ -113,7 +114,7 @@ class Trainer {
  public:
   Trainer(Net& net, Opt& opt, Sched schedule, TrainerOptions o = {})
       : net_(net), opt_(opt), sched_(std::move(schedule)), o_(std::move(o)),
-        x_(B * In), y_(B * Out), out_(B * Out), acc_(P), best_(P) {}
+        acc_(P), best_(P) {}
   /// A constant learning rate: the optimiser's own options().lr.
   Trainer(Net& net, Opt& opt, TrainerOptions o = {})
     requires std::same_as<Sched, optim::ConstantLR>
@@ -197,7 +198,8 @@ class Trainer {
         std::span<T> g;
         double l;
         if (rows == B) {
-          l = static_cast<double>(net_.template gradient_and_output<B>(loss, x_.data(), y_.data(), out_.data()));
+          l = static_cast<double>(
+              net_.template gradient_and_output<B>(loss, buf_.x.data(), buf_.y.data(), buf_.out.data()));
           g = net_.grads_mutable();
         } else {  // the ragged last batch: mean of single-sample gradients (see the top comment)
           std::fill(acc_.begin(), acc_.end(), T(0));
@@ -205,8 +207,8 @@ class Trainer {
           const auto gs = net_.grads();
           l = 0;
           for (std::size_t j = 0; j < rows; ++j) {
-            l += static_cast<double>(net_.template gradient_and_output<1>(loss, x_.data() + j * In,
-                                                                          y_.data() + j * Out, out_.data() + j * Out));
+            l += static_cast<double>(net_.template gradient_and_output<1>(
+                loss, buf_.x.data() + j * In, buf_.y.data() + j * Out, buf_.out.data() + j * Out));
             for (std::size_t k = 0; k < P; ++k) acc_[k] += w * gs[k];
           }
           l /= static_cast<double>(rows);
@@ -236,7 +238,7 @@ class Trainer {
         }
         last_finite_loss = l;
         last_finite_step = step;
-        correct += count_correct(rows);
+        correct += buf_.correct(rows, o_.binary_threshold);
         loss_sum += l * static_cast<double>(rows);
         seen += rows;
         if (o_.clip_norm > 0) optim::clip_grad_norm(g, o_.clip_norm, o_.clip_rescale);
@@ -393,25 +395,10 @@ class Trainer {
                                   std::to_string(K) + " classes (0.." + std::to_string(K - 1) + ")");
   }
 
-  /// Rows idx[0..rows) into x_ and their targets into y_.
+  /// Rows idx[0..rows) into the batch buffers, their targets beside them.
   template <class D>
   void gather(const D& d, const std::size_t* idx, std::size_t rows) {
-    gather_rows<In, Out>(d, idx, rows, x_.data(), y_.data());
-  }
-  std::size_t predicted(std::size_t j) const noexcept {
-    const T* o = out_.data() + j * Out;
-    if constexpr (Out == 1) return static_cast<double>(o[0]) > o_.binary_threshold ? 1 : 0;
-    else return static_cast<std::size_t>(std::max_element(o, o + Out) - o);
-  }
-  std::size_t truth(std::size_t j) const noexcept {
-    const T* y = y_.data() + j * Out;
-    if constexpr (Out == 1) return y[0] > T(0.5) ? 1 : 0;
-    else return static_cast<std::size_t>(std::max_element(y, y + Out) - y);
-  }
-  std::size_t count_correct(std::size_t rows) const noexcept {
-    std::size_t c = 0;
-    for (std::size_t j = 0; j < rows; ++j) c += predicted(j) == truth(j);
-    return c;
+    buf_.gather(d, idx, rows);
   }
 
   /// Whether all P values are finite: x - x is 0 for a finite x and NaN for Inf or NaN, so one
@@ -460,67 +447,18 @@ class Trainer {
            " Dense; layers counted from 0 in the network's type list); parameters not updated";
   }
 
-  /// The loss of a batch from its outputs (out_) and targets (y_) when the loss needs no
-  /// parameters, else by a forward pass.
-  template <std::size_t R, class Loss>
-  double batch_loss(const Loss& loss, const T* x, const T* y, const T* out) const {
-    auto po = ad::constant<-7001, R, Out>(out);
-    auto yo = ad::constant<-7002, R, Out>(y);
-    if constexpr (std::is_invocable_v<const Loss&, decltype(po), decltype(yo)>) {
-      T v{};
-      ad::evaluate(loss(po, yo), &v);
-      return static_cast<double>(v);
-    } else {
-      return static_cast<double>(net_.template loss<R>(loss, x, y));
-    }
-  }
-
   template <class Loss, class D>
   Evaluation evaluate_rows(const Loss& loss, const D& d, const std::vector<std::size_t>& idx) {
-    Evaluation e;
-    e.confusion = ConfusionMatrix(K);
-    double sum = 0;
-    const std::size_t n = idx.size();
-    for (std::size_t s = 0; s < n; s += B) {
-      const std::size_t rows = std::min(B, n - s);
-      gather(d, idx.data() + s, rows);
-      if (rows == B) {
-        net_.template forward<B>(x_.data(), out_.data());
-        sum += batch_loss<B>(loss, x_.data(), y_.data(), out_.data()) * static_cast<double>(B);
-      } else {
-        for (std::size_t j = 0; j < rows; ++j) {
-          net_.template forward<1>(x_.data() + j * In, out_.data() + j * Out);
-          sum += batch_loss<1>(loss, x_.data() + j * In, y_.data() + j * Out, out_.data() + j * Out);
-        }
-      }
-      for (std::size_t j = 0; j < rows; ++j) e.confusion.add(truth(j), predicted(j));
-    }
-    e.loss = sum / static_cast<double>(n);
-    return e;
+    return train::evaluate_rows<B>(net_, loss, d, std::span<const std::size_t>(idx), o_.binary_threshold, buf_);
   }
 
-  /// ||gradient of the mean loss over the training rows||, from B-row chunks and single rows
-  /// weighted by their share of the rows (exact: the losses are batch means).
+  /// ||gradient of the mean loss over the training rows|| (train::accumulate_gradient).
   template <class Loss, class D>
   double full_gradient_norm(const Loss& loss, const D& d, const std::vector<std::size_t>& idx,
                             std::vector<double>& acc) {
     std::fill(acc.begin(), acc.end(), 0.0);
-    const std::size_t n = idx.size();
-    const auto g = net_.grads();
-    for (std::size_t s = 0; s < n; s += B) {
-      const std::size_t rows = std::min(B, n - s);
-      gather(d, idx.data() + s, rows);
-      if (rows == B) {
-        net_.template gradient_and_output<B>(loss, x_.data(), y_.data(), out_.data());
-        const double w = static_cast<double>(B) / static_cast<double>(n);
-        for (std::size_t k = 0; k < P; ++k) acc[k] += w * static_cast<double>(g[k]);
-      } else {
-        for (std::size_t j = 0; j < rows; ++j) {
-          net_.template gradient_and_output<1>(loss, x_.data() + j * In, y_.data() + j * Out, out_.data() + j * Out);
-          for (std::size_t k = 0; k < P; ++k) acc[k] += static_cast<double>(g[k]) / static_cast<double>(n);
-        }
-      }
-    }
+    train::accumulate_gradient<B>(net_, loss, d, std::span<const std::size_t>(idx), static_cast<double>(idx.size()),
+                                  buf_, std::span<double>(acc));
     return optim::global_norm(std::span<const double>(acc));
   }
 
@@ -560,7 +498,8 @@ class Trainer {
   Opt& opt_;
   Sched sched_;
   TrainerOptions o_;
-  AlignedBuffer<T> x_, y_, out_, acc_, best_;
+  BatchBuffers<Net, B> buf_;
+  AlignedBuffer<T> acc_, best_;
 };
 
 /// Trainer<B> with the template arguments after B deduced.
