@@ -18,7 +18,6 @@
 #include "ctnn/dist/data_parallel.hpp"
 #include "ctnn/io/idx.hpp"
 #include "ctnn/optim/optim.hpp"
-#include "ctnn/train/trainer.hpp"
 
 namespace {
 using Net = ctnn::Sequential<ctnn::Dense<784, 128>, ctnn::ReLU, ctnn::Dense<128, 10>>;
@@ -32,10 +31,7 @@ void run(const ctnn::io::TrainTest& d, std::size_t epochs, std::size_t global, c
   ctnn::dist::GradientReducer<float> reducer(comm, Net::num_params, ro);
   const auto res = ctnn::dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, d.train, reducer,
                                                       {.epochs = epochs, .seed = 1});
-  ctnn::train::TrainerOptions quiet;
-  quiet.out = nullptr;
-  ctnn::train::Trainer<64, Net, decltype(opt)> eval(net, opt, quiet);
-  const double acc = eval.evaluate(ctnn::loss::softmax_cross_entropy, d.test).accuracy();
+  const double acc = ctnn::dist::evaluate<64>(net, ctnn::loss::softmax_cross_entropy, d.test, comm).accuracy();
   if (comm.rank() != 0) return;
   double secs = 0;
   for (const auto& e : res.history) secs += e.seconds;
@@ -43,7 +39,8 @@ void run(const ctnn::io::TrainTest& d, std::size_t epochs, std::size_t global, c
               "bytes vs dense %5.1fx%s%s\n",
               name, global, comm.size(), B, secs / static_cast<double>(res.history.size()),
               res.history.back().train_loss, acc, double(res.dense_bytes) / double(res.bytes_sent),
-              res.replicas_agree ? "" : "   REPLICAS DIFFER", res.message.empty() ? "" : ("   " + res.message).c_str());
+              res.replicas_agree ? "" : "   REPLICAS DIFFER",
+              res.stopped_by == ctnn::train::StopCriterion::max_epochs ? "" : ("   " + res.message).c_str());
 }
 
 template <std::size_t Ranks>

@@ -1,11 +1,16 @@
 // ctnn/dist/data_parallel.hpp under mpiexec (2 ranks): the reducer's means, data-parallel SGD
 // equal to one process on the global batch, top-k with error feedback keeping the replicas equal
-// and sending k entries, a non-finite step on one rank stopping all, bad labels refused.
+// and sending k entries, a non-finite step on one rank stopping all, bad labels refused; the
+// distributed evaluation, validation and early stopping, a stop request on one rank, the
+// gradient-norm criterion.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -56,6 +61,16 @@ CompressedRun compressed_run(const ctnn::io::Dataset& data, dist::ReducerOptions
 }
 }  // namespace
 
+namespace {
+// What most cases start from: the same network on every rank, plain SGD at 0.1, a dense reducer.
+struct SgdSetup {
+  const dist::Comm comm;
+  Net net{1};
+  ctnn::optim::SGD<double> opt{Net::num_params, {.lr = 0.1}};
+  dist::GradientReducer<double> red{comm, Net::num_params};
+};
+}  // namespace
+
 TEST_CASE("dense reduction: every rank gets the exact mean of the ranks' gradients") {
   const dist::Comm comm;
   REQUIRE(comm.size() >= 2);
@@ -80,13 +95,13 @@ TEST_CASE("data-parallel SGD with dense reduction takes the steps of one process
   dist::GradientReducer<double> red(comm, Net::num_params);
   std::vector<std::size_t> seen;  // the epochs on_epoch_end was called for, with the loss it was given
   std::vector<double> losses;
-  const auto record = [&](const dist::DataParallelEpoch& e) {
+  const auto record = [&](const ctnn::train::EpochRecord& e) {
     seen.push_back(e.epoch);
     losses.push_back(e.train_loss);
   };
   const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red,
                                                 {.epochs = 5, .seed = 3, .on_epoch_end = record});
-  REQUIRE(res.message.empty());
+  REQUIRE(res.stopped_by == ctnn::train::StopCriterion::max_epochs);
   CHECK(res.replicas_agree);
   CHECK(seen == std::vector<std::size_t>{1, 2, 3, 4, 5});
   for (std::size_t e = 0; e < 5; ++e) CHECK(losses[e] == res.history[e].train_loss);
@@ -129,7 +144,7 @@ TEST_CASE("a schedule and clipping apply to the averaged gradient: the one-proce
   dist::GradientReducer<double> red(comm, Net::num_params);
   const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red,
                                                 {.epochs = epochs, .seed = 9, .clip_norm = clip}, cosine);
-  REQUIRE(res.message.empty());
+  REQUIRE(res.stopped_by == ctnn::train::StopCriterion::max_epochs);
   CHECK(res.history.back().lr == doctest::Approx(cosine(epochs * per_epoch - 1)));
 
   std::vector<std::size_t> order(data.rows);
@@ -161,7 +176,7 @@ TEST_CASE("top-k with error feedback: k entries per step, the replicas stay equa
     const auto r =
         compressed_run(data, {.compression = dist::Compression::top_k, .ratio = 0.1, .error_feedback = feedback});
     CHECK(r.entries_per_step == 5);  // round(0.1 * 51)
-    REQUIRE(r.res.message.empty());
+    REQUIRE(r.res.stopped_by == ctnn::train::StopCriterion::max_epochs);
     CHECK(r.res.replicas_agree);
     CHECK(r.res.bytes_sent == r.res.steps * 5 * (sizeof(double) + 4));
     CHECK(r.res.dense_bytes == r.res.steps * Net::num_params * sizeof(double));
@@ -197,7 +212,7 @@ TEST_CASE("sign compression with error feedback: one bit per entry and a scale, 
   for (bool feedback : {true, false}) {
     CAPTURE(feedback);
     const auto r = compressed_run(data, {.compression = dist::Compression::sign, .error_feedback = feedback});
-    REQUIRE(r.res.message.empty());
+    REQUIRE(r.res.stopped_by == ctnn::train::StopCriterion::max_epochs);
     CHECK(r.res.replicas_agree);
     CHECK(r.res.bytes_sent == r.res.steps * (8 + sizeof(double)));  // 51 bits in one word, one scale
     CHECK(r.res.history.back().train_loss < 0.5 * r.res.history.front().train_loss);
@@ -206,17 +221,13 @@ TEST_CASE("sign compression with error feedback: one bit per entry and a scale, 
   }
 }
 
-TEST_CASE("a non-finite gradient on one rank stops every rank at that step, naming the rank") {
-  const dist::Comm comm;
+TEST_CASE_FIXTURE(SgdSetup, "a non-finite gradient on one rank stops every rank at that step, naming the rank") {
   auto data = iris();
   if (comm.rank() == 1)
     for (auto& f : data.features) f = std::nanf("");
-  Net net(1);
-  ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 0.1});
-  dist::GradientReducer<double> red(comm, Net::num_params);
   Net start(1);
   const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.epochs = 2});
-  CHECK(res.non_finite);
+  CHECK(res.stopped_by == ctnn::train::StopCriterion::non_finite);
   CHECK(res.steps == 0);
   CHECK(res.message.find("non-finite loss or gradient on rank 1 at step 1 (epoch 1, batch 1 of") == 0);
   CHECK(res.replicas_agree);
@@ -241,12 +252,8 @@ TEST_CASE("a compressor refusing its input on one rank makes every rank's reduce
   }
 }
 
-TEST_CASE("bad input is refused before any step: a label outside the classes, too few rows, wrong width") {
-  const dist::Comm comm;
+TEST_CASE_FIXTURE(SgdSetup, "bad input is refused before any step: a label outside the classes, too few rows, wrong width") {
   auto data = iris();
-  Net net(1);
-  ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 0.1});
-  dist::GradientReducer<double> red(comm, Net::num_params);
   auto bad = data;
   bad.labels[7] = 3;
   CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, bad, red),
@@ -269,13 +276,9 @@ TEST_CASE("bad input is refused before any step: a label outside the classes, to
   CHECK(red.bytes_sent() == 0);  // nothing was reduced
 }
 
-TEST_CASE("bad data on one rank stops every rank before any step (none is left waiting in a collective)") {
-  const dist::Comm comm;
+TEST_CASE_FIXTURE(SgdSetup, "bad data on one rank stops every rank before any step (none is left waiting in a collective)") {
   REQUIRE(comm.size() == 2);
   auto data = iris();
-  Net net(1);
-  ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 0.1});
-  dist::GradientReducer<double> red(comm, Net::num_params);
   auto bad = data;
   if (comm.rank() == 1) bad.labels[3] = -1;
   const char* own = "ctnn::dist::train_data_parallel: row 3 has label -1, the network has 3 classes";
@@ -292,3 +295,161 @@ TEST_CASE("bad data on one rank stops every rank before any step (none is left w
   CHECK(red.bytes_sent() == 0);
 }
 
+
+namespace {
+// A copy of d's first n rows.
+ctnn::io::Dataset first_rows(const ctnn::io::Dataset& d, std::size_t n) {
+  auto c = d;
+  c.rows = n;
+  c.features.resize(n * d.cols);
+  c.labels.resize(n);
+  return c;
+}
+// The parameters after each epoch, recorded by on_epoch_end.
+struct ParamsByEpoch {
+  const Net* net;
+  std::vector<std::vector<double>> p;
+  void operator()(const ctnn::train::EpochRecord&) { p.emplace_back(net->params().begin(), net->params().end()); }
+};
+}  // namespace
+
+TEST_CASE("distributed evaluation: each rank its share, the same figures everywhere, those of one process") {
+  const dist::Comm comm;
+  REQUIRE(comm.size() == 2);
+  const auto all = iris();
+  Net net(5);
+  for (std::size_t n : {all.rows, all.rows - 1, std::size_t(3), std::size_t(1)}) {  // even, odd, fewer than B, one
+    CAPTURE(n);
+    const auto d = first_rows(all, n);
+    const auto e = dist::evaluate<B>(net, ctnn::loss::softmax_cross_entropy, d, comm);
+    // One process over all rows (B at a time, then one by one).
+    std::vector<std::size_t> idx(n);
+    std::iota(idx.begin(), idx.end(), std::size_t(0));
+    ctnn::train::BatchBuffers<Net, B> buf;
+    const auto one = ctnn::train::evaluate_rows<B>(net, ctnn::loss::softmax_cross_entropy, d,
+                                                   std::span<const std::size_t>(idx), 0.5, buf);
+    CHECK(e.confusion.total() == n);
+    CHECK(std::equal(e.confusion.counts().begin(), e.confusion.counts().end(), one.confusion.counts().begin()));
+    CHECK(e.loss == doctest::Approx(one.loss).epsilon(1e-13));
+    CHECK(comm.min(e.loss) == comm.max(e.loss));  // bit for bit on every rank
+  }
+  auto bad = all;
+  if (comm.rank() == 0) bad.labels[2] = 7;
+  CHECK_THROWS_WITH_AS(dist::evaluate<B>(net, ctnn::loss::softmax_cross_entropy, bad, comm),
+                       comm.rank() == 0 ? "ctnn::dist::evaluate: row 2 has label 7, the network has 3 classes"
+                                        : "ctnn::dist::evaluate: rank 0 refused its data",
+                       std::invalid_argument);
+}
+
+TEST_CASE_FIXTURE(SgdSetup, "validation each epoch and early stopping: every rank stops together and restores the best epoch") {
+  const auto all = iris();
+  const auto train = first_rows(all, 96);
+  ctnn::io::Dataset val = all;  // the last 24 rows
+  val.rows = all.rows - 96;
+  val.features.erase(val.features.begin(), val.features.begin() + 96 * 4);
+  val.labels.erase(val.labels.begin(), val.labels.begin() + 96);
+  ParamsByEpoch rec{&net, {}};
+  // min_delta 10: no epoch after the first counts as an improvement, so patience 3 stops after epoch 4.
+  const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, train, &val, red,
+                                                {.epochs = 50, .seed = 4, .patience = 3, .min_delta = 10.0,
+                                                 .on_epoch_end = std::ref(rec)});
+  CHECK(res.stopped_by == ctnn::train::StopCriterion::early_stopping);
+  CHECK(res.history.size() == 4);
+  CHECK(res.best_epoch == 1);
+  CHECK(res.restored_best);
+  CHECK(res.message == "validation loss did not improve for 3 epochs; best " +
+                           [&] {
+                             char b[32];
+                             std::snprintf(b, sizeof b, "%.6g", res.history[0].val_loss);
+                             return std::string(b);
+                           }() +
+                           " at epoch 1 (its parameters restored)");
+  REQUIRE(rec.p.size() == 4);
+  CHECK(std::equal(net.params().begin(), net.params().end(), rec.p[0].begin()));  // epoch 1's, exactly
+  CHECK(res.replicas_agree);
+  // Each epoch's validation figures are those of its parameters on the whole validation set.
+  Net probe(1);
+  ctnn::train::BatchBuffers<Net, B> buf;
+  std::vector<std::size_t> idx(val.rows);
+  std::iota(idx.begin(), idx.end(), std::size_t(0));
+  for (std::size_t e = 0; e < 4; ++e) {
+    std::copy(rec.p[e].begin(), rec.p[e].end(), probe.params().begin());
+    const auto one = ctnn::train::evaluate_rows<B>(probe, ctnn::loss::softmax_cross_entropy, val,
+                                                   std::span<const std::size_t>(idx), 0.5, buf);
+    CHECK(res.history[e].val_loss == doctest::Approx(one.loss).epsilon(1e-13));
+    CHECK(res.history[e].val_accuracy == one.accuracy());
+    CHECK(comm.min(res.history[e].val_loss) == comm.max(res.history[e].val_loss));
+  }
+  CHECK(res.validation.loss == res.history[0].val_loss);  // evaluated again with the restored parameters
+  CHECK(res.history[3].train_accuracy > 0.6);             // it learns (3 classes: chance is 1/3)
+
+  // Without min_delta it trains on while the validation loss falls: best_epoch follows the minimum.
+  Net net2(1);
+  ctnn::optim::SGD<double> opt2(Net::num_params, {.lr = 0.1});
+  const auto res2 = dist::train_data_parallel<B>(net2, opt2, ctnn::loss::softmax_cross_entropy, train, &val, red,
+                                                 {.epochs = 6, .seed = 4, .patience = 3});
+  CHECK(res2.stopped_by == ctnn::train::StopCriterion::max_epochs);
+  std::size_t best = 0;
+  for (std::size_t e = 0; e < res2.history.size(); ++e)
+    if (res2.history[e].val_loss < res2.history[best].val_loss) best = e;
+  CHECK(res2.best_epoch == best + 1);
+}
+
+TEST_CASE_FIXTURE(SgdSetup, "a stop request on one rank stops every rank before the same step") {
+  REQUIRE(comm.size() == 2);
+  const auto data = iris();
+  std::atomic<bool> stop{false};
+  const auto after_two = [&](const ctnn::train::EpochRecord& e) {
+    if (comm.rank() == 1 && e.epoch == 2) stop = true;  // as a signal handler would, on one rank only
+  };
+  const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red,
+                                                {.epochs = 10, .stop = &stop, .on_epoch_end = after_two});
+  const std::size_t per_epoch = data.rows / (2 * B);
+  CHECK(res.stopped_by == ctnn::train::StopCriterion::interrupted);
+  CHECK(res.steps == 2 * per_epoch);
+  CHECK(res.epochs == 3);
+  CHECK(res.message == "interrupted (a stop was requested on rank 1) in epoch 3 after 0 of " +
+                           std::to_string(per_epoch) + " steps (that epoch abandoned)");
+  CHECK(res.replicas_agree);
+}
+
+TEST_CASE_FIXTURE(SgdSetup, "the gradient-norm criterion: the whole training set's gradient, added up over the ranks' shares") {
+  const auto data = first_rows(iris(), 117);  // odd: the shares differ in size, and neither is a multiple of B
+  const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red,
+                                                {.epochs = 10, .grad_norm_tolerance = 1e9});
+  CHECK(res.stopped_by == ctnn::train::StopCriterion::gradient_norm);
+  CHECK(res.history.size() == 1);
+  // One process: the gradient of the mean loss over all 117 rows at the final parameters.
+  std::vector<double> acc(Net::num_params, 0.0);
+  double norm = 0;
+  for (std::size_t r = 0; r < data.rows; ++r) {
+    std::vector<double> x(data.row(r), data.row(r) + 4), y(3, 0.0);
+    y[std::size_t(data.labels[r])] = 1;
+    net.gradient<1>(ctnn::loss::softmax_cross_entropy, x.data(), y.data());
+    for (std::size_t k = 0; k < Net::num_params; ++k) acc[k] += net.grads()[k] / double(data.rows);
+  }
+  for (double v : acc) norm += v * v;
+  CHECK(res.history[0].grad_norm == doctest::Approx(std::sqrt(norm)).epsilon(1e-12));
+  CHECK(res.history[0].grad_norm > 0);
+  CHECK(comm.min(res.history[0].grad_norm) == comm.max(res.history[0].grad_norm));
+}
+
+TEST_CASE_FIXTURE(SgdSetup, "a validation set on some ranks only, or a bad one, is refused on every rank") {
+  REQUIRE(comm.size() == 2);
+  const auto data = iris();
+  const ctnn::io::Dataset* val = comm.rank() == 0 ? &data : nullptr;
+  const std::string msg = "ctnn::dist::train_data_parallel: the ranks' validation sets differ (" +
+                          std::string(comm.rank() == 0 ? "120 rows" : "none") + " on rank " +
+                          std::to_string(comm.rank()) + "); give every rank the same validation set, or none";
+  CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, val, red),
+                       msg.c_str(), std::invalid_argument);
+  auto bad = data;
+  bad.labels[5] = 9;
+  CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, &bad, red),
+                       "ctnn::dist::train_data_parallel: validation row 5 has label 9, the network has 3 classes",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.patience = 2}),
+      "ctnn::dist::train_data_parallel: early stopping (patience 2) needs a validation set", std::invalid_argument);
+  CHECK(red.bytes_sent() == 0);
+}

@@ -11,14 +11,22 @@
 // equal B the step is the one a single process takes on the global batch of B x size rows (up to the
 // order of the sum: rank means first).
 // A non-finite loss or gradient on any rank stops every rank at the same step, with a message naming
-// the rank and the step; the parameters are those before the bad step.
-// Layer: dist (uses MPI, optim, and train's labelled_data.hpp; a Net is any ctnn::Network).
+// the rank and the step; the parameters are those before the bad step. So does a stop request (a
+// flag, e.g. set by SIGINT) on any rank. After each epoch, optionally: the gradient norm of the
+// whole training set's mean loss (a convergence criterion) and the loss and accuracy on a
+// validation set (early stopping with the best epoch's parameters restored), each rank computing
+// its share and the sums added over the ranks, so every rank takes the same decision.
+// Layer: dist (uses MPI, optim, and train's data, evaluation and run-record headers -- not the
+// Trainer; a Net is any ctnn::Network).
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <functional>
 #include <numeric>
 #include <optional>
@@ -32,7 +40,9 @@
 #include "ctnn/dist/mpi.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/evaluate.hpp"
 #include "ctnn/train/labelled_data.hpp"
+#include "ctnn/train/run_log.hpp"
 
 namespace ctnn::dist {
 
@@ -167,28 +177,119 @@ bool replicas_agree(const Comm& comm, std::span<const T> p) {
   return comm.min(h) == comm.max(h);
 }
 
-struct DataParallelEpoch {
-  std::size_t epoch = 0, steps = 0;
-  double train_loss = 0;  ///< mean over the epoch's global batches (every rank's rows)
-  double seconds = 0;     ///< wall time of the epoch on this rank
-  double lr = 0;          ///< the schedule's learning rate at the epoch's last step
-};
+/// This rank's share of n rows for evaluation: rows [n r / size, n (r + 1) / size), in order.
+inline std::vector<std::size_t> rows_of_rank(std::size_t n, const Comm& comm) {
+  const auto r = std::size_t(comm.rank()), size = std::size_t(comm.size());
+  std::vector<std::size_t> idx(n * (r + 1) / size - n * r / size);
+  std::iota(idx.begin(), idx.end(), n * r / size);
+  return idx;
+}
+
+namespace detail {
+/// "" when d fits a network of In inputs and Out outputs, else what is wrong: "<where>the <set>data
+/// has 5 features, the network takes 4", "<where><set>row 7 has label 3, the network has 3 classes"
+/// (set: "" or "validation ").
+template <std::size_t In, std::size_t Out, train::LabelledData D>
+std::string misfit(const D& d, const std::string& where, const std::string& set) {
+  if (d.cols != In)
+    return where + "the " + set + "data has " + std::to_string(d.cols) + " features, the network takes " +
+           std::to_string(In);
+  if (const auto i = train::first_bad_label(d, Out))
+    return where + set + "row " + std::to_string(*i) + " has label " +
+           std::to_string(static_cast<long long>(d.labels[*i])) + ", the network has " +
+           std::to_string(Out > 1 ? Out : 2) + " classes";
+  return {};
+}
+inline std::string g6(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+/// Every rank throws std::invalid_argument if any rank's err is not empty: its own message, or on a
+/// rank whose err is empty, which rank refused (so none goes on alone into a collective).
+inline void agree_or_throw(const Comm& comm, const std::string& err, const std::string& where) {
+  const int refused = comm.min(err.empty() ? comm.size() : comm.rank());
+  if (refused < comm.size())
+    throw std::invalid_argument(!err.empty() ? err : where + "rank " + std::to_string(refused) + " refused its data");
+}
+/// Whether a stop flag is set (relaxed: a signal handler sets it; the ranks agree by an allreduce).
+inline bool requested(const std::atomic<bool>* stop) noexcept {
+  return stop && stop->load(std::memory_order_relaxed);
+}
+
+/// Evaluation and gradient norm over all ranks' shares, with buffers the caller keeps.
+template <std::size_t B, class Net, class Loss, train::LabelledData D>
+train::Evaluation evaluate(Net& net, const Loss& loss, const D& data, const Comm& comm, double threshold,
+                           train::BatchBuffers<Net, B>& buf) {
+  constexpr std::size_t K = Net::outputs > 1 ? Net::outputs : 2;
+  const auto idx = rows_of_rank(data.rows, comm);
+  train::Evaluation e;
+  e.confusion = train::ConfusionMatrix(K);
+  double sum = 0;
+  train::accumulate_evaluation<B>(net, loss, data, std::span<const std::size_t>(idx), threshold, buf, sum,
+                                  e.confusion);
+  comm.allreduce_sum(std::span<double>(&sum, 1));
+  comm.allreduce_sum(e.confusion.counts());
+  comm.broadcast(std::span<double>(&sum, 1), 0);  // the same bits everywhere, whatever MPI's sum order
+  e.loss = sum / static_cast<double>(data.rows);
+  return e;
+}
+template <std::size_t B, class Net, class Loss, train::LabelledData D>
+double gradient_norm(Net& net, const Loss& loss, const D& data, const Comm& comm, train::BatchBuffers<Net, B>& buf,
+                     std::vector<double>& acc) {
+  acc.assign(Net::num_params, 0.0);
+  const auto idx = rows_of_rank(data.rows, comm);
+  train::accumulate_gradient<B>(net, loss, data, std::span<const std::size_t>(idx), static_cast<double>(data.rows),
+                                buf, std::span<double>(acc));
+  comm.allreduce_sum(std::span<double>(acc));
+  double norm = optim::global_norm(std::span<const double>(acc));
+  comm.broadcast(std::span<double>(&norm, 1), 0);
+  return norm;
+}
+}  // namespace detail
+
+/// The loss (mean over all rows) and confusion matrix of `net` on `data`, every rank evaluating its
+/// share (rows_of_rank) B rows at a time and the sums added over the ranks: the same Evaluation on
+/// every rank, equal to one process's train::evaluate_rows up to the order of the loss sum. The
+/// ranks must hold the same network and data (called on all of them together). One-output networks
+/// predict class 1 above `threshold`.
+template <std::size_t B, class Net, class Loss, train::LabelledData D>
+train::Evaluation evaluate(Net& net, const Loss& loss, const D& data, const Comm& comm, double threshold = 0.5) {
+  const std::string where = "ctnn::dist::evaluate: ";
+  std::string err = detail::misfit<Net::inputs, Net::outputs>(data, where, "");
+  if (err.empty() && data.rows == 0) err = where + "the data has no rows";
+  detail::agree_or_throw(comm, err, where);
+  if (comm.min(data.rows) != comm.max(data.rows))
+    throw std::invalid_argument(where + "the ranks' data differ in size (" + std::to_string(data.rows) +
+                                " rows on rank " + std::to_string(comm.rank()) + "); every rank must read the same data");
+  train::BatchBuffers<Net, B> buf;
+  return detail::evaluate<B>(net, loss, data, comm, threshold, buf);
+}
 
 struct DataParallelOptions {
   std::size_t epochs = 10;
   std::uint64_t seed = 0;     ///< the shuffled order (the same on every rank)
   std::size_t max_steps = 0;  ///< 0 = no limit
   double clip_norm = 0;       ///< clip the averaged gradient's global L2 norm to this (PyTorch's rule); 0 = off
-  /// Called on every rank after each epoch (not after a stopped one), e.g. to print progress or
-  /// evaluate on rank 0; the replicas are equal there, so any rank's network is the model.
-  std::function<void(const DataParallelEpoch&)> on_epoch_end = {};
+  /// Stop when the gradient norm of the mean loss over the whole training set (after each epoch;
+  /// each rank computes its share, one allreduce of the gradient) is below this; 0 = off.
+  double grad_norm_tolerance = 0;
+  std::size_t patience = 0;  ///< early stopping: epochs without a lower validation loss; 0 = off
+  double min_delta = 0;      ///< an improvement must lower the validation loss by more than this
+  bool restore_best = true;  ///< on early stopping, put back the best epoch's parameters (on every rank)
+  double binary_threshold = 0.5;  ///< one-output networks: class 1 when the output exceeds this
+  /// Checked before each step on every rank (e.g. set by a SIGINT handler): when it is set on any
+  /// rank, every rank abandons the epoch before the same step.
+  const std::atomic<bool>* stop = nullptr;
+  /// Called on every rank after each epoch (not after a non-finite or interrupted one), e.g. to
+  /// print progress or save a checkpoint on rank 0; the replicas are equal there, and so are the
+  /// record's figures (losses, accuracies and the gradient norm are totals over all ranks).
+  std::function<void(const train::EpochRecord&)> on_epoch_end = {};
 };
 
-struct DataParallelResult {
-  std::vector<DataParallelEpoch> history;
-  std::size_t steps = 0;
-  bool non_finite = false;
-  std::string message;          ///< why training stopped early (empty when it ran its epochs)
+/// The Trainer's result (train::TrainResult: why training stopped, the epochs' records, the best
+/// epoch and the final validation), the same on every rank, and the data-parallel figures.
+struct DataParallelResult : train::TrainResult {
   bool replicas_agree = false;  ///< every rank ended with the same parameters
   std::uint64_t bytes_sent = 0, dense_bytes = 0;  ///< this rank's, over the run (GradientReducer's)
 };
@@ -198,63 +299,92 @@ struct DataParallelResult {
 /// then clipped (o.clip_norm), at the learning rate sched(t) of step t = 0, 1, ... (any
 /// optim::Schedule: step, exponential, cosine, warm restarts, warm-up). Rank 0's initial parameters
 /// are broadcast first. An epoch is floor(rows / (B x size)) steps; the rows left over fall in other
-/// batches in later epochs.
+/// batches in later epochs. With a `validation` set (the same on every rank, or none on all), each
+/// epoch ends with its loss and accuracy (dist::evaluate), and o.patience stops early on it.
+/// Every rank returns the same result: every stop (step limit, gradient norm, early stopping, a
+/// non-finite step or a stop request on any rank) is taken by all ranks at the same point.
 template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D, optim::Schedule Sched>
-DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train,
+DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train, const D* validation,
                                        GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o,
                                        const Sched& sched) {
   using T = typename Net::scalar;
+  using train::StopCriterion;
   constexpr std::size_t In = Net::inputs, Out = Net::outputs, P = Net::num_params;
   const Comm& comm = reducer.comm();
   const std::size_t ranks = std::size_t(comm.size()), rank = std::size_t(comm.rank());
   // Every rank checks its own data; all of them throw if any refuses (a rank that went on alone
   // would wait in a collective forever). The data must have the same number of rows everywhere.
   const std::string where = "ctnn::dist::train_data_parallel: ";
-  std::string err;
   const std::size_t per_epoch = train.rows / (B * ranks);
-  if (train.cols != In)
-    err = where + "the data has " + std::to_string(train.cols) + " features, the network takes " + std::to_string(In);
-  else if (per_epoch == 0)
+  std::string err = detail::misfit<In, Out>(train, where, "");
+  if (err.empty() && per_epoch == 0)
     err = where + std::to_string(train.rows) + " rows are fewer than one global batch of " + std::to_string(B) +
           " x " + std::to_string(ranks);
-  else if (const auto i = train::first_bad_label(train, Out))
-    err = where + "row " + std::to_string(*i) + " has label " +
-          std::to_string(static_cast<long long>(train.labels[*i])) + ", the network has " +
-          std::to_string(Out > 1 ? Out : 2) + " classes";
-  const int refused = comm.min(err.empty() ? comm.size() : comm.rank());
-  if (refused < comm.size())
-    throw std::invalid_argument(!err.empty() ? err : where + "rank " + std::to_string(refused) + " refused its data");
+  if (err.empty() && validation) {
+    err = detail::misfit<In, Out>(*validation, where, "validation ");
+    if (err.empty() && validation->rows == 0) err = where + "the validation data has no rows";
+  }
+  if (err.empty() && o.patience > 0 && !validation)
+    err = where + "early stopping (patience " + std::to_string(o.patience) + ") needs a validation set";
+  detail::agree_or_throw(comm, err, where);
   if (comm.min(train.rows) != comm.max(train.rows))
     throw std::invalid_argument(where + "the ranks' training sets differ in size (" + std::to_string(train.rows) +
                                 " rows on rank " + std::to_string(rank) + "); every rank must read the same data");
+  const std::size_t vrows = validation ? validation->rows : 0;
+  if (comm.min(vrows) != comm.max(vrows))
+    throw std::invalid_argument(where + "the ranks' validation sets differ (" +
+                                (validation ? std::to_string(vrows) + " rows" : std::string("none")) + " on rank " +
+                                std::to_string(rank) + "); give every rank the same validation set, or none");
   comm.broadcast(std::span<T>(net.params()), 0);
 
   std::vector<std::size_t> order(train.rows);
   std::iota(order.begin(), order.end(), std::size_t(0));
   std::mt19937_64 rng(o.seed);
-  std::vector<T> x(B * In), y(B * Out), out(B * Out);
+  train::BatchBuffers<Net, B> buf;
+  std::vector<double> gfull;
+  std::vector<T> best(validation ? P : 0);
+  std::size_t wait = 0;
   DataParallelResult res;
   for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     const auto t0 = std::chrono::steady_clock::now();
-    double loss_sum = 0, lr = 0;
+    const std::clock_t c0 = std::clock();
+    double loss_sum = 0, correct = 0, lr = 0;
     std::size_t steps = 0;
+    bool stopped = false;
     for (std::size_t s = 0; s < per_epoch; ++s) {
-      train::gather_rows<In, Out>(train, order.data() + (s * ranks + rank) * B, B, x.data(), y.data());
-      const double l = static_cast<double>(net.template gradient_and_output<B>(loss, x.data(), y.data(), out.data()));
+      // A rank asked to stop skips its gradient; the others learn it from the step's first allreduce.
+      const bool stopping = detail::requested(o.stop);
+      double l = 0;
+      bool finite = true;
+      std::size_t right = 0;
       auto g = net.grads_mutable();
-      bool finite = std::isfinite(l);
-      for (std::size_t k = 0; k < P && finite; ++k) finite = std::isfinite(static_cast<double>(g[k]));
-      // One small allreduce before the gradient's: the loss sum and how many ranks have a non-finite
-      // loss or gradient (if any, one more finds the lowest such rank, and every rank stops).
-      double stats[2] = {l, finite ? 0.0 : 1.0};
+      if (!stopping) {
+        buf.gather(train, order.data() + (s * ranks + rank) * B, B);
+        l = static_cast<double>(
+            net.template gradient_and_output<B>(loss, buf.x.data(), buf.y.data(), buf.out.data()));
+        finite = std::isfinite(l);
+        for (std::size_t k = 0; k < P && finite; ++k) finite = std::isfinite(static_cast<double>(g[k]));
+        right = buf.correct(B, o.binary_threshold);
+      }
+      // One small allreduce before the gradient's: the loss sum, how many ranks have a non-finite
+      // loss or gradient, how many were asked to stop, and the correct predictions (if a rank is
+      // bad or stopping, one more finds the lowest such rank, and every rank stops here).
+      double stats[4] = {l, finite ? 0.0 : 1.0, stopping ? 1.0 : 0.0, static_cast<double>(right)};
       comm.allreduce_sum(std::span<double>(stats));
-      if (stats[1] > 0) {
-        const int bad = comm.min(finite ? comm.size() : comm.rank());
-        res.non_finite = true;
-        res.message = "non-finite loss or gradient on rank " + std::to_string(bad) + " at step " +
-                      std::to_string(res.steps + 1) + " (epoch " + std::to_string(epoch) + ", batch " +
-                      std::to_string(s + 1) + " of " + std::to_string(per_epoch) + "); the step was not applied";
+      if (stats[2] > 0 || stats[1] > 0) {
+        const bool interrupt = stats[2] > 0;
+        const bool mine = interrupt ? stopping : !finite;
+        const int who = comm.min(mine ? comm.rank() : comm.size());
+        res.stopped_by = interrupt ? StopCriterion::interrupted : StopCriterion::non_finite;
+        res.message = interrupt ? "interrupted (a stop was requested on rank " + std::to_string(who) + ") in epoch " +
+                                      std::to_string(epoch) + " after " + std::to_string(s) + " of " +
+                                      std::to_string(per_epoch) + " steps (that epoch abandoned)"
+                                : "non-finite loss or gradient on rank " + std::to_string(who) + " at step " +
+                                      std::to_string(res.steps + 1) + " (epoch " + std::to_string(epoch) +
+                                      ", batch " + std::to_string(s + 1) + " of " + std::to_string(per_epoch) +
+                                      "); the step was not applied";
+        stopped = true;
         break;
       }
       reducer.reduce(g);
@@ -262,35 +392,93 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
       lr = sched(res.steps);
       opt.step(net.params(), std::span<const T>(g), lr);
       loss_sum += stats[0] / static_cast<double>(ranks);
+      correct += stats[3];
       ++steps;
       ++res.steps;
-      if (o.max_steps && res.steps >= o.max_steps) break;
+      if (o.max_steps && res.steps >= o.max_steps) {
+        res.stopped_by = StopCriterion::max_steps;
+        res.message = "reached the step limit of " + std::to_string(o.max_steps) + " steps";
+        break;
+      }
     }
-    DataParallelEpoch e;
-    e.epoch = epoch;
-    e.steps = res.steps;
-    e.train_loss = steps ? loss_sum / static_cast<double>(steps) : 0.0;
-    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    e.lr = lr;
-    res.history.push_back(e);
-    if (res.non_finite) break;
-    if (o.on_epoch_end) o.on_epoch_end(e);
-    if (o.max_steps && res.steps >= o.max_steps) {
-      res.message = "reached the step limit of " + std::to_string(o.max_steps) + " steps";
+    train::EpochRecord r;
+    r.epoch = epoch;
+    r.steps = res.steps;
+    r.lr = lr;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.cpu_seconds = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+    if (steps) {
+      r.train_loss = loss_sum / static_cast<double>(steps);
+      r.train_accuracy = correct / static_cast<double>(steps * B * ranks);
+    }
+    res.epochs = epoch;
+    if (stopped) {
+      res.history.push_back(r);
+      break;
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    if (o.grad_norm_tolerance > 0) r.grad_norm = detail::gradient_norm<B>(net, loss, train, comm, buf, gfull);
+    if (validation) {
+      res.validation = detail::evaluate<B>(net, loss, *validation, comm, o.binary_threshold, buf);
+      r.val_loss = res.validation.loss;
+      r.val_accuracy = res.validation.accuracy();
+      if (res.best_epoch == 0 || r.val_loss < res.best_val_loss - o.min_delta) {
+        res.best_epoch = epoch;
+        res.best_val_loss = r.val_loss;
+        std::copy(net.params().begin(), net.params().end(), best.begin());
+        wait = 0;
+      } else {
+        ++wait;
+      }
+    }
+    r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    res.history.push_back(r);
+    if (o.on_epoch_end) o.on_epoch_end(r);
+    if (res.stopped_by == StopCriterion::max_steps) break;
+    if (o.grad_norm_tolerance > 0 && r.grad_norm < o.grad_norm_tolerance) {
+      res.stopped_by = StopCriterion::gradient_norm;
+      res.message = "training-set gradient norm " + detail::g6(r.grad_norm) + " < " +
+                    detail::g6(o.grad_norm_tolerance) + " after epoch " + std::to_string(epoch);
+      break;
+    }
+    if (o.patience > 0 && wait >= o.patience) {
+      res.stopped_by = StopCriterion::early_stopping;
+      res.message = "validation loss did not improve for " + std::to_string(o.patience) + " epochs; best " +
+                    detail::g6(res.best_val_loss) + " at epoch " + std::to_string(res.best_epoch);
+      if (o.restore_best) {
+        std::copy(best.begin(), best.end(), net.params().begin());
+        res.restored_best = true;
+        res.message += " (its parameters restored)";
+        res.validation = detail::evaluate<B>(net, loss, *validation, comm, o.binary_threshold, buf);
+      }
       break;
     }
   }
+  if (res.message.empty()) res.message = "ran the " + std::to_string(o.epochs) + " epochs requested";
   res.bytes_sent = reducer.bytes_sent();
   res.dense_bytes = reducer.dense_bytes();
   res.replicas_agree = replicas_agree(comm, std::span<const T>(net.params()));
   return res;
 }
 
-
-/// The same at the optimiser's own constant learning rate, opt.options().lr.
+/// Without a validation set.
+template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D, optim::Schedule Sched>
+DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train,
+                                       GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o,
+                                       const Sched& sched) {
+  return train_data_parallel<B>(net, opt, loss, train, static_cast<const D*>(nullptr), reducer, std::move(o), sched);
+}
+/// At the optimiser's own constant learning rate, opt.options().lr.
+template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D>
+DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train, const D* validation,
+                                       GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o = {}) {
+  return train_data_parallel<B>(net, opt, loss, train, validation, reducer, std::move(o),
+                                optim::ConstantLR{opt.options().lr});
+}
 template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D>
 DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train,
                                        GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o = {}) {
-  return train_data_parallel<B>(net, opt, loss, train, reducer, o, optim::ConstantLR{opt.options().lr});
+  return train_data_parallel<B>(net, opt, loss, train, static_cast<const D*>(nullptr), reducer, std::move(o),
+                                optim::ConstantLR{opt.options().lr});
 }
 }  // namespace ctnn::dist

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ class ConfusionMatrix {
     ++counts_[truth * k_ + predicted];
   }
   std::size_t operator()(std::size_t truth, std::size_t predicted) const { return counts_[truth * k_ + predicted]; }
+  /// All counts, row-major (truth, then prediction): e.g. to add up the matrices of several processes.
+  std::span<std::size_t> counts() noexcept { return counts_; }
+  std::span<const std::size_t> counts() const noexcept { return counts_; }
   std::size_t total() const noexcept {
     std::size_t s = 0;
     for (std::size_t c : counts_) s += c;
