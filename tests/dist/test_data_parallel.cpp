@@ -451,5 +451,66 @@ TEST_CASE_FIXTURE(SgdSetup, "a validation set on some ranks only, or a bad one, 
   CHECK_THROWS_WITH_AS(
       dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.patience = 2}),
       "ctnn::dist::train_data_parallel: early stopping (patience 2) needs a validation set", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.first_epoch = 0}),
+      "ctnn::dist::train_data_parallel: first_epoch counts from 1", std::invalid_argument);
   CHECK(red.bytes_sent() == 0);
+}
+
+TEST_CASE("resuming from an epoch's checkpoint takes the uninterrupted run's steps, bit for bit (Adam, top-k + EF)") {
+  const dist::Comm comm;
+  const auto data = iris();
+  const auto ce = ctnn::loss::softmax_cross_entropy;
+  const dist::ReducerOptions ro{.compression = dist::Compression::top_k, .ratio = 0.2};
+  const std::size_t per_epoch = data.rows / (B * std::size_t(comm.size())), epochs = 5;
+  const ctnn::optim::CosineAnnealing cosine{.base = 0.05, .T_max = epochs * per_epoch};
+  using Adam = ctnn::optim::Adam<double>;
+  // Uninterrupted.
+  Net full(1);
+  Adam opt_full(Net::num_params, {.lr = 0.05});
+  dist::GradientReducer<double> red_full(comm, Net::num_params, ro);
+  const auto r_full =
+      dist::train_data_parallel<B>(full, opt_full, ce, data, red_full, {.epochs = epochs, .seed = 6}, cosine);
+  REQUIRE(r_full.stopped_by == ctnn::train::StopCriterion::max_epochs);
+  // A run that ends after epoch 2, its checkpoint kept as on_epoch_end would write it.
+  struct Saved {
+    std::vector<double> params, opt, residual;
+    std::uint64_t opt_steps = 0;
+    std::size_t epoch = 0, steps = 0;
+  } saved;
+  {
+    Net net(1);
+    Adam opt(Net::num_params, {.lr = 0.05});
+    dist::GradientReducer<double> red(comm, Net::num_params, ro);
+    const auto keep = [&](const ctnn::train::EpochRecord& e) {
+      saved = {{net.params().begin(), net.params().end()},
+               {opt.state().begin(), opt.state().end()},
+               {red.residual().begin(), red.residual().end()},
+               opt.step_count(),
+               e.epoch,
+               e.steps};
+    };
+    dist::train_data_parallel<B>(net, opt, ce, data, red, {.epochs = 2, .seed = 6, .on_epoch_end = keep}, cosine);
+  }
+  REQUIRE(saved.epoch == 2);
+  CHECK(std::any_of(saved.residual.begin(), saved.residual.end(), [](double v) { return v != 0; }));  // it matters
+  // Resumed in new objects, from the checkpoint.
+  Net net(99);
+  Adam opt(Net::num_params, {.lr = 0.05});
+  dist::GradientReducer<double> red(comm, Net::num_params, ro);
+  std::copy(saved.params.begin(), saved.params.end(), net.params().begin());
+  std::copy(saved.opt.begin(), saved.opt.end(), opt.state().begin());
+  opt.set_step_count(saved.opt_steps);
+  std::copy(saved.residual.begin(), saved.residual.end(), red.residual_mutable().begin());
+  const auto r = dist::train_data_parallel<B>(
+      net, opt, ce, data, red,
+      {.epochs = epochs, .seed = 6, .first_epoch = saved.epoch + 1, .first_step = saved.steps}, cosine);
+  CHECK(r.stopped_by == ctnn::train::StopCriterion::max_epochs);
+  CHECK(r.steps == r_full.steps);
+  REQUIRE(r.history.size() == 3);
+  CHECK(r.history.front().epoch == 3);
+  CHECK(r.history.back().train_loss == r_full.history.back().train_loss);
+  CHECK(r.history.back().lr == r_full.history.back().lr);
+  CHECK(std::equal(net.params().begin(), net.params().end(), full.params().begin()));
+  CHECK(r.replicas_agree);
 }

@@ -67,6 +67,7 @@ class TopK {
   bool error_feedback() const noexcept { return feedback_; }
   /// What has not been sent yet (all zero without error feedback).
   std::span<const T> residual() const noexcept { return r_; }
+  std::span<T> residual_mutable() noexcept { return r_; }  ///< to restore a checkpoint
   void reset() { std::fill(r_.begin(), r_.end(), T(0)); }
   /// Throws invalid_argument naming the first entry of residual + g that is not finite (compress
   /// refuses such a g; a caller that must agree with other ranks first can ask alone).
@@ -168,6 +169,7 @@ class Sign {
   std::size_t words() const noexcept { return (r_.size() + 63) / 64; }
   bool error_feedback() const noexcept { return feedback_; }
   std::span<const T> residual() const noexcept { return r_; }
+  std::span<T> residual_mutable() noexcept { return r_; }  ///< to restore a checkpoint
   void reset() { std::fill(r_.begin(), r_.end(), T(0)); }
   /// As TopK::check.
   void check(std::span<const T> g) const { detail::check_finite<T>(r_, g, "Sign"); }

@@ -94,6 +94,13 @@ class GradientReducer {
     if (sign_) return sign_->residual();
     return {};
   }
+  /// The same, writable: this rank's part of a checkpoint when compressing with error feedback (each
+  /// rank has its own; restore it before resuming, or the unsent remainder is lost).
+  std::span<T> residual_mutable() noexcept {
+    if (topk_) return topk_->residual_mutable();
+    if (sign_) return sign_->residual_mutable();
+    return {};
+  }
 
   /// g (this rank's gradient) becomes the mean over the ranks of their gradients (dense) or of
   /// their compressed forms: the same values, bit for bit, on every rank (a gathered message is
@@ -285,6 +292,12 @@ struct DataParallelOptions {
   /// print progress or save a checkpoint on rank 0; the replicas are equal there, and so are the
   /// record's figures (losses, accuracies and the gradient norm are totals over all ranks).
   std::function<void(const train::EpochRecord&)> on_epoch_end = {};
+  // Resuming from a checkpoint saved in on_epoch_end (record.epoch, record.steps, the parameters,
+  // the optimiser's state() and step_count(), and with error feedback each rank's
+  // reducer.residual()), restored into the objects passed in: the resumed run takes the steps an
+  // uninterrupted one would (the shuffles of the epochs before first_epoch are replayed from seed).
+  std::size_t first_epoch = 1;  ///< the epochs before this one are done
+  std::size_t first_step = 0;   ///< optimiser steps already taken (the schedule goes on from here)
 };
 
 /// The Trainer's result (train::TrainResult: why training stopped, the epochs' records, the best
@@ -326,6 +339,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   }
   if (err.empty() && o.patience > 0 && !validation)
     err = where + "early stopping (patience " + std::to_string(o.patience) + ") needs a validation set";
+  if (err.empty() && o.first_epoch == 0) err = where + "first_epoch counts from 1";
   detail::agree_or_throw(comm, err, where);
   if (comm.min(train.rows) != comm.max(train.rows))
     throw std::invalid_argument(where + "the ranks' training sets differ in size (" + std::to_string(train.rows) +
@@ -340,12 +354,14 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   std::vector<std::size_t> order(train.rows);
   std::iota(order.begin(), order.end(), std::size_t(0));
   std::mt19937_64 rng(o.seed);
+  for (std::size_t e = 1; e < o.first_epoch; ++e) std::shuffle(order.begin(), order.end(), rng);
   train::BatchBuffers<Net, B> buf;
   std::vector<double> gfull;
   std::vector<T> best(validation ? P : 0);
   std::size_t wait = 0;
   DataParallelResult res;
-  for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
+  res.steps = o.first_step;
+  for (std::size_t epoch = o.first_epoch; epoch <= o.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     const auto t0 = std::chrono::steady_clock::now();
     const std::clock_t c0 = std::clock();
