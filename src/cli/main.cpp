@@ -24,6 +24,9 @@
 #include "ctnn/io/atomic_file.hpp"
 #include "ctnn/io/csv.hpp"
 #include "ctnn/io/idx.hpp"
+#if CTNN_CLI_MPI
+#include "ctnn/dist/mpi.hpp"
+#endif
 
 #ifndef CTNN_VERSION
 #define CTNN_VERSION "unknown"
@@ -220,6 +223,12 @@ void add_data_options(CLI::App& cmd, DataArgs& a, bool train) {
   }
 }
 
+std::string percent(double fraction) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g%%", 100 * fraction);
+  return b;
+}
+
 int report_error(const std::string& what, int code) {
   std::fprintf(stderr, "ctnn: error: %s\n", what.c_str());
   return code;
@@ -293,6 +302,24 @@ int main(int argc, char** argv) {
                     "state (what --checkpoint holds) with the learning rate halved, at most 3 times")
       ->check(CLI::IsMember({"stop", "rollback"}))
       ->capture_default_str();
+  auto* data_parallel = train->add_flag(
+      "--data-parallel", ts.dist.on,
+      "train over the MPI processes the tool was started as (mpiexec -n N ctnn train ...): each step every process "
+      "takes --batch rows of one global batch and the gradients are averaged; process 0 prints, logs and saves");
+  train->add_option("--compress", ts.dist.compress,
+                    "--data-parallel: how gradients travel: none (allreduce), top-k (each process's largest entries "
+                    "with their indices), sign (one bit per entry and one scale)")
+      ->check(CLI::IsMember({"none", "top-k", "sign"}))
+      ->capture_default_str()
+      ->needs(data_parallel);
+  train->add_option("--compress-ratio", ts.dist.ratio, "--compress top-k: the fraction of entries sent per step")
+      ->check(CLI::Range(1e-6, 1.0))
+      ->capture_default_str()
+      ->needs(data_parallel);
+  bool no_error_feedback = false;
+  train->add_flag("--no-error-feedback", no_error_feedback,
+                  "--compress top-k or sign: drop what a step does not send (default: add it to the next steps)")
+      ->needs(data_parallel);
   train->add_flag("--no-standardize", no_standardize,
                   "do not standardise features (default: per-column mean 0, variance 1 from the training data)");
 
@@ -319,6 +346,17 @@ int main(int argc, char** argv) {
       if (given != 1) throw CLI::ValidationError("data", "give exactly one of --dataset, --train, --train-idx");
       if (!train_data.test_csv.empty() && !train_data.test_idx.empty())
         throw CLI::ValidationError("data", "give --test or --test-idx, not both");
+      if (ts.dist.on && !topology.empty())
+        throw CLI::ValidationError("--data-parallel", "trains compiled presets (--preset or --dataset), not a --topology network");
+      if (ts.dist.on && (!ts.checkpoint.empty() || !ts.resume.empty()))
+        throw CLI::ValidationError("--data-parallel", "does not write or resume checkpoints (--checkpoint, --resume)");
+      if (ts.dist.on && on_nan == "rollback")
+        throw CLI::ValidationError("--data-parallel", "stops on a NaN/Inf step on any process (no --on-nan rollback)");
+#if !CTNN_CLI_MPI
+      if (ts.dist.on)
+        throw CLI::ValidationError("--data-parallel", "this ctnn was built without MPI (install libmpich-dev, reconfigure)");
+#endif
+      ts.dist.error_feedback = !no_error_feedback;
     } else if (eval->parsed() || predict->parsed()) {
       const auto& a = eval->parsed() ? eval_data : predict_data;
       const int given = !a.dataset.empty() + !a.test_csv.empty() + !a.test_idx.empty();
@@ -341,6 +379,18 @@ int main(int argc, char** argv) {
       return exit_ok;
     }
     if (train->parsed()) {
+      // --data-parallel: MPI for the rest of the run; process 0 alone prints, logs and saves.
+      bool lead = true;
+      int processes = 1;
+#if CTNN_CLI_MPI
+      std::optional<dist::Session> mpi;
+      if (ts.dist.on) {
+        mpi.emplace(argc, argv);
+        const dist::Comm comm;
+        lead = comm.rank() == 0;
+        processes = comm.size();
+      }
+#endif
       std::unique_ptr<Model> model;
       if (!topology.empty()) {
         model = make_runtime_model(topology, ts.seed);
@@ -373,24 +423,36 @@ int main(int argc, char** argv) {
                                         : train::Display::automatic;
       ts.stop = &g_stop;
       install_signal_handlers();
-      std::printf("ctnn train: %s, %zu training rows%s, %s lr %g, schedule %s, batch %zu, %zu epochs, seed %llu%s\n",
-                  topology.empty() ? ("preset " + preset).c_str() : topology.c_str(), d.train.rows,
-                  d.has_test ? (", " + std::to_string(d.test.rows) + " test rows").c_str() : "",
-                  ts.optimizer.name.c_str(), ts.optimizer.lr, ts.schedule.name.c_str(), ts.batch, ts.epochs,
-                  static_cast<unsigned long long>(ts.seed), ts.resume.empty() ? "" : (", resuming " + ts.resume).c_str());
-      std::fflush(stdout);
-      const TrainReport r = model->train(ts, d.train, d.has_test ? &d.test : nullptr);
+      if (lead) {
+        std::printf("ctnn train: %s, %zu training rows%s, %s lr %g, schedule %s, batch %zu, %zu epochs, seed %llu%s\n",
+                    topology.empty() ? ("preset " + preset).c_str() : topology.c_str(), d.train.rows,
+                    d.has_test ? (", " + std::to_string(d.test.rows) + " test rows").c_str() : "",
+                    ts.optimizer.name.c_str(), ts.optimizer.lr, ts.schedule.name.c_str(), ts.batch, ts.epochs,
+                    static_cast<unsigned long long>(ts.seed), ts.resume.empty() ? "" : (", resuming " + ts.resume).c_str());
+        if (ts.dist.on)
+          std::printf("data-parallel: %d processes x %zu rows per step, gradients %s%s\n", processes, ts.batch,
+                      ts.dist.compress == "none"  ? "averaged by allreduce"
+                      : ts.dist.compress == "sign" ? "sent as signs and a scale"
+                                                   : ("top-k, " + percent(ts.dist.ratio) + " of the entries").c_str(),
+                      ts.dist.compress == "none" ? "" : ts.dist.error_feedback ? ", with error feedback" : ", no error feedback");
+        std::fflush(stdout);
+      }
+      const TrainReport r = ts.dist.on ? model->train_data_parallel(ts, d.train, d.has_test ? &d.test : nullptr)
+                                       : model->train(ts, d.train, d.has_test ? &d.test : nullptr);
       if (r.exit == exit_interrupted) {
-        std::fprintf(stderr, "ctnn: interrupted%s\n",
-                     ts.checkpoint.empty() ? " (no --checkpoint: nothing saved)"
-                     : r.epochs ? ("; " + ts.checkpoint + " holds epoch " + std::to_string(r.epochs) +
-                                   ": continue with --resume " + ts.checkpoint).c_str()
-                                : "; no epoch was completed, no checkpoint written");
+        if (lead)
+          std::fprintf(stderr, "ctnn: interrupted%s\n",
+                       ts.checkpoint.empty() ? " (no --checkpoint: nothing saved)"
+                       : r.epochs ? ("; " + ts.checkpoint + " holds epoch " + std::to_string(r.epochs) +
+                                     ": continue with --resume " + ts.checkpoint).c_str()
+                                  : "; no epoch was completed, no checkpoint written");
         return exit_interrupted;
       }
-      if (r.exit == exit_diverged) return report_error("training diverged: " + r.message + " (try a smaller --lr)", exit_diverged);
-      if (!ts.save.empty()) save_model(ts.save, *model, topology.empty() ? preset : "", st ? &*st : nullptr);
-      if (d.has_test) std::printf("test accuracy %.4f\n", r.test_accuracy);
+      if (r.exit == exit_diverged)  // (with --data-parallel every process has the same message: one prints it)
+        return lead ? report_error("training diverged: " + r.message + " (try a smaller --lr)", exit_diverged)
+                    : exit_diverged;
+      if (!ts.save.empty() && lead) save_model(ts.save, *model, topology.empty() ? preset : "", st ? &*st : nullptr);
+      if (d.has_test && lead) std::printf("test accuracy %.4f\n", r.test_accuracy);
       return exit_ok;
     }
     // eval / predict

@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ class Model {
   virtual std::string batch_sizes() const = 0;
   /// Trains (resuming from settings.resume when given); a checkpoint after every epoch.
   virtual TrainReport train(const TrainSettings& s, const io::Dataset& train, const io::Dataset* test) = 0;
+  /// --data-parallel: trains over the MPI processes (every one calls this with the same arguments;
+  /// process 0 prints, logs and saves). Compiled presets only, in a tool built with MPI.
+  virtual TrainReport train_data_parallel(const TrainSettings&, const io::Dataset&, const io::Dataset*) {
+    throw std::invalid_argument("--data-parallel trains compiled presets only");
+  }
   virtual train::Evaluation evaluate(const io::Dataset& d) = 0;
   /// Class probabilities, rows x outputs (softmax of logits; a softmax output layer as it is).
   virtual std::vector<float> predict(const io::Dataset& d) = 0;

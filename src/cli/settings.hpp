@@ -36,6 +36,15 @@ struct ScheduleSettings {
   double eta_min = 0;          ///< cosine: final learning rate
 };
 
+/// --data-parallel: train over the MPI processes the tool was started as (mpiexec -n N ctnn train ...),
+/// --batch rows per process and step, the gradients averaged densely or compressed.
+struct DataParallelSettings {
+  bool on = false;
+  std::string compress = "none";  ///< none, top-k, sign
+  double ratio = 0.01;            ///< top-k: the fraction of the gradient's entries each process sends per step
+  bool error_feedback = true;     ///< top-k, sign: keep what was not sent for the next steps
+};
+
 struct TrainSettings {
   OptimizerSettings optimizer;
   ScheduleSettings schedule;
@@ -47,6 +56,7 @@ struct TrainSettings {
   bool rollback_on_nan = false;
   train::Display display = train::Display::automatic;
   const std::atomic<bool>* stop = nullptr;  ///< set by the SIGINT/SIGTERM handler
+  DataParallelSettings dist;
 };
 
 }  // namespace ctnn::cli

@@ -13,6 +13,11 @@
 #include "cli/optimizer.hpp"
 #include "ctnn/ctnn.hpp"
 #include "ctnn/train/trainer.hpp"
+#if CTNN_CLI_MPI
+#include <cstdio>
+
+#include "ctnn/dist/data_parallel.hpp"
+#endif
 
 namespace ctnn::cli {
 
@@ -43,6 +48,14 @@ class StaticModel final : public Model {
     if (!ran) throw std::invalid_argument("batch size " + std::to_string(s.batch) + " is not compiled");
     return r;
   }
+#if CTNN_CLI_MPI
+  TrainReport train_data_parallel(const TrainSettings& s, const io::Dataset& tr, const io::Dataset* te) override {
+    TrainReport r;
+    const bool ran = ((s.batch == Bs && (r = data_parallel_with<Bs>(s, tr, te), true)) || ...);
+    if (!ran) throw std::invalid_argument("batch size " + std::to_string(s.batch) + " is not compiled");
+    return r;
+  }
+#endif
   train::Evaluation evaluate(const io::Dataset& d) override {
     constexpr std::size_t B = first();
     AnyOptimizer<float> opt(0, OptimizerSettings{});
@@ -110,6 +123,61 @@ class StaticModel final : public Model {
     if (res.stopped_by == train::StopCriterion::interrupted) r.exit = exit_interrupted;
     return r;
   }
+
+#if CTNN_CLI_MPI
+  /// dist::train_data_parallel with the tool's optimiser and schedule (which count epochs: the
+  /// step-counting loop gets schedule(step / steps per epoch)), the test set as validation; process 0
+  /// prints a line per epoch and writes the --log.
+  template <std::size_t B>
+  TrainReport data_parallel_with(const TrainSettings& s, const io::Dataset& tr, const io::Dataset* te) {
+    const dist::Comm comm;
+    const bool lead = comm.rank() == 0;
+    AnyOptimizer<float> opt(Net::num_params, s.optimizer);
+    dist::ReducerOptions ro;
+    ro.compression = s.dist.compress == "top-k" ? dist::Compression::top_k
+                     : s.dist.compress == "sign" ? dist::Compression::sign
+                                                 : dist::Compression::none;
+    ro.ratio = s.dist.ratio;
+    ro.error_feedback = s.dist.error_feedback;
+    dist::GradientReducer<float> reducer(comm, Net::num_params, ro);
+    const std::size_t per_epoch = std::max<std::size_t>(1, tr.rows / (B * std::size_t(comm.size())));
+    const auto sched = make_schedule(s.schedule, s.optimizer.lr, s.epochs);
+    const auto by_epoch = [&](std::size_t step) { return sched(step / per_epoch); };
+    train::RunLog log(lead ? s.log : std::string(), "");
+    dist::DataParallelOptions o;
+    o.epochs = s.epochs;
+    o.seed = s.seed;
+    o.stop = s.stop;
+    o.on_epoch_end = [&](const train::EpochRecord& e) {
+      if (!lead) return;
+      log.add(e);
+      if (s.display == train::Display::none) return;
+      std::printf("epoch %zu/%zu  loss %.4f  acc %.4f", e.epoch, s.epochs, e.train_loss, e.train_accuracy);
+      if (te) std::printf("  test_loss %.4f  test_acc %.4f", e.val_loss, e.val_accuracy);
+      std::printf("  lr %.3g  %.2f s (+%.2f s eval)\n", e.lr, e.seconds, e.eval_seconds);
+      std::fflush(stdout);
+    };
+    const auto res = dist::train_data_parallel<B>(*net_, opt, loss::softmax_cross_entropy, tr, te, reducer, o, by_epoch);
+    if (lead) {
+      log.finish(res);
+      char ratio[64] = "dense";
+      if (ro.compression != dist::Compression::none)
+        std::snprintf(ratio, sizeof ratio, "%.1fx fewer bytes than dense",
+                      static_cast<double>(res.dense_bytes) / static_cast<double>(std::max<std::uint64_t>(1, res.bytes_sent)));
+      std::printf("data-parallel over %d processes: %s; each sent %.4g MB (%s), replicas %s\n", comm.size(),
+                  res.message.c_str(), static_cast<double>(res.bytes_sent) / 1e6, ratio,
+                  res.replicas_agree ? "equal" : "DIFFER");
+    }
+    TrainReport r;
+    r.message = res.message;
+    r.epochs = res.epochs;
+    if (te && res.stopped_by != train::StopCriterion::interrupted) r.test_accuracy = res.validation.accuracy();
+    if (res.stopped_by == train::StopCriterion::non_finite) r.exit = exit_diverged;
+    if (res.stopped_by == train::StopCriterion::interrupted) r.exit = exit_interrupted;
+    if (!res.replicas_agree) throw std::runtime_error("data-parallel training ended with different parameters on the processes");
+    return r;
+  }
+#endif
 
   std::unique_ptr<Net> net_;
 };

@@ -81,6 +81,7 @@ case $CASE in
     contains out.txt "Usage:"; contains out.txt "train"; contains out.txt "Exit codes"
     expect 0 "$CTNN" train --help
     contains out.txt "--checkpoint"; contains out.txt "--resume"; contains out.txt "--optimizer"
+    contains out.txt "--data-parallel"; contains out.txt "--compress"
     expect 0 "$CTNN" eval --help
     contains out.txt "--model"
     expect 0 "$CTNN" predict --help
@@ -185,6 +186,49 @@ JSON
     cmp full.json resumed.json || fail "resumed JSON-topology weights differ"
     expect 0 "$CTNN" eval --model full.json --dataset digits --data-dir "$DATA"
     [[ $(sed -n 's/^accuracy //p' out.txt) == "$full_acc" ]] || fail "eval of the JSON-topology model differs" ;;
+
+  data_parallel)
+    # mpiexec -n 2 ctnn train --data-parallel (registered when meson found MPI): top-k with error
+    # feedback on digits learns; one process prints the result, writes the log and saves; eval agrees.
+    DP=(mpiexec -n 2 "$CTNN" train --dataset digits --data-dir "$DATA" --seed 7 --optimizer momentum --lr 0.02
+      --progress lines --data-parallel)
+    expect 0 "${DP[@]}" --epochs 10 --compress top-k --save dp.json --log dp.csv
+    acc=$(accuracy out.txt)
+    awk -v a="$acc" 'BEGIN {exit !(a >= 0.9)}' || fail "data-parallel top-k on digits: test accuracy $acc < 0.9"
+    [[ $(grep -c '^test accuracy' out.txt) == 1 ]] || fail "more than one process printed the result"
+    contains out.txt "data-parallel: 2 processes x 32 rows per step, gradients top-k, 1% of the entries, with error feedback"
+    contains out.txt "fewer bytes than dense), replicas equal"
+    [[ $(wc -l < dp.csv) == 11 ]] || fail "the run log should have a header and 10 rows"
+    expect 0 "$CTNN" eval --model dp.json --dataset digits --data-dir "$DATA"
+    [[ $(sed -n 's/^accuracy //p' out.txt) == "$acc" ]] || fail "eval of the data-parallel model differs from its test accuracy"
+    # SIGINT to mpiexec reaches the processes (hydra forwards it); they stop together before the same
+    # step with equal parameters and exit 130. mpiexec's own status after a forwarded Ctrl-C is
+    # hydra's choice (130 or 0 here, run to run), so the processes' agreement is checked in the output.
+    "${DP[@]}" --epochs 100000 > run.out 2> run.err &
+    pid=$!
+    for _ in $(seq 1000); do grep -q '^epoch 2/' run.out 2>/dev/null && break; sleep 0.01; done
+    kill -s INT $pid
+    wait $pid
+    rc=$?
+    [[ $rc == 130 || $rc == 0 ]] || { cat run.out run.err >&2; fail "SIGINT: exit code $rc, expected 130 (or hydra's 0)"; }
+    contains run.out "interrupted (a stop was requested on rank"
+    contains run.out "steps (that epoch abandoned); each sent"
+    contains run.out "replicas equal"
+    contains run.err "ctnn: interrupted (no --checkpoint: nothing saved)"
+    [[ $(grep -c '^ctnn: interrupted' run.err) == 1 ]] || fail "more than one process reported the interruption"
+    # a NaN/Inf on one process stops all of them at the same step: exit code 4, one message
+    expect 4 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --optimizer sgd --lr 1e30 \
+      --epochs 5
+    contains err.txt "training diverged: non-finite loss or gradient on rank "
+    [[ $(grep -c 'training diverged' err.txt) == 1 ]] || fail "more than one process reported the divergence"
+    contains out.txt "replicas equal"
+    # what it refuses (usage errors, exit 2)
+    expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --compress top-k
+    expect 2 "${DP[@]}" --checkpoint dp.ckpt
+    contains err.txt "does not write or resume checkpoints"
+    printf '{"layer_sizes": [64, 10], "activations": ["identity"]}' > dp_topology.json
+    expect 2 mpiexec -n 2 "$CTNN" train --topology dp_topology.json --dataset digits --data-dir "$DATA" --data-parallel
+    contains err.txt "not a --topology network" ;;
 
   *) fail "unknown case" ;;
 esac
