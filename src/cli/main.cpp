@@ -348,8 +348,6 @@ int main(int argc, char** argv) {
         throw CLI::ValidationError("data", "give --test or --test-idx, not both");
       if (ts.dist.on && !topology.empty())
         throw CLI::ValidationError("--data-parallel", "trains compiled presets (--preset or --dataset), not a --topology network");
-      if (ts.dist.on && (!ts.checkpoint.empty() || !ts.resume.empty()))
-        throw CLI::ValidationError("--data-parallel", "does not write or resume checkpoints (--checkpoint, --resume)");
       if (ts.dist.on && on_nan == "rollback")
         throw CLI::ValidationError("--data-parallel", "stops on a NaN/Inf step on any process (no --on-nan rollback)");
 #if !CTNN_CLI_MPI

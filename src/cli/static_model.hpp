@@ -16,6 +16,7 @@
 #if CTNN_CLI_MPI
 #include <cstdio>
 
+#include "cli/dist_checkpoint.hpp"
 #include "ctnn/dist/data_parallel.hpp"
 #endif
 
@@ -148,7 +149,21 @@ class StaticModel final : public Model {
     o.epochs = s.epochs;
     o.seed = s.seed;
     o.stop = s.stop;
+    const auto sp = spec();
+    const bool remainder = ro.compression != dist::Compression::none && ro.error_feedback;
+    if (!s.resume.empty()) {
+      const auto meta = DistCheckpoint{comm, sp, s.resume, s.seed, remainder}.load(net_->params(), opt.state(),
+                                                                                   reducer.residual_mutable());
+      opt.set_step_count(meta.step);
+      o.first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
+      o.first_step = static_cast<std::size_t>(meta.step);
+    }
+    std::size_t completed = o.first_epoch - 1;
     o.on_epoch_end = [&](const train::EpochRecord& e) {
+      completed = e.epoch;
+      if (!s.checkpoint.empty())
+        DistCheckpoint{comm, sp, s.checkpoint, s.seed, remainder}.save(net_->params(), opt.state(), reducer.residual(),
+                                                                       e.steps, e.epoch);
       if (!lead) return;
       log.add(e);
       if (s.display == train::Display::none) return;
@@ -170,7 +185,7 @@ class StaticModel final : public Model {
     }
     TrainReport r;
     r.message = res.message;
-    r.epochs = res.epochs;
+    r.epochs = completed;
     if (te && res.stopped_by != train::StopCriterion::interrupted) r.test_accuracy = res.validation.accuracy();
     if (res.stopped_by == train::StopCriterion::non_finite) r.exit = exit_diverged;
     if (res.stopped_by == train::StopCriterion::interrupted) r.exit = exit_interrupted;

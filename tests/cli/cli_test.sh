@@ -216,6 +216,32 @@ JSON
     contains run.out "replicas equal"
     contains run.err "ctnn: interrupted (no --checkpoint: nothing saved)"
     [[ $(grep -c '^ctnn: interrupted' run.err) == 1 ]] || fail "more than one process reported the interruption"
+    # --checkpoint / --resume: interrupted by SIGINT at a random point after its first checkpoint, the
+    # resumed run (sign + error feedback: each process's remainder is in the checkpoint too) ends with
+    # the uninterrupted run's weights, bit for bit
+    DPS=(mpiexec -n 2 "$CTNN" train --dataset digits --data-dir "$DATA" --optimizer adam --lr 0.003 --schedule exp
+      --gamma 0.99 --progress lines --data-parallel --epochs 150 --compress sign)
+    t0=$(date +%s%N)
+    expect 0 "${DPS[@]}" --save dps_full.json
+    full_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    "${DPS[@]}" --checkpoint dps.ckpt > run.out 2> run.err &
+    pid=$!
+    for _ in $(seq 1000); do [[ -e dps.ckpt ]] && break; sleep 0.01; done
+    [[ -e dps.ckpt ]] || fail "no data-parallel checkpoint written after 10 s"
+    delay_ms=$(( (RANDOM * 32768 + RANDOM) % (full_ms * 5 / 10 + 1) ))
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+    kill -s INT $pid
+    wait $pid
+    contains run.err "continue with --resume dps.ckpt"
+    expect 0 "${DPS[@]}" --resume dps.ckpt --save dps_resumed.json
+    cmp dps_full.json dps_resumed.json || fail "the resumed data-parallel run's weights differ from the uninterrupted run's"
+    [[ $(ls dps.ckpt.rank* | wc -l) == 2 ]] || fail "expected one remainder file per process: $(ls dps.ckpt*)"
+    # a checkpoint of another process count or seed is refused by every process (exit 3)
+    expect 3 mpiexec -n 1 "$CTNN" train --dataset digits --data-dir "$DATA" --data-parallel --compress sign \
+      --epochs 150 --resume dps.ckpt
+    contains err.txt "dps.ckpt: written by 2 processes, resumed with 1"
+    expect 3 "${DPS[@]}" --resume dps.ckpt --seed 8
+    contains err.txt "written with another --seed"
     # a NaN/Inf on one process stops all of them at the same step: exit code 4, one message
     expect 4 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --optimizer sgd --lr 1e30 \
       --epochs 5
@@ -224,8 +250,8 @@ JSON
     contains out.txt "replicas equal"
     # what it refuses (usage errors, exit 2)
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --compress top-k
-    expect 2 "${DP[@]}" --checkpoint dp.ckpt
-    contains err.txt "does not write or resume checkpoints"
+    expect 2 "${DP[@]}" --on-nan rollback
+    contains err.txt "no --on-nan rollback"
     printf '{"layer_sizes": [64, 10], "activations": ["identity"]}' > dp_topology.json
     expect 2 mpiexec -n 2 "$CTNN" train --topology dp_topology.json --dataset digits --data-dir "$DATA" --data-parallel
     contains err.txt "not a --topology network" ;;

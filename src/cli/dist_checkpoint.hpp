@@ -1,0 +1,112 @@
+// src/cli/dist_checkpoint.hpp: the checkpoint of a data-parallel run of the ctnn tool (--data-parallel
+// with --checkpoint / --resume), on top of io/checkpoint.hpp.
+//
+// The main file (written by process 0 at the path given): parameters, the optimiser's state, a buffer
+// "data_parallel.processes" holding the process count, and meta step = optimiser steps, epoch =
+// schedule_position = completed epochs, rng = a fresh std::mt19937_64 seeded with --seed (the order is
+// replayed from the seed on resume; the RNG identifies the seed, so another seed is refused). With
+// error feedback each process also has its own unsent remainder, written by that process to
+// "<path>.rank<r>.epoch<e>" before process 0 writes the main file: a kill at any moment leaves the main
+// file of some epoch e with every remainder of epoch e beside it (a process deletes its file of the
+// epoch before only after the new main file exists). Every process takes part in every save and load,
+// and if one fails, all of them throw (none is left waiting in a collective).
+// Layer: tool (src/cli; uses dist/, io/). Included only when the tool is built with MPI.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cli/model.hpp"
+#include "ctnn/dist/mpi.hpp"
+#include "ctnn/io/checkpoint.hpp"
+#include "ctnn/io/dataset.hpp"
+
+namespace ctnn::cli {
+
+/// Every process throws io::DataError naming `path` if any process's err is not empty (its own message,
+/// or on the others which process failed).
+inline void agree_on(const dist::Comm& comm, const std::string& err, const std::string& path) {
+  const int bad = comm.min(err.empty() ? comm.size() : comm.rank());
+  if (bad < comm.size())
+    throw io::DataError(err.empty() ? path + ": process " + std::to_string(bad) + " could not use its part of the checkpoint"
+                                    : err,
+                        path);
+}
+
+inline std::string remainder_path(const std::string& path, int rank, std::uint64_t epoch) {
+  return path + ".rank" + std::to_string(rank) + ".epoch" + std::to_string(epoch);
+}
+
+struct DistCheckpoint {
+  const dist::Comm& comm;
+  const io::ModelSpec& spec;
+  std::string path;
+  std::uint64_t seed;
+  bool has_remainder;  ///< compression with error feedback: each process's remainder is saved too
+
+  /// After epoch `epoch` (collective).
+  void save(std::span<const float> params, std::span<const float> opt_state, std::span<const float> remainder,
+            std::uint64_t steps, std::uint64_t epoch) const {
+    const io::CheckpointMeta meta{steps, epoch, epoch, std::mt19937_64(seed)};
+    std::string err;
+    if (has_remainder) {
+      try {
+        io::save_checkpoint<float>(remainder_path(path, comm.rank(), epoch), remainder_topology(), remainder, {}, meta);
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+      agree_on(comm, err, path);
+    }
+    if (comm.rank() == 0) {
+      const float processes = static_cast<float>(comm.size());
+      const std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state},
+                                                              {"data_parallel.processes", {&processes, 1}}};
+      try {
+        io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+    }
+    agree_on(comm, err, path);
+    if (has_remainder && epoch > 0) std::remove(remainder_path(path, comm.rank(), epoch - 1).c_str());
+  }
+
+  /// Loads into params, opt_state and (with error feedback) remainder, checking the process count, the
+  /// seed and that every remainder belongs to the main file's epoch (collective); returns the meta.
+  io::CheckpointMeta load(std::span<float> params, std::span<float> opt_state, std::span<float> remainder) const {
+    io::CheckpointMeta meta;
+    std::string err;
+    try {
+      float processes = 0;
+      const std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state},
+                                                        {"data_parallel.processes", {&processes, 1}}};
+      meta = io::load_checkpoint<float>(path, spec.signature(), params, buffers);
+      if (processes != static_cast<float>(comm.size()))
+        err = path + ": written by " + std::to_string(static_cast<long long>(processes)) + " processes, resumed with " +
+              std::to_string(comm.size()) + " (start as many as the run had)";
+      else if (!meta.rng || *meta.rng != std::mt19937_64(seed))
+        err = path + ": written with another --seed (the data order is replayed from the seed)";
+      else if (has_remainder) {
+        const std::string rp = remainder_path(path, comm.rank(), meta.epoch);
+        const auto rm = io::load_checkpoint<float>(rp, remainder_topology(), remainder, {});
+        if (rm.epoch != meta.epoch || rm.step != meta.step)
+          err = rp + ": holds epoch " + std::to_string(rm.epoch) + ", the checkpoint epoch " + std::to_string(meta.epoch);
+      }
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    agree_on(comm, err, path);
+    return meta;
+  }
+
+ private:
+  std::string remainder_topology() const {
+    return "data-parallel remainder, process " + std::to_string(comm.rank()) + " of " + std::to_string(comm.size()) +
+           ", " + spec.signature();
+  }
+};
+
+}  // namespace ctnn::cli
