@@ -39,6 +39,7 @@
 
 #include "ctnn/dist/compress.hpp"
 #include "ctnn/dist/mpi.hpp"
+#include "ctnn/kernel/reduce.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/optim/schedule.hpp"
 #include "ctnn/train/evaluate.hpp"
@@ -220,14 +221,6 @@ inline void agree_or_throw(const Comm& comm, const std::string& err, const std::
   if (refused < comm.size())
     throw std::invalid_argument(!err.empty() ? err : where + "rank " + std::to_string(refused) + " refused its data");
 }
-/// Whether every entry is finite: one branch-free pass (|v| <= max is false for NaN and inf), which
-/// the compiler vectorises (an early exit per entry would not be).
-template <class T>
-bool all_finite(std::span<const T> v) noexcept {
-  bool finite = true;
-  for (const T x : v) finite &= std::abs(x) <= std::numeric_limits<T>::max();
-  return finite;
-}
 /// Whether a stop flag is set (relaxed: a signal handler sets it; the ranks agree by an allreduce).
 inline bool requested(const std::atomic<bool>* stop) noexcept {
   return stop && stop->load(std::memory_order_relaxed);
@@ -388,7 +381,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
         buf.gather(train, order.data() + (s * ranks + rank) * B, B);
         l = static_cast<double>(
             net.template gradient_and_output<B>(loss, buf.x.data(), buf.y.data(), buf.out.data()));
-        finite = std::isfinite(l) && detail::all_finite(std::span<const T>(g));
+        finite = std::isfinite(l) && kernel::all_finite(g.data(), g.size());
         right = buf.correct(B, o.binary_threshold);
       }
       // One small allreduce before the gradient's: the loss sum, how many ranks have a non-finite

@@ -93,4 +93,24 @@ CTNN_INLINE T dot(const T* CTNN_RESTRICT a, const T* CTNN_RESTRICT b) noexcept {
   }
 }
 
+/// Whether all n values are finite: x - x is 0 for a finite x and NaN for Inf or NaN, so one SIMD
+/// sum of them is 0 exactly when every value is finite (a branch-free pass; the training loops'
+/// check of every step's gradient).
+template <class T>
+bool all_finite(const T* p, std::size_t n) noexcept {
+  std::size_t k = 0;
+  T tail = 0;
+  if constexpr (simd::has_batch<T>) {
+    constexpr std::size_t W = simd::width<T>;
+    simd::batch<T> acc(T(0));
+    for (; k + W <= n; k += W) {
+      const auto v = simd::load(p + k);
+      acc += v - v;
+    }
+    tail = xsimd::hadd(acc);
+  }
+  for (; k < n; ++k) tail += p[k] - p[k];
+  return tail == T(0);
+}
+
 }  // namespace ctnn::kernel

@@ -41,6 +41,7 @@
 
 #include "ctnn/ad/ad.hpp"
 #include "ctnn/core/aligned.hpp"
+#include "ctnn/kernel/reduce.hpp"
 #include "ctnn/kernel/simd.hpp"
 #include "ctnn/nn/init.hpp"
 #include "ctnn/optim/clip.hpp"
@@ -401,28 +402,11 @@ class Trainer {
     buf_.gather(d, idx, rows);
   }
 
-  /// Whether all P values are finite: x - x is 0 for a finite x and NaN for Inf or NaN, so one
-  /// SIMD sum of them is 0 exactly when every value is finite (a branch-free pass).
-  static bool all_finite(const T* g) noexcept {
-    std::size_t k = 0;
-    T tail = 0;
-    if constexpr (simd::has_batch<T>) {
-      constexpr std::size_t W = simd::width<T>;
-      simd::batch<T> acc(T(0));
-      for (; k + W <= P; k += W) {
-        const auto v = simd::load(g + k);
-        acc += v - v;
-      }
-      tail = xsimd::hadd(acc);
-    }
-    for (; k < P; ++k) tail += g[k] - g[k];
-    return tail == T(0);
-  }
   /// "" when loss and gradient are finite; else a message naming the step and the first
   /// parameter block with a non-finite gradient entry.
   std::string non_finite(double loss, std::span<const T> g, std::size_t epoch, std::size_t batch,
                          std::size_t batches, std::size_t step) const {
-    if (std::isfinite(loss) && all_finite(g.data())) return {};
+    if (std::isfinite(loss) && kernel::all_finite(g.data(), P)) return {};
     std::size_t bad = P;
     for (std::size_t k = 0; k < P; ++k)
       if (!std::isfinite(static_cast<double>(g[k]))) {
