@@ -30,6 +30,18 @@ struct TrainReport {
   std::size_t epochs = 0;                                       ///< last completed epoch
 };
 
+/// What a training loop's result means to the tool: its message, the last completed epoch, the final
+/// test accuracy (not after an interruption) and the exit code of a NaN/Inf stop or an interruption.
+inline TrainReport report_of(const train::TrainResult& res, std::size_t completed, bool has_test) {
+  TrainReport r;
+  r.message = res.message;
+  r.epochs = completed;
+  if (has_test && res.stopped_by != train::StopCriterion::interrupted) r.test_accuracy = res.validation.accuracy();
+  if (res.stopped_by == train::StopCriterion::non_finite) r.exit = exit_diverged;
+  if (res.stopped_by == train::StopCriterion::interrupted) r.exit = exit_interrupted;
+  return r;
+}
+
 class Model {
  public:
   virtual ~Model() = default;

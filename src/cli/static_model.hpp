@@ -116,13 +116,7 @@ class StaticModel final : public Model {
       if (s.resume.empty()) throw;
       throw io::DataError(s.resume + ": " + e.what(), s.resume);
     }
-    TrainReport r;
-    r.message = res.message;
-    r.epochs = completed;
-    if (te && res.stopped_by != train::StopCriterion::interrupted) r.test_accuracy = res.validation.accuracy();
-    if (res.stopped_by == train::StopCriterion::non_finite) r.exit = exit_diverged;
-    if (res.stopped_by == train::StopCriterion::interrupted) r.exit = exit_interrupted;
-    return r;
+    return report_of(res, completed, te != nullptr);
   }
 
 #if CTNN_CLI_MPI
@@ -183,14 +177,9 @@ class StaticModel final : public Model {
                   res.message.c_str(), static_cast<double>(res.bytes_sent) / 1e6, ratio,
                   res.replicas_agree ? "equal" : "DIFFER");
     }
-    TrainReport r;
-    r.message = res.message;
-    r.epochs = completed;
-    if (te && res.stopped_by != train::StopCriterion::interrupted) r.test_accuracy = res.validation.accuracy();
-    if (res.stopped_by == train::StopCriterion::non_finite) r.exit = exit_diverged;
-    if (res.stopped_by == train::StopCriterion::interrupted) r.exit = exit_interrupted;
-    if (!res.replicas_agree) throw std::runtime_error("data-parallel training ended with different parameters on the processes");
-    return r;
+    if (!res.replicas_agree)
+      throw std::runtime_error("data-parallel training ended with different parameters on the processes");
+    return report_of(res, completed, te != nullptr);
   }
 #endif
 
