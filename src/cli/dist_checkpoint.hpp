@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <random>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,14 +27,16 @@
 
 namespace ctnn::cli {
 
-/// Every process throws io::DataError naming `path` if any process's err is not empty (its own message,
-/// or on the others which process failed).
+/// dist::agree_or_throw as io::DataError naming `path` (exit code 3): a failing process's own message,
+/// on the others which process failed.
 inline void agree_on(const dist::Comm& comm, const std::string& err, const std::string& path) {
-  const int bad = comm.min(err.empty() ? comm.size() : comm.rank());
-  if (bad < comm.size())
-    throw io::DataError(err.empty() ? path + ": process " + std::to_string(bad) + " could not use its part of the checkpoint"
-                                    : err,
-                        path);
+  try {
+    dist::agree_or_throw(comm, err, [&](int r) {
+      return path + ": process " + std::to_string(r) + " could not use its part of the checkpoint";
+    });
+  } catch (const std::invalid_argument& e) {
+    throw io::DataError(e.what(), path);
+  }
 }
 
 inline std::string remainder_path(const std::string& path, int rank, std::uint64_t epoch) {

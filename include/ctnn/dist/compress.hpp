@@ -47,14 +47,40 @@ void check_finite(std::span<const T> r, std::span<const T> g, const char* who) {
   throw std::invalid_argument(std::string("ctnn::dist::") + who + "::compress: entry " + std::to_string(i) +
                               " is not finite (gradient plus residual)");
 }
+
+/// What both compressors keep between steps: the residual (error feedback's memory: what has not
+/// been sent yet; all zero without error feedback) and whether they keep it. `who` names the
+/// compressor in check()'s message.
+template <class T>
+class Memory {
+ public:
+  Memory(std::size_t n, bool error_feedback, const char* who) : feedback_(error_feedback), who_(who), r_(n, T(0)) {}
+  std::size_t size() const noexcept { return r_.size(); }
+  bool error_feedback() const noexcept { return feedback_; }
+  std::span<const T> residual() const noexcept { return r_; }
+  std::span<T> residual_mutable() noexcept { return r_; }  ///< to restore a checkpoint
+  void reset() { std::fill(r_.begin(), r_.end(), T(0)); }
+  /// Throws invalid_argument naming the first entry of residual + g that is not finite (compress
+  /// refuses such a g; a caller that must agree with other ranks first can ask alone).
+  void check(std::span<const T> g) const { check_finite<T>(r_, g, who_); }
+
+ protected:
+  bool feedback_;
+  const char* who_;
+  std::vector<T> r_;
+};
 }  // namespace detail
 
 /// Top-k sparsification of a vector of n entries with an optional residual (error feedback).
 template <class T>
-class TopK {
+class TopK : public detail::Memory<T> {
+  using detail::Memory<T>::feedback_;
+  using detail::Memory<T>::r_;
+
  public:
+  using detail::Memory<T>::check;
   TopK(std::size_t n, std::size_t k, bool error_feedback = true)
-      : k_(k), feedback_(error_feedback), r_(n, T(0)), mag_(n), hist_(n >= kHistogramFrom ? kBuckets : 0) {
+      : detail::Memory<T>(n, error_feedback, "TopK"), k_(k), mag_(n), hist_(n >= kHistogramFrom ? kBuckets : 0) {
     if (n == 0 || k == 0 || k > n)
       throw std::invalid_argument("ctnn::dist::TopK: need 0 < k <= n, got k = " + std::to_string(k) +
                                   ", n = " + std::to_string(n));
@@ -62,16 +88,7 @@ class TopK {
     work_.reserve(n);
   }
 
-  std::size_t size() const noexcept { return r_.size(); }
   std::size_t k() const noexcept { return k_; }
-  bool error_feedback() const noexcept { return feedback_; }
-  /// What has not been sent yet (all zero without error feedback).
-  std::span<const T> residual() const noexcept { return r_; }
-  std::span<T> residual_mutable() noexcept { return r_; }  ///< to restore a checkpoint
-  void reset() { std::fill(r_.begin(), r_.end(), T(0)); }
-  /// Throws invalid_argument naming the first entry of residual + g that is not finite (compress
-  /// refuses such a g; a caller that must agree with other ranks first can ask alone).
-  void check(std::span<const T> g) const { detail::check_finite<T>(r_, g, "TopK"); }
 
   /// a = residual + g; writes the k entries of a of largest magnitude (ties: the lower index) as
   /// (index, value) pairs in increasing index order; the residual becomes a with those entries set
@@ -134,7 +151,7 @@ class TopK {
         ++j;
       }
     }
-    if (!feedback_) reset();
+    if (!feedback_) this->reset();
   }
 
  private:
@@ -149,8 +166,6 @@ class TopK {
     return static_cast<std::size_t>(std::bit_cast<Bits>(m) >> (8 * sizeof(T) - 1 - kBucketBits));
   }
   std::size_t k_;
-  bool feedback_;
-  std::vector<T> r_;
   std::vector<T> mag_, work_;        // |residual + g|; the k-th largest's bucket
   std::vector<std::uint32_t> hist_;  // entries per bucket (empty for a small n)
 };
@@ -159,20 +174,17 @@ class TopK {
 /// entry (set: p_i >= 0), i.e. p ≈ scale · (±1); with error feedback the residual becomes
 /// p − scale · (±1), without it 0. Bits are packed 64 to a word, entry i at bit i % 64 of word i / 64.
 template <class T>
-class Sign {
+class Sign : public detail::Memory<T> {
+  using detail::Memory<T>::feedback_;
+  using detail::Memory<T>::r_;
+
  public:
-  explicit Sign(std::size_t n, bool error_feedback = true) : feedback_(error_feedback), r_(n, T(0)) {
+  using detail::Memory<T>::check;
+  explicit Sign(std::size_t n, bool error_feedback = true) : detail::Memory<T>(n, error_feedback, "Sign") {
     if (n == 0) throw std::invalid_argument("ctnn::dist::Sign: need at least one entry");
   }
-  std::size_t size() const noexcept { return r_.size(); }
   /// 64-bit words per message.
   std::size_t words() const noexcept { return (r_.size() + 63) / 64; }
-  bool error_feedback() const noexcept { return feedback_; }
-  std::span<const T> residual() const noexcept { return r_; }
-  std::span<T> residual_mutable() noexcept { return r_; }  ///< to restore a checkpoint
-  void reset() { std::fill(r_.begin(), r_.end(), T(0)); }
-  /// As TopK::check.
-  void check(std::span<const T> g) const { detail::check_finite<T>(r_, g, "Sign"); }
 
   /// Writes the bits and returns the scale. A non-finite entry of residual + g is refused
   /// (invalid_argument naming it) before the residual changes.
@@ -205,10 +217,6 @@ class Sign {
   static T value(std::span<const std::uint64_t> bits, T scale, std::size_t i) noexcept {
     return (bits[i / 64] >> (i % 64)) & 1u ? scale : -scale;
   }
-
- private:
-  bool feedback_;
-  std::vector<T> r_;
 };
 
 }  // namespace ctnn::dist

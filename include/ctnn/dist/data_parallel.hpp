@@ -153,11 +153,9 @@ class GradientReducer {
     } catch (const std::invalid_argument& e) {
       err = e.what();
     }
-    const int refused = comm_.min(err.empty() ? comm_.size() : comm_.rank());
-    if (refused < comm_.size())
-      throw std::invalid_argument(!err.empty() ? err
-                                               : "ctnn::dist::GradientReducer: rank " + std::to_string(refused) +
-                                                     " could not compress its gradient");
+    agree_or_throw(comm_, err, [](int r) {
+      return "ctnn::dist::GradientReducer: rank " + std::to_string(r) + " could not compress its gradient";
+    });
   }
 
   Comm comm_;
@@ -182,8 +180,7 @@ std::uint64_t params_hash(std::span<const T> p) {
 /// Whether every rank holds the same parameters, bit for bit.
 template <class T>
 bool replicas_agree(const Comm& comm, std::span<const T> p) {
-  const std::uint64_t h = params_hash(p);
-  return comm.min(h) == comm.max(h);
+  return comm.same_everywhere(params_hash(p));
 }
 
 /// This rank's share of n rows for evaluation: rows [n r / size, n (r + 1) / size), in order.
@@ -214,12 +211,9 @@ inline std::string g6(double v) {
   std::snprintf(b, sizeof b, "%.6g", v);
   return b;
 }
-/// Every rank throws std::invalid_argument if any rank's err is not empty: its own message, or on a
-/// rank whose err is empty, which rank refused (so none goes on alone into a collective).
-inline void agree_or_throw(const Comm& comm, const std::string& err, const std::string& where) {
-  const int refused = comm.min(err.empty() ? comm.size() : comm.rank());
-  if (refused < comm.size())
-    throw std::invalid_argument(!err.empty() ? err : where + "rank " + std::to_string(refused) + " refused its data");
+/// dist::agree_or_throw on a data check: the ranks whose data is fine say which rank refused its own.
+inline void agree_on_data(const Comm& comm, const std::string& err, const std::string& where) {
+  agree_or_throw(comm, err, [&](int r) { return where + "rank " + std::to_string(r) + " refused its data"; });
 }
 /// Whether a stop flag is set (relaxed: a signal handler sets it; the ranks agree by an allreduce).
 inline bool requested(const std::atomic<bool>* stop) noexcept {
@@ -267,8 +261,8 @@ train::Evaluation evaluate(Net& net, const Loss& loss, const D& data, const Comm
   const std::string where = "ctnn::dist::evaluate: ";
   std::string err = detail::misfit<Net::inputs, Net::outputs>(data, where, "");
   if (err.empty() && data.rows == 0) err = where + "the data has no rows";
-  detail::agree_or_throw(comm, err, where);
-  if (comm.min(data.rows) != comm.max(data.rows))
+  detail::agree_on_data(comm, err, where);
+  if (!comm.same_everywhere(data.rows))
     throw std::invalid_argument(where + "the ranks' data differ in size (" + std::to_string(data.rows) +
                                 " rows on rank " + std::to_string(comm.rank()) + "); every rank must read the same data");
   train::BatchBuffers<Net, B> buf;
@@ -342,12 +336,12 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   if (err.empty() && o.patience > 0 && !validation)
     err = where + "early stopping (patience " + std::to_string(o.patience) + ") needs a validation set";
   if (err.empty() && o.first_epoch == 0) err = where + "first_epoch counts from 1";
-  detail::agree_or_throw(comm, err, where);
-  if (comm.min(train.rows) != comm.max(train.rows))
+  detail::agree_on_data(comm, err, where);
+  if (!comm.same_everywhere(train.rows))
     throw std::invalid_argument(where + "the ranks' training sets differ in size (" + std::to_string(train.rows) +
                                 " rows on rank " + std::to_string(rank) + "); every rank must read the same data");
   const std::size_t vrows = validation ? validation->rows : 0;
-  if (comm.min(vrows) != comm.max(vrows))
+  if (!comm.same_everywhere(vrows))
     throw std::invalid_argument(where + "the ranks' validation sets differ (" +
                                 (validation ? std::to_string(vrows) + " rows" : std::string("none")) + " on rank " +
                                 std::to_string(rank) + "); give every rank the same validation set, or none");
@@ -391,8 +385,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
       comm.allreduce_sum(std::span<double>(stats));
       if (stats[2] > 0 || stats[1] > 0) {
         const bool interrupt = stats[2] > 0;
-        const bool mine = interrupt ? stopping : !finite;
-        const int who = comm.min(mine ? comm.rank() : comm.size());
+        const int who = comm.lowest_rank_where(interrupt ? stopping : !finite);
         res.stopped_by = interrupt ? StopCriterion::interrupted : StopCriterion::non_finite;
         res.message = interrupt ? "interrupted (a stop was requested on rank " + std::to_string(who) + ") in epoch " +
                                       std::to_string(epoch) + " after " + std::to_string(s) + " of " +

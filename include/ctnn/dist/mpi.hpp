@@ -90,6 +90,13 @@ class Comm {
     mpi_check(MPI_Allreduce(MPI_IN_PLACE, &x, 1, mpi_type<T>(), MPI_MIN, c_), "MPI_Allreduce");
     return x;
   }
+  /// Whether x is the same on every rank.
+  template <class T>
+  bool same_everywhere(T x) const {
+    return min(x) == max(x);
+  }
+  /// The lowest rank where `flag` is set, or size() when it is set nowhere (the same on every rank).
+  int lowest_rank_where(bool flag) const { return min(flag ? rank_ : size_); }
   /// recv = the ranks' send buffers (all of send's size) one after the other, in rank order.
   template <class T>
   void allgather(std::span<const T> send, std::span<T> recv) const {
@@ -115,5 +122,14 @@ class Comm {
   MPI_Comm c_;
   int rank_ = 0, size_ = 1;
 };
+
+/// Makes the ranks agree on a check each made alone before any goes on into a collective: if any
+/// rank's err is not empty, every rank throws std::invalid_argument -- a failing rank its own err, the
+/// others others(r) for the lowest failing rank r -- so none is left waiting. One allreduce.
+template <class Others>
+void agree_or_throw(const Comm& comm, const std::string& err, Others&& others) {
+  const int failed = comm.lowest_rank_where(!err.empty());
+  if (failed < comm.size()) throw std::invalid_argument(err.empty() ? others(failed) : err);
+}
 
 }  // namespace ctnn::dist
