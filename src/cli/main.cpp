@@ -296,6 +296,18 @@ int main(int argc, char** argv) {
   train->add_option("--progress", progress, "auto (a bar on a terminal, lines otherwise), bar, lines, none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
       ->capture_default_str();
+  train->add_option("--clip-norm", ts.clip_norm,
+                    "clip the gradient's global L2 norm to this before each step (PyTorch's clip_grad_norm_; 0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  train->add_option("--max-steps", ts.max_steps,
+                    "stop after this many optimiser steps in all, counting a resumed checkpoint's (0: no limit)")
+      ->capture_default_str();
+  train->add_option("--grad-norm-tol", ts.grad_norm_tol,
+                    "stop when the gradient norm of the mean loss over the whole training set, computed after each "
+                    "epoch (one more pass), is below this (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   std::string on_nan = "stop";
   train->add_option("--on-nan", on_nan,
                     "on a NaN/Inf loss or gradient: stop (exit code 4), or rollback to the last completed epoch's "

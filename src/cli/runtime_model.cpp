@@ -14,7 +14,9 @@
 
 #include "cli/model.hpp"
 #include "cli/optimizer.hpp"
+#include "ctnn/kernel/reduce.hpp"
 #include "ctnn/nn/runtime_network.hpp"
+#include "ctnn/optim/clip.hpp"
 #include "ctnn/train/progress.hpp"
 
 namespace ctnn::cli {
@@ -92,6 +94,7 @@ class RuntimeModel final : public Model {
     TrainReport r;
     r.epochs = first_epoch - 1;
     r.message = "ran the " + std::to_string(s.epochs) + " epochs requested";
+    auto why = train::StopCriterion::max_epochs;
     // --on-nan rollback (as the Trainer's OnNonFinite::rollback): the state after the last
     // completed epoch, kept in memory (it is what the checkpoint file holds).
     struct Saved {
@@ -121,7 +124,8 @@ class RuntimeModel final : public Model {
       const auto t0 = std::chrono::steady_clock::now();
       const double lr = lr_scale * sched(epoch - 1);
       double loss_sum = 0;
-      bool rolled_back = false;
+      std::size_t seen = 0;
+      bool rolled_back = false, step_limit = false;
       for (std::size_t b = 0; b < per_epoch; ++b) {
         if (s.stop && s.stop->load(std::memory_order_relaxed)) {
           progress.message("stopped (interrupted): in epoch " + std::to_string(epoch) + " after " +
@@ -133,9 +137,9 @@ class RuntimeModel final : public Model {
         const std::size_t rows = std::min(B, n - b * B);
         gather(tr, order.data() + b * B, rows, x, y);
         const double l = net_.gradient(loss_, rows, x.data(), y.data());
-        const auto g = net_.grads();
+        const auto g = net_.grads_mutable();
         ++steps;
-        if (!std::isfinite(l) || !std::all_of(g.begin(), g.end(), [](float v) { return std::isfinite(v); })) {
+        if (!std::isfinite(l) || !kernel::all_finite(g.data(), g.size())) {
           std::string msg = "non-finite value at step " + std::to_string(steps) + " (epoch " + std::to_string(epoch) +
                             ", batch " + std::to_string(b + 1) + "/" + std::to_string(per_epoch) + "): loss " +
                             std::to_string(l) + "; parameters not updated";
@@ -165,9 +169,17 @@ class RuntimeModel final : public Model {
         }
         last_finite_loss = l;
         last_finite_step = steps;
-        opt.step(net_.params(), g, lr);
+        if (s.clip_norm > 0) optim::clip_grad_norm(g, s.clip_norm);
+        opt.step(net_.params(), std::span<const float>(g), lr);
         loss_sum += l * static_cast<double>(rows);
-        progress.update(b + 1, loss_sum / static_cast<double>(std::min(n, (b + 1) * B)));
+        seen += rows;
+        progress.update(b + 1, loss_sum / static_cast<double>(seen));
+        if (s.max_steps && steps >= s.max_steps) {  // as the Trainer: the partial epoch is recorded, not saved
+          why = train::StopCriterion::max_steps;
+          r.message = "reached the step limit of " + std::to_string(s.max_steps) + " steps";
+          step_limit = true;
+          break;
+        }
       }
       if (rolled_back) {
         epoch = saved.epoch;  // the loop's ++ continues after the restored epoch
@@ -177,8 +189,9 @@ class RuntimeModel final : public Model {
       rec.epoch = epoch;
       rec.steps = steps;
       rec.lr = lr;
-      rec.train_loss = loss_sum / static_cast<double>(n);
+      rec.train_loss = loss_sum / static_cast<double>(seen);
       rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (s.grad_norm_tol > 0) rec.grad_norm = training_gradient_norm(tr, B);
       char line[256];
       int k = std::snprintf(line, sizeof line, "epoch %zu/%zu  loss %.4f", epoch, s.epochs, rec.train_loss);
       if (te) {
@@ -189,17 +202,46 @@ class RuntimeModel final : public Model {
         k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  test_loss %.4f  test_acc %.4f",
                            e.loss, e.accuracy());
       }
+      if (s.grad_norm_tol > 0)
+        k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  grad_norm %.3g", rec.grad_norm);
       std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  lr %.3g  %.2f s", lr, rec.seconds);
       log.add(rec);
       progress.end_epoch(line);
+      if (step_limit) break;
       r.epochs = epoch;
       if (s.rollback_on_nan) save_state(epoch);
       if (!s.checkpoint.empty())
         save_tool_checkpoint(s.checkpoint, sp, net_.params(), opt.state(),
                              io::CheckpointMeta{steps, epoch, epoch, rng.engine()});
+      if (s.grad_norm_tol > 0 && rec.grad_norm < s.grad_norm_tol) {
+        why = train::StopCriterion::gradient_norm;
+        r.message = "training-set gradient norm " + g6(rec.grad_norm) + " < " + g6(s.grad_norm_tol) + " after epoch " +
+                    std::to_string(epoch);
+        break;
+      }
     }
-    progress.message("stopped (max_epochs): " + r.message);
+    progress.message("stopped (" + std::string(train::to_string(why)) + "): " + r.message);
     return r;
+  }
+
+  /// The L2 norm of the mean loss's gradient over the whole training set (the Trainer's convergence
+  /// criterion), from batches of up to B rows weighted by their size. Leaves grads() overwritten.
+  double training_gradient_norm(const io::Dataset& d, std::size_t B) {
+    const std::size_t In = inputs(), Out = outputs();
+    std::vector<std::size_t> idx(d.rows);
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    std::vector<float> x(B * In), y(B * Out);
+    std::vector<double> acc(net_.num_params(), 0.0);
+    for (std::size_t s = 0; s < d.rows; s += B) {
+      const std::size_t rows = std::min(B, d.rows - s);
+      gather(d, idx.data() + s, rows, x, y);
+      net_.gradient(loss_, rows, x.data(), y.data());
+      const auto g = net_.grads();
+      for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += static_cast<double>(g[i]) * static_cast<double>(rows);
+    }
+    double sum = 0;
+    for (double v : acc) sum += (v / static_cast<double>(d.rows)) * (v / static_cast<double>(d.rows));
+    return std::sqrt(sum);
   }
 
   train::Evaluation evaluate(const io::Dataset& d) override {

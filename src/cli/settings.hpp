@@ -54,6 +54,9 @@ struct TrainSettings {
   /// --on-nan rollback: on a NaN/Inf step, go back to the state of the last completed epoch (what
   /// the checkpoint holds) with the learning rate halved, at most 3 times; else stop.
   bool rollback_on_nan = false;
+  double clip_norm = 0;        ///< --clip-norm: clip the gradient's global L2 norm before each step (0: off)
+  std::size_t max_steps = 0;   ///< --max-steps: stop after this many optimiser steps in all (0: no limit)
+  double grad_norm_tol = 0;    ///< --grad-norm-tol: stop when the training set's gradient norm is below (0: off)
   train::Display display = train::Display::automatic;
   const std::atomic<bool>* stop = nullptr;  ///< set by the SIGINT/SIGTERM handler
   DataParallelSettings dist;

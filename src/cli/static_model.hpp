@@ -94,6 +94,9 @@ class StaticModel final : public Model {
     to.validation_name = "test";
     to.stop = s.stop;
     to.on_non_finite = s.rollback_on_nan ? train::OnNonFinite::rollback : train::OnNonFinite::stop;
+    to.clip_norm = s.clip_norm;
+    to.max_steps = s.max_steps;
+    to.grad_norm_tolerance = s.grad_norm_tol;
     if (!s.resume.empty()) {
       const auto meta = load_tool_checkpoint(s.resume, sp, net_->params(), opt.state());
       opt.set_step_count(meta.step);
@@ -143,6 +146,9 @@ class StaticModel final : public Model {
     o.epochs = s.epochs;
     o.seed = s.seed;
     o.stop = s.stop;
+    o.clip_norm = s.clip_norm;
+    o.max_steps = s.max_steps;
+    o.grad_norm_tolerance = s.grad_norm_tol;
     const auto sp = spec();
     const bool remainder = ro.compression != dist::Compression::none && ro.error_feedback;
     if (!s.resume.empty()) {
@@ -154,8 +160,10 @@ class StaticModel final : public Model {
     }
     std::size_t completed = o.first_epoch - 1;
     o.on_epoch_end = [&](const train::EpochRecord& e) {
-      completed = e.epoch;
-      if (!s.checkpoint.empty())
+      // An epoch cut short by --max-steps is printed and logged, not checkpointed (as the Trainer does).
+      const bool step_limited = s.max_steps && e.steps >= s.max_steps;
+      if (!step_limited) completed = e.epoch;
+      if (!s.checkpoint.empty() && !step_limited)
         DistCheckpoint{comm, sp, s.checkpoint, s.seed, remainder}.save(net_->params(), opt.state(), reducer.residual(),
                                                                        e.steps, e.epoch);
       if (!lead) return;

@@ -169,6 +169,58 @@ case $CASE in
     expect 0 "$CTNN" predict --model wine.json --data "$DATA/wine_test.csv"
     cmp out.txt pred.csv || fail "predict to stdout and to --out differ" ;;
 
+  convergence)
+    # --max-steps, --grad-norm-tol and --clip-norm on a preset (the library's Trainer) and on a JSON topology
+    # (the tool's own loop over the runtime tape): iris, 120 training rows, batch 32 = 4 steps per epoch.
+    cat > net.json <<'JSON'
+{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"]}
+JSON
+    # maxdiff A.json B.json: the largest |difference| between two saved models' weights and biases.
+    maxdiff() {
+      python3 - "$1" "$2" <<'PY'
+import json, sys
+def flat(path):
+    out = []
+    for layer in json.load(open(path))["layers"]:
+        for row in layer.get("W", []):
+            out += row
+        out += layer.get("b", [])
+    return out
+a, b = flat(sys.argv[1]), flat(sys.argv[2])
+assert len(a) == len(b) and a, "the models differ in size"
+print(max(abs(x - y) for x, y in zip(a, b)))
+PY
+    }
+    norms=()
+    for topo in "--preset iris" "--topology net.json"; do
+      # shellcheck disable=SC2206  # the topology flag and its value, two words
+      IRIS=("$CTNN" train --dataset iris --data-dir "$DATA" $topo --batch 32 --seed 3 --progress lines)
+      expect 0 "${IRIS[@]}" --epochs 50 --max-steps 7 --log steps.csv --save limited.json
+      contains out.txt "stopped (max_steps): reached the step limit of 7 steps"
+      rows=$(tail -n +2 steps.csv | cut -d, -f1,2 | tr '\n' ' ')
+      [[ $rows == "1,4 2,7 " ]] || fail "$topo --max-steps 7: the log's (epoch, steps) rows are '$rows', expected '1,4 2,7 '"
+      [[ -s limited.json ]] || fail "$topo --max-steps: no model saved"
+      expect 0 "${IRIS[@]}" --epochs 50 --grad-norm-tol 1e9
+      contains out.txt "stopped (gradient_norm): training-set gradient norm"
+      contains out.txt "after epoch 1"
+      expect 0 "${IRIS[@]}" --epochs 3 --grad-norm-tol 1e-12
+      contains out.txt "stopped (max_epochs)"
+      [[ $(grep -c "grad_norm" out.txt) == 3 ]] || fail "$topo --grad-norm-tol: not one grad_norm per epoch line"
+      norms+=("$(grep -o 'grad_norm [^ ]*' out.txt | tr '\n' ' ')")
+      # Clipping: plain SGD at lr 0.1 with the norm clipped to 1e-6 moves no weight by more than 1e-7 a step
+      # (8 steps, plus float rounding of the sums); unclipped, the same run moves them by far more.
+      expect 0 "${IRIS[@]}" --epochs 2 --optimizer sgd --lr 1e-30 --save init.json
+      expect 0 "${IRIS[@]}" --epochs 2 --optimizer sgd --lr 0.1 --clip-norm 1e-6 --save clipped.json
+      expect 0 "${IRIS[@]}" --epochs 2 --optimizer sgd --lr 0.1 --save free.json
+      clipped=$(maxdiff init.json clipped.json) && free=$(maxdiff init.json free.json) || fail "maxdiff failed"
+      awk -v c="$clipped" -v f="$free" 'BEGIN {exit !(c > 0 && c <= 2e-6 && f > 1e-3)}' ||
+        fail "$topo --clip-norm 1e-6: weights moved by $clipped (want (0, 2e-6]); unclipped by $free (want > 1e-3)"
+    done
+    # The same network from the same seed on the static and the runtime tape: the Trainer's gradient-norm
+    # pass and the tool's own agree (to the printed digits) after every epoch.
+    [[ ${norms[0]} == "${norms[1]}" ]] || fail "training-set gradient norms differ: preset '${norms[0]}', topology '${norms[1]}'"
+    expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --clip-norm -1
+    expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --grad-norm-tol -1 ;;
   topology)
     cat > net.json <<'JSON'
 {"layer_sizes": [64, 24, 10], "activations": ["tanh", "identity"]}
@@ -201,6 +253,17 @@ JSON
     [[ $(wc -l < dp.csv) == 11 ]] || fail "the run log should have a header and 10 rows"
     expect 0 "$CTNN" eval --model dp.json --dataset digits --data-dir "$DATA"
     [[ $(sed -n 's/^accuracy //p' out.txt) == "$acc" ]] || fail "eval of the data-parallel model differs from its test accuracy"
+    # The convergence flags reach the data-parallel loop: 1437 rows / (32 x 2) = 22 steps an epoch, so a
+    # limit of 30 steps ends in epoch 2 (logged, not checkpointed); a gradient-norm stop after epoch 1.
+    expect 0 "${DP[@]}" --epochs 10 --max-steps 30 --clip-norm 1 --log lim.csv --checkpoint lim.ckpt
+    contains out.txt "reached the step limit of 30 steps"
+    rows=$(tail -n +2 lim.csv | cut -d, -f1,2 | tr '\n' ' ')
+    [[ $rows == "1,22 2,30 " ]] || fail "--data-parallel --max-steps 30: the log's (epoch, steps) rows are '$rows'"
+    expect 0 "${DP[@]}" --epochs 2 --resume lim.ckpt  # the checkpoint holds epoch 1: epoch 2 runs again, whole
+    contains out.txt "epoch 2/2"
+    expect 0 "${DP[@]}" --epochs 10 --grad-norm-tol 1e9
+    contains out.txt "training-set gradient norm"
+    contains out.txt "after epoch 1"
     # SIGINT to mpiexec reaches the processes (hydra forwards it); they stop together before the same
     # step with equal parameters and exit 130. mpiexec's own status after a forwarded Ctrl-C is
     # hydra's choice (130 or 0 here, run to run), so the processes' agreement is checked in the output.

@@ -332,6 +332,8 @@ class RuntimeNetwork {
   std::span<T> params() noexcept { return params_.span(); }
   std::span<const T> params() const noexcept { return params_.span(); }
   std::span<const T> grads() const noexcept { return grads_.span(); }
+  /// The gradient buffer, writable (clipping, averaging over processes before a step).
+  std::span<T> grads_mutable() noexcept { return grads_.span(); }
 
   /// Batch forward: x is batch x inputs, y batch x outputs (row-major, one sample per row).
   void forward(std::size_t batch, const T* x, T* y) {
