@@ -225,7 +225,8 @@ class RuntimeModel final : public Model {
   }
 
   /// The L2 norm of the mean loss's gradient over the whole training set (the Trainer's convergence
-  /// criterion), from batches of up to B rows weighted by their size. Leaves grads() overwritten.
+  /// criterion, as train::accumulate_gradient sums it: each batch's mean gradient weighted by its share
+  /// of the rows). Leaves grads() overwritten.
   double training_gradient_norm(const io::Dataset& d, std::size_t B) {
     const std::size_t In = inputs(), Out = outputs();
     std::vector<std::size_t> idx(d.rows);
@@ -237,11 +238,10 @@ class RuntimeModel final : public Model {
       gather(d, idx.data() + s, rows, x, y);
       net_.gradient(loss_, rows, x.data(), y.data());
       const auto g = net_.grads();
-      for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += static_cast<double>(g[i]) * static_cast<double>(rows);
+      const double w = static_cast<double>(rows) / static_cast<double>(d.rows);
+      for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += w * static_cast<double>(g[i]);
     }
-    double sum = 0;
-    for (double v : acc) sum += (v / static_cast<double>(d.rows)) * (v / static_cast<double>(d.rows));
-    return std::sqrt(sum);
+    return optim::global_norm(std::span<const double>(acc));
   }
 
   train::Evaluation evaluate(const io::Dataset& d) override {
