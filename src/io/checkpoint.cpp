@@ -120,6 +120,15 @@ void save_checkpoint(const std::string& path, std::string_view topology, std::sp
   } else {
     p["rng"] = nullptr;
   }
+  if (!meta.values.empty()) {
+    json values = json::object();
+    for (const auto& [name, v] : meta.values) {
+      if (!std::isfinite(v))
+        throw DataError(path + ": cannot save: value \"" + name + "\" is not finite (" + std::to_string(v) + ")", path);
+      values[name] = v;
+    }
+    p["values"] = std::move(values);
+  }
   const std::vector<std::uint8_t> payload = json::to_cbor(p);
   std::string file(header_size + payload.size(), '\0');
   std::memcpy(file.data(), magic, 8);
@@ -196,6 +205,15 @@ CheckpointData<T> read_checkpoint(const std::string& path) {
     d.meta.rng = e;
   } else if (!r->is_null()) {
     bad(path, "/rng", std::string("expected a string or null, found ") + r->type_name());
+  }
+  if (const auto vs = p.find("values"); vs != p.end()) {
+    if (!vs->is_object()) bad(path, "/values", std::string("expected a map, found ") + vs->type_name());
+    for (const auto& [name, v] : vs->items()) {
+      if (!v.is_number_float()) bad(path, "/values/" + name, std::string("expected a float, found ") + v.type_name());
+      const double x = v.template get<double>();
+      if (!std::isfinite(x)) bad(path, "/values/" + name, "not finite");
+      d.meta.values[name] = x;
+    }
   }
   return d;
 }

@@ -118,6 +118,23 @@ TEST_CASE("a checkpoint without RNG state loads with meta.rng empty") {
   CHECK(d.buffers.size() == 2);
 }
 
+TEST_CASE("named values round-trip bit for bit; a non-finite one is refused; files without have none") {
+  persist::TempDir dir("ckpt-values");
+  State<double> a(1), b(2);
+  auto meta = a.meta();
+  meta.values = {{"early_stopping.best_loss", 0.1 + 0.2}, {"early_stopping.best_epoch", 17}, {"tiny", 5e-324}};
+  io::save_checkpoint(dir / "v.ckpt", a.net, a.to_save(), meta);
+  const auto bufs = b.to_load();
+  const auto got = io::load_checkpoint(dir / "v.ckpt", b.net, bufs);
+  CHECK(got.values == meta.values);  // exact: 0.30000000000000004, a subnormal
+  io::save_checkpoint(dir / "plain.ckpt", a.net, a.to_save(), a.meta());
+  CHECK(io::load_checkpoint(dir / "plain.ckpt", b.net, bufs).values.empty());
+  meta.values["bad"] = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH_AS(io::save_checkpoint(dir / "v.ckpt", a.net, a.to_save(), meta),
+                       doctest::Contains("v.ckpt: cannot save: value \"bad\" is not finite"), io::DataError);
+  CHECK(io::load_checkpoint(dir / "v.ckpt", b.net, bufs).values.size() == 3);  // the previous file is kept
+}
+
 TEST_CASE("every truncation and every single-bit flip of a checkpoint is rejected whole") {
   persist::TempDir dir("ckpt-flip", true);  // 20000 small files: in memory when /dev/shm exists
   State<float> a(1), s(2);
@@ -215,6 +232,12 @@ TEST_CASE("bad checkpoints: the messages of docs/errors.md") {
   SUBCASE("RNG of the wrong type") {
     persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) { j["rng"] = 5; }));
     CHECK(rejected(s, p) == p + ": /rng: expected a string or null, found number");
+  }
+  SUBCASE("values of the wrong type") {
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) { j["values"] = {{"best", "x"}}; }));
+    CHECK(rejected(s, p) == p + ": /values/best: expected a float, found string");
+    persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) { j["values"] = 3; }));
+    CHECK(rejected(s, p) == p + ": /values: expected a map, found number");
   }
   SUBCASE("step counter missing") {
     persist::write_bytes(p, resealed(bytes, [](nlohmann::json& j) { j.erase("step"); }));

@@ -1,6 +1,7 @@
 // ctnn/io/checkpoint.hpp: a training checkpoint: the parameters, any number of named optimiser-
 // state buffers (an optimiser's state() span, a momentum vector, ...), the step counter, the
-// schedule position, the epoch and a std::mt19937_64's state. Generic: it takes spans and names,
+// schedule position, the epoch, a std::mt19937_64's state and any named scalars (doubles, e.g.
+// an early-stopping record's best epoch and loss). Generic: it takes spans and names,
 // so it needs no optimiser or trainer type.
 // File: a 32-byte header (magic "CTNNCKPT", version, payload length, CRC32 of the payload, CRC32 of
 // the header) and a CBOR payload (nlohmann-json) holding the buffers as raw little-endian bytes, so
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <random>
 #include <span>
@@ -36,6 +38,7 @@ struct CheckpointMeta {
   std::uint64_t schedule_position = 0;  // where the learning-rate schedule is
   std::uint64_t epoch = 0;
   std::optional<std::mt19937_64> rng;   // absent: the checkpoint holds no RNG state
+  std::map<std::string, double> values = {};  // named scalars, finite, kept bit for bit (files without: none)
 };
 
 /// What a file holds, owned (read_checkpoint: inspection, tools, tests).
