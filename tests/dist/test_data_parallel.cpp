@@ -1,8 +1,8 @@
 // ctnn/dist/data_parallel.hpp under mpiexec (2 ranks): the reducer's means, data-parallel SGD
 // equal to one process on the global batch, top-k with error feedback keeping the replicas equal
 // and sending k entries, a non-finite step on one rank stopping all, bad labels refused; the
-// distributed evaluation, validation and early stopping, a stop request on one rank, the
-// gradient-norm criterion.
+// distributed evaluation, validation and early stopping (and its record carried across a resume),
+// a stop request on one rank, the gradient-norm criterion.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -393,6 +393,65 @@ TEST_CASE_FIXTURE(SgdSetup, "validation each epoch and early stopping: every ran
   for (std::size_t e = 0; e < res2.history.size(); ++e)
     if (res2.history[e].val_loss < res2.history[best].val_loss) best = e;
   CHECK(res2.best_epoch == best + 1);
+}
+
+TEST_CASE_FIXTURE(SgdSetup, "early stopping resumed from its record stops where the uninterrupted run does") {
+  const auto all = iris();
+  const auto train = first_rows(all, 96);
+  const auto val = all.subset([&] {
+    std::vector<std::size_t> idx(all.rows - 96);
+    std::iota(idx.begin(), idx.end(), std::size_t(96));
+    return idx;
+  }());
+  // min_delta 10: only epoch 1 is a best; patience 3 stops after epoch 4 with epoch 1's parameters.
+  const dist::DataParallelOptions o{.epochs = 50, .seed = 4, .patience = 3, .min_delta = 10.0};
+  const auto full = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, train, &val, red, o,
+                                                 ctnn::optim::ConstantLR{0.1});
+  REQUIRE(full.stopped_by == ctnn::train::StopCriterion::early_stopping);
+  REQUIRE(full.history.size() == 4);
+  const std::vector<double> p_full(net.params().begin(), net.params().end());
+
+  // Cut after epoch 2: parameters, optimiser state and the record as on_epoch_end saw them.
+  Net cut(1);
+  ctnn::optim::SGD<double> opt_cut(Net::num_params, {.lr = 0.1});
+  ctnn::train::EarlyStopping<double> es;
+  ctnn::train::EarlyStopping<double> saved_es;
+  std::vector<double> saved_p;
+  auto oc = o;
+  oc.epochs = 2;
+  oc.on_epoch_end = [&](const ctnn::train::EpochRecord&) {
+    saved_p.assign(cut.params().begin(), cut.params().end());
+    saved_es = es;
+  };
+  dist::train_data_parallel<B>(cut, opt_cut, ctnn::loss::softmax_cross_entropy, train, &val, red, oc,
+                               ctnn::optim::ConstantLR{0.1}, &es);
+  CHECK(saved_es.best_epoch == 1);
+  CHECK(saved_es.wait == 1);
+  auto resume = [&](ctnn::train::EarlyStopping<double>* record) {
+    Net net2(7);
+    std::copy(saved_p.begin(), saved_p.end(), net2.params().begin());
+    ctnn::optim::SGD<double> opt2(Net::num_params, {.lr = 0.1});  // plain SGD: no state to restore
+    auto orr = o;
+    orr.first_epoch = 3;
+    orr.first_step = full.history[1].steps;
+    const auto r = dist::train_data_parallel<B>(net2, opt2, ctnn::loss::softmax_cross_entropy, train, &val, red, orr,
+                                                ctnn::optim::ConstantLR{0.1}, record);
+    return std::pair{r, std::vector<double>(net2.params().begin(), net2.params().end())};
+  };
+  auto record = saved_es;
+  const auto [r, p] = resume(&record);
+  CHECK(r.stopped_by == ctnn::train::StopCriterion::early_stopping);
+  CHECK(r.epochs == 4);
+  CHECK(r.best_epoch == 1);
+  CHECK(p == p_full);
+  // Without it, epoch 3 is the first epoch seen and so the best: the run goes on to epoch 6.
+  const auto [r_blind, p_blind] = resume(nullptr);
+  CHECK(r_blind.epochs == 6);
+  CHECK(p_blind != p_full);
+  // A record that does not fit the epoch resumed at is refused on every rank.
+  auto wrong = saved_es;
+  wrong.best_epoch = 5;
+  CHECK_THROWS_WITH_AS(resume(&wrong), doctest::Contains("does not fit"), std::invalid_argument);
 }
 
 TEST_CASE_FIXTURE(SgdSetup, "a stop request on one rank stops every rank before the same step") {

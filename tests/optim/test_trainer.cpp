@@ -2,11 +2,14 @@
 // uses the ragged last batch exactly (one step on the mean gradient of its rows, checked against
 // a hand-run loop of net.gradient and the optimiser), applies the schedule per step and the
 // clipping, and stops on each criterion (max epochs, max steps, gradient norm, early stopping with
-// best-weights restore), saying which.
+// best-weights restore), saying which; a run resumed with its early-stopping record stops where the
+// uninterrupted one does; validation_split holds out train::hold_out's rows.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <span>
 #include <vector>
 
@@ -177,4 +180,101 @@ TEST_CASE("Trainer: validation_split holds out a seeded subset; early stopping w
   auto wrong = d;
   wrong.labels[7] = 5;
   CHECK_THROWS_WITH_AS(t.fit(loss, wrong), doctest::Contains("row 7 has label 5"), std::invalid_argument);
+}
+
+TEST_CASE("Trainer: validation_split holds out the rows of train::hold_out (disjoint, sorted, seeded)") {
+  ctnn::Random r1(11), r2(11), r3(12);
+  const auto h = train::hold_out(100, 0.2, r1);
+  CHECK(h.train.size() == 80);
+  REQUIRE(h.validation.size() == 20);
+  std::vector<int> seen(100, 0);
+  for (auto i : h.train) ++seen[i];
+  for (auto i : h.validation) ++seen[i];
+  CHECK(std::count(seen.begin(), seen.end(), 1) == 100);
+  CHECK(std::is_sorted(h.validation.begin(), h.validation.end()));
+  CHECK(train::hold_out(100, 0.2, r2).validation == h.validation);
+  CHECK(train::hold_out(100, 0.2, r3).validation != h.validation);
+  CHECK(train::hold_out(7, 0.0, r3).validation.empty());
+  CHECK_THROWS_AS(train::hold_out(7, 1.0, r3), std::invalid_argument);
+  // The Trainer's split (seed 11): its final validation figures are those of these 20 rows.
+  const auto d = blobs(100, 3);
+  Net net(4);
+  optim::Adam<double> adam(Net::num_params);
+  auto o = quiet(3, 11);
+  o.validation_split = 0.2;
+  auto t = train::make_trainer<8>(net, adam, o);
+  const auto r = t.fit(loss, d);
+  const auto held = d.subset(h.validation);
+  CHECK(t.evaluate(loss, held).loss == doctest::Approx(r.validation.loss).epsilon(1e-12));
+  CHECK(t.evaluate(loss, held).confusion.total() == 20);
+}
+
+TEST_CASE("Trainer: a run resumed with its early-stopping record stops where the uninterrupted run does") {
+  // Validation: wider blobs than the training set's -- its loss falls while the classes separate,
+  // then rises as the network grows overconfident on the narrow training blobs.
+  const auto tr = blobs(90, 5), va = blobs(150, 8, 1.5);
+  auto o = quiet(60, 21);
+  o.patience = 4;
+  Net full(6);
+  optim::Adam<double> a_full(Net::num_params, {0.005});
+  auto t_full = train::make_trainer<8>(full, a_full, o);
+  const auto r_full = t_full.fit(loss, tr, &va);
+  REQUIRE(r_full.stopped_by == train::StopCriterion::early_stopping);
+  REQUIRE(r_full.best_epoch > 1);
+  REQUIRE(r_full.epochs == r_full.best_epoch + 4);
+  MESSAGE("best epoch " << r_full.best_epoch << ", stopped after epoch " << r_full.epochs);
+
+  // The same run cut after epoch k (best_epoch < k < the stop), its state saved in on_epoch_end.
+  const std::size_t k = r_full.epochs - 1;
+  struct Saved {
+    std::vector<double> params, opt;
+    std::uint64_t opt_steps = 0;
+    std::size_t steps = 0;
+    std::mt19937_64 rng;
+    train::EarlyStopping<double> es;
+  } saved;
+  Net cut(6);
+  optim::Adam<double> a_cut(Net::num_params, {0.005});
+  train::EarlyStopping<double> es_cut;
+  auto oc = o;
+  oc.epochs = k;
+  oc.on_epoch_end = [&](std::size_t, std::size_t steps, const std::mt19937_64& rng) {
+    saved = {params(cut), {a_cut.state().begin(), a_cut.state().end()}, a_cut.step_count(), steps, rng, es_cut};
+  };
+  auto t_cut = train::make_trainer<8>(cut, a_cut, oc);
+  const auto r_cut = t_cut.fit(loss, tr, &va, &es_cut);
+  REQUIRE(r_cut.stopped_by == train::StopCriterion::max_epochs);
+  CHECK(saved.es.best_epoch == r_full.best_epoch);
+  CHECK(saved.es.wait == k - r_full.best_epoch);
+
+  // Resumed into fresh objects from what was saved: the same stop, the same restored parameters.
+  auto resume = [&](train::EarlyStopping<double>* es) {
+    Net net(99);
+    optim::Adam<double> adam(Net::num_params, {0.005});
+    std::copy(saved.params.begin(), saved.params.end(), net.params().begin());
+    std::copy(saved.opt.begin(), saved.opt.end(), adam.state().begin());
+    adam.set_step_count(saved.opt_steps);
+    auto orr = o;
+    orr.first_epoch = k + 1;
+    orr.first_step = saved.steps;
+    orr.shuffle_state = saved.rng;
+    auto t = train::make_trainer<8>(net, adam, orr);
+    const auto r = t.fit(loss, tr, &va, es);
+    return std::pair{r, params(net)};
+  };
+  auto es = saved.es;
+  const auto [r_res, p_res] = resume(&es);
+  CHECK(r_res.stopped_by == train::StopCriterion::early_stopping);
+  CHECK(r_res.epochs == r_full.epochs);
+  CHECK(r_res.best_epoch == r_full.best_epoch);
+  CHECK(r_res.best_val_loss == r_full.best_val_loss);
+  CHECK(p_res == params(full));
+  // Without the record the resumed run knows no best epoch: it trains on past the stop.
+  const auto [r_blind, p_blind] = resume(nullptr);
+  CHECK(r_blind.epochs > r_full.epochs);
+  CHECK(p_blind != params(full));
+  // A record that does not fit the epoch resumed at is refused.
+  auto wrong = saved.es;
+  wrong.wait += 1;
+  CHECK_THROWS_WITH_AS(resume(&wrong), doctest::Contains("do not add up"), std::invalid_argument);
 }

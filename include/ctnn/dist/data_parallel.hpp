@@ -42,6 +42,7 @@
 #include "ctnn/kernel/reduce.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/early_stopping.hpp"
 #include "ctnn/train/evaluate.hpp"
 #include "ctnn/train/labelled_data.hpp"
 #include "ctnn/train/run_log.hpp"
@@ -309,13 +310,16 @@ struct DataParallelResult : train::TrainResult {
 /// optim::Schedule: step, exponential, cosine, warm restarts, warm-up). Rank 0's initial parameters
 /// are broadcast first. An epoch is floor(rows / (B x size)) steps; the rows left over fall in other
 /// batches in later epochs. With a `validation` set (the same on every rank, or none on all), each
-/// epoch ends with its loss and accuracy (dist::evaluate), and o.patience stops early on it.
+/// epoch ends with its loss and accuracy (dist::evaluate), and o.patience stops early on it;
+/// `early_stopping` (optional, in/out, as the Trainer's fit takes it) is that record, current when
+/// o.on_epoch_end runs, so that a checkpoint can save it and a resumed run continue from it.
 /// Every rank returns the same result: every stop (step limit, gradient norm, early stopping, a
 /// non-finite step or a stop request on any rank) is taken by all ranks at the same point.
 template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D, optim::Schedule Sched>
 DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train, const D* validation,
                                        GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o,
-                                       const Sched& sched) {
+                                       const Sched& sched,
+                                       train::EarlyStopping<typename Net::scalar>* early_stopping = nullptr) {
   using T = typename Net::scalar;
   using train::StopCriterion;
   constexpr std::size_t In = Net::inputs, Out = Net::outputs, P = Net::num_params;
@@ -336,6 +340,12 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   if (err.empty() && o.patience > 0 && !validation)
     err = where + "early stopping (patience " + std::to_string(o.patience) + ") needs a validation set";
   if (err.empty() && o.first_epoch == 0) err = where + "first_epoch counts from 1";
+  train::EarlyStopping<T> own;
+  train::EarlyStopping<T>& es = early_stopping ? *early_stopping : own;
+  if (err.empty() && o.first_epoch > 0)
+    if (const auto bad = es.check(P, o.first_epoch - 1); !bad.empty())
+      err = where + "the early-stopping record given for epoch " + std::to_string(o.first_epoch) +
+            " does not fit: " + bad;
   detail::agree_on_data(comm, err, where);
   if (!comm.same_everywhere(train.rows))
     throw std::invalid_argument(where + "the ranks' training sets differ in size (" + std::to_string(train.rows) +
@@ -353,10 +363,10 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   for (std::size_t e = 1; e < o.first_epoch; ++e) std::shuffle(order.begin(), order.end(), rng);
   train::BatchBuffers<Net, B> buf;
   std::vector<double> gfull;
-  std::vector<T> best(validation ? P : 0);
-  std::size_t wait = 0;
   DataParallelResult res;
   res.steps = o.first_step;
+  res.best_epoch = es.best_epoch;
+  if (es.best_epoch) res.best_val_loss = es.best_loss;
   for (std::size_t epoch = o.first_epoch; epoch <= o.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     const auto t0 = std::chrono::steady_clock::now();
@@ -432,13 +442,9 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
       res.validation = detail::evaluate<B>(net, loss, *validation, comm, o.binary_threshold, buf);
       r.val_loss = res.validation.loss;
       r.val_accuracy = res.validation.accuracy();
-      if (res.best_epoch == 0 || r.val_loss < res.best_val_loss - o.min_delta) {
-        res.best_epoch = epoch;
-        res.best_val_loss = r.val_loss;
-        std::copy(net.params().begin(), net.params().end(), best.begin());
-        wait = 0;
-      } else {
-        ++wait;
+      if (es.update(epoch, r.val_loss, std::span<const T>(net.params()), o.min_delta)) {
+        res.best_epoch = es.best_epoch;
+        res.best_val_loss = es.best_loss;
       }
     }
     r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
@@ -451,12 +457,12 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
                     detail::g6(o.grad_norm_tolerance) + " after epoch " + std::to_string(epoch);
       break;
     }
-    if (o.patience > 0 && wait >= o.patience) {
+    if (es.exhausted(o.patience)) {
       res.stopped_by = StopCriterion::early_stopping;
       res.message = "validation loss did not improve for " + std::to_string(o.patience) + " epochs; best " +
                     detail::g6(res.best_val_loss) + " at epoch " + std::to_string(res.best_epoch);
       if (o.restore_best) {
-        std::copy(best.begin(), best.end(), net.params().begin());
+        es.restore(net.params());
         res.restored_best = true;
         res.message += " (its parameters restored)";
         res.validation = detail::evaluate<B>(net, loss, *validation, comm, o.binary_threshold, buf);

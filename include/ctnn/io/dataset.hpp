@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -28,6 +29,23 @@ struct Dataset {
   // Pointer to the `cols` features of row i (no bounds check).
   const float* row(std::size_t i) const { return features.data() + i * cols; }
   float* row(std::size_t i) { return features.data() + i * cols; }
+  // The rows idx[0], idx[1], ... as a new dataset (e.g. a validation split); throws
+  // std::out_of_range for an index past the last row.
+  Dataset subset(std::span<const std::size_t> idx) const {
+    Dataset d;
+    d.rows = idx.size();
+    d.cols = cols;
+    d.feature_names = feature_names;
+    d.features.reserve(idx.size() * cols);
+    d.labels.reserve(idx.size());
+    for (const std::size_t i : idx) {
+      if (i >= rows)
+        throw std::out_of_range("ctnn::io::Dataset::subset: row " + std::to_string(i) + " of " + std::to_string(rows));
+      d.features.insert(d.features.end(), row(i), row(i) + cols);
+      d.labels.push_back(labels[i]);
+    }
+    return d;
+  }
 };
 
 // Thrown by every loader for bad or missing input. what() is the full message, which starts with

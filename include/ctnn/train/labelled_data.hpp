@@ -1,16 +1,21 @@
-// ctnn/train/labelled_data.hpp: what training code asks of a labelled data set, and the two things
-// every training loop does with one: find a label outside the network's classes, and copy rows into
-// a batch with their targets. Shared by the Trainer (train/trainer.hpp) and data-parallel training
-// (dist/data_parallel.hpp).
+// ctnn/train/labelled_data.hpp: what training code asks of a labelled data set, and what every
+// training loop does with one: find a label outside the network's classes, copy rows into a batch
+// with their targets, hold rows out for validation. Shared by the Trainer (train/trainer.hpp),
+// data-parallel training (dist/data_parallel.hpp) and the tool's --validation-split.
 // Data: any type with Dataset's members (rows, cols, row(i) -> pointer to cols features,
 // labels[i] 0-based class), e.g. ctnn::io::Dataset; this header does not include io. Targets are
 // one-hot rows for a network with Out > 1 outputs, the label itself (0/1) for one output.
 // Layer: train (standard library only).
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <numeric>
 #include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace ctnn::train {
 
@@ -21,6 +26,29 @@ concept LabelledData = requires(const D& d, std::size_t i) {
   { d.labels[i] } -> std::convertible_to<long long>;
   { *d.row(i) } -> std::convertible_to<double>;
 };
+
+/// The rows a validation split holds out: a seeded random `fraction` of `rows` (rounded), drawn from
+/// `rng` (one shuffle of 0..rows-1, its last rows held out); both lists in increasing order. The
+/// Trainer's validation_split, and the tool's --validation-split with Random(seed).
+struct HeldOut {
+  std::vector<std::size_t> train, validation;
+};
+template <class Rng>  // ctnn::Random (rng.below(n): uniform in [0, n))
+HeldOut hold_out(std::size_t rows, double fraction, Rng& rng) {
+  if (!(fraction >= 0 && fraction < 1))
+    throw std::invalid_argument("ctnn::train::hold_out: the fraction must be in [0, 1), not " + std::to_string(fraction));
+  HeldOut h;
+  h.train.resize(rows);
+  std::iota(h.train.begin(), h.train.end(), std::size_t{0});
+  if (fraction == 0) return h;
+  for (std::size_t i = rows; i > 1; --i) std::swap(h.train[i - 1], h.train[rng.below(i)]);
+  const auto nv = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(rows)));
+  h.validation.assign(h.train.end() - static_cast<std::ptrdiff_t>(nv), h.train.end());
+  h.train.resize(rows - nv);
+  std::sort(h.train.begin(), h.train.end());
+  std::sort(h.validation.begin(), h.validation.end());
+  return h;
+}
 
 /// The first row whose label is not a class of a network with `outputs` outputs (0..outputs-1, or
 /// 0/1 for one output), if any.

@@ -46,6 +46,7 @@
 #include "ctnn/nn/init.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/optim/schedule.hpp"
+#include "ctnn/train/early_stopping.hpp"
 #include "ctnn/train/evaluate.hpp"
 #include "ctnn/train/labelled_data.hpp"
 #include "ctnn/train/metrics.hpp"
@@ -93,7 +94,8 @@ struct TrainerOptions {
   std::string csv_path, json_path;      ///< run logs; empty = none
   // Resuming and interruption (the command-line tool's --resume and SIGINT): with first_epoch and
   // first_step as a checkpoint saved them from on_epoch_end (and the parameters and optimiser state
-  // restored), the resumed run takes the same steps as an uninterrupted one. The shuffled order
+  // restored; with a validation set, also fit's early-stopping record), the resumed run takes the
+  // same steps and stops where an uninterrupted one would. The shuffled order
   // (each epoch permutes the previous epoch's order) is rebuilt by replaying the earlier epochs'
   // shuffles from the seed; shuffle_state, if given, must then equal the RNG (else: another seed).
   std::size_t first_epoch = 1;  ///< resume: the epochs before this one are done
@@ -115,7 +117,7 @@ class Trainer {
  public:
   Trainer(Net& net, Opt& opt, Sched schedule, TrainerOptions o = {})
       : net_(net), opt_(opt), sched_(std::move(schedule)), o_(std::move(o)),
-        acc_(P), best_(P) {}
+        acc_(P) {}
   /// A constant learning rate: the optimiser's own options().lr.
   Trainer(Net& net, Opt& opt, TrainerOptions o = {})
     requires std::same_as<Sched, optim::ConstantLR>
@@ -124,8 +126,13 @@ class Trainer {
   const TrainerOptions& options() const noexcept { return o_; }
 
   /// Trains on `train`, validating on `validation` (or on a validation_split of train).
+  /// `early_stopping` (optional, in/out): the record of the best epoch by validation loss, kept up
+  /// to date after each epoch (on_epoch_end sees it current: what a checkpoint saves). A fresh run
+  /// (first_epoch 1) needs it empty; a resumed one continues from the record saved with the
+  /// checkpoint. Without it, fit keeps its own.
   template <LabelledData D, class Loss>
-  TrainResult fit(const Loss& loss, const D& train, const D* validation = nullptr) {
+  TrainResult fit(const Loss& loss, const D& train, const D* validation = nullptr,
+                  EarlyStopping<T>* early_stopping = nullptr) {
     check_data(train, "training");
     if (validation) check_data(*validation, "validation");
     if (o_.validation_split < 0 || o_.validation_split >= 1)
@@ -134,16 +141,9 @@ class Trainer {
       throw std::invalid_argument("ctnn::train::Trainer: give a validation set or a validation_split, not both");
 
     // Index lists: the training rows and the validation rows (of `train` when split off).
-    std::vector<std::size_t> tr(train.rows), va;
-    std::iota(tr.begin(), tr.end(), std::size_t{0});
     Random rng(o_.seed);
-    if (o_.validation_split > 0) {
-      shuffle(tr, rng);
-      const auto nv = static_cast<std::size_t>(std::llround(o_.validation_split * static_cast<double>(train.rows)));
-      va.assign(tr.end() - static_cast<std::ptrdiff_t>(nv), tr.end());
-      tr.resize(tr.size() - nv);
-      std::sort(tr.begin(), tr.end());
-    } else if (validation) {
+    auto [tr, va] = hold_out(train.rows, o_.validation_split, rng);
+    if (validation) {
       va.resize(validation->rows);
       std::iota(va.begin(), va.end(), std::size_t{0});
     }
@@ -158,6 +158,11 @@ class Trainer {
     const bool has_val = !va.empty();
     if (o_.patience > 0 && !has_val)
       throw std::invalid_argument("ctnn::train::Trainer: early stopping (patience > 0) needs a validation set");
+    EarlyStopping<T> own;
+    EarlyStopping<T>& es = early_stopping ? *early_stopping : own;
+    if (const auto bad = es.check(P, o_.first_epoch - 1); !bad.empty())
+      throw std::invalid_argument("ctnn::train::Trainer: the early-stopping record given for epoch " +
+                                  std::to_string(o_.first_epoch) + " does not fit: " + bad);
 
     const std::size_t n = tr.size(), full = n / B, ragged = n % B, per_epoch = full + (ragged ? 1 : 0);
     std::vector<double> gfull(o_.grad_norm_tolerance > 0 ? P : 0);
@@ -166,7 +171,8 @@ class Trainer {
     Progress progress(o_.out, o_.display);
     TrainResult res;
     res.history.reserve(o_.epochs);
-    std::size_t wait = 0;
+    res.best_epoch = es.best_epoch;
+    if (es.best_epoch) res.best_val_loss = es.best_loss;
     bool stop = false;
     res.steps = o_.first_step;
     // The last checkpoint for OnNonFinite::rollback: kept at the start and after every completed
@@ -289,13 +295,9 @@ class Trainer {
       log.add(r);
       progress.end_epoch(line(r, has_val));
 
-      if (has_val && (res.best_epoch == 0 || r.val_loss < res.best_val_loss - o_.min_delta)) {
-        res.best_epoch = epoch;
-        res.best_val_loss = r.val_loss;
-        std::copy(net_.params().begin(), net_.params().end(), best_.begin());
-        wait = 0;
-      } else if (has_val) {
-        ++wait;
+      if (has_val && es.update(epoch, r.val_loss, net_.params(), o_.min_delta)) {
+        res.best_epoch = es.best_epoch;
+        res.best_val_loss = es.best_loss;
       }
       if (stop) break;  // max_steps
       if (keep_checkpoint) save(ckpt, epoch, res.steps, tr, rng);
@@ -306,12 +308,12 @@ class Trainer {
                       " after epoch " + std::to_string(epoch);
         break;
       }
-      if (o_.patience > 0 && wait >= o_.patience) {
+      if (es.exhausted(o_.patience)) {
         res.stopped_by = StopCriterion::early_stopping;
         res.message = o_.validation_name + " loss did not improve for " + std::to_string(o_.patience) +
                       " epochs; best " + fmt(res.best_val_loss) + " at epoch " + std::to_string(res.best_epoch);
         if (o_.restore_best) {
-          std::copy(best_.begin(), best_.end(), net_.params().begin());
+          es.restore(net_.params());
           res.restored_best = true;
           res.message += " (its parameters restored)";
           res.validation = evaluate_rows(loss, vdata, va);
@@ -483,7 +485,7 @@ class Trainer {
   Sched sched_;
   TrainerOptions o_;
   BatchBuffers<Net, B> buf_;
-  AlignedBuffer<T> acc_, best_;
+  AlignedBuffer<T> acc_;
 };
 
 /// Trainer<B> with the template arguments after B deduced.
