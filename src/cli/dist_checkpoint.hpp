@@ -2,7 +2,8 @@
 // with --checkpoint / --resume), on top of io/checkpoint.hpp.
 //
 // The main file (written by process 0 at the path given): parameters, the optimiser's state, a buffer
-// "data_parallel.processes" holding the process count, and meta step = optimiser steps, epoch =
+// "data_parallel.processes" holding the process count, with --patience the early-stopping record
+// (model.hpp's put_early_stopping), and meta step = optimiser steps, epoch =
 // schedule_position = completed epochs, rng = a fresh std::mt19937_64 seeded with --seed (the order is
 // replayed from the seed on resume; the RNG identifies the seed, so another seed is refused). With
 // error feedback each process also has its own unsent remainder, written by that process to
@@ -52,7 +53,7 @@ struct DistCheckpoint {
 
   /// After epoch `epoch` (collective).
   void save(std::span<const float> params, std::span<const float> opt_state, std::span<const float> remainder,
-            std::uint64_t steps, std::uint64_t epoch) const {
+            std::uint64_t steps, std::uint64_t epoch, const train::EarlyStopping<float>* es = nullptr) const {
     const io::CheckpointMeta meta{steps, epoch, epoch, std::mt19937_64(seed)};
     std::string err;
     if (has_remainder) {
@@ -65,10 +66,12 @@ struct DistCheckpoint {
     }
     if (comm.rank() == 0) {
       const float processes = static_cast<float>(comm.size());
-      const std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state},
-                                                              {"data_parallel.processes", {&processes, 1}}};
+      std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state},
+                                                        {"data_parallel.processes", {&processes, 1}}};
+      io::CheckpointMeta main_meta = meta;
+      if (es) put_early_stopping(buffers, main_meta, *es, params);
       try {
-        io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
+        io::save_checkpoint<float>(path, spec.signature(), params, buffers, main_meta);
       } catch (const std::exception& e) {
         err = e.what();
       }
@@ -77,16 +80,21 @@ struct DistCheckpoint {
     if (has_remainder && epoch > 0) std::remove(remainder_path(path, comm.rank(), epoch - 1).c_str());
   }
 
-  /// Loads into params, opt_state and (with error feedback) remainder, checking the process count, the
-  /// seed and that every remainder belongs to the main file's epoch (collective); returns the meta.
-  io::CheckpointMeta load(std::span<float> params, std::span<float> opt_state, std::span<float> remainder) const {
+  /// Loads into params, opt_state, (with error feedback) remainder and (with `es`) the early-stopping
+  /// record, checking the process count, the seed and that every remainder belongs to the main file's
+  /// epoch (collective); returns the meta.
+  io::CheckpointMeta load(std::span<float> params, std::span<float> opt_state, std::span<float> remainder,
+                          train::EarlyStopping<float>* es = nullptr) const {
     io::CheckpointMeta meta;
     std::string err;
     try {
       float processes = 0;
-      const std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state},
-                                                        {"data_parallel.processes", {&processes, 1}}};
+      std::vector<float> best(es ? params.size() : 0);
+      std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state},
+                                                  {"data_parallel.processes", {&processes, 1}}};
+      if (es) buffers.push_back({"early_stopping.best_params", best});
       meta = io::load_checkpoint<float>(path, spec.signature(), params, buffers);
+      if (es) *es = get_early_stopping(path, meta, std::move(best));
       if (processes != static_cast<float>(comm.size()))
         err = path + ": written by " + std::to_string(static_cast<long long>(processes)) + " processes, resumed with " +
               std::to_string(comm.size()) + " (start as many as the run had)";

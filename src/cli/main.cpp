@@ -24,6 +24,8 @@
 #include "ctnn/io/atomic_file.hpp"
 #include "ctnn/io/csv.hpp"
 #include "ctnn/io/idx.hpp"
+#include "ctnn/nn/init.hpp"
+#include "ctnn/train/labelled_data.hpp"
 #if CTNN_CLI_MPI
 #include "ctnn/dist/mpi.hpp"
 #endif
@@ -308,6 +310,19 @@ int main(int argc, char** argv) {
                     "epoch (one more pass), is below this (0: off)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  train->add_option("--validation-split", ts.validation_split,
+                    "hold out this fraction of the training rows (seeded by --seed) and evaluate them after every "
+                    "epoch instead of the test set, which is then evaluated once, after training (0: none)")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
+  auto* patience = train->add_option("--patience", ts.patience,
+                                     "early stopping: stop when the --validation-split rows' loss has not improved "
+                                     "for this many epochs, and put back the best epoch's parameters (0: off)")
+                       ->capture_default_str();
+  train->add_option("--min-delta", ts.min_delta, "--patience: an improvement must lower the loss by more than this")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->needs(patience);
   std::string on_nan = "stop";
   train->add_option("--on-nan", on_nan,
                     "on a NaN/Inf loss or gradient: stop (exit code 4), or rollback to the last completed epoch's "
@@ -360,6 +375,9 @@ int main(int argc, char** argv) {
         throw CLI::ValidationError("data", "give --test or --test-idx, not both");
       if (ts.dist.on && !topology.empty())
         throw CLI::ValidationError("--data-parallel", "trains compiled presets (--preset or --dataset), not a --topology network");
+      if (ts.patience > 0 && ts.validation_split == 0)
+        throw CLI::ValidationError("--patience", "needs --validation-split F: early stopping picks its epoch on rows "
+                                                 "held out of the training set, never on the test set");
       if (ts.dist.on && on_nan == "rollback")
         throw CLI::ValidationError("--data-parallel", "stops on a NaN/Inf step on any process (no --on-nan rollback)");
 #if !CTNN_CLI_MPI
@@ -420,10 +438,28 @@ int main(int argc, char** argv) {
       Loaded d = load_data(train_data, true);
       check_fits(d.train, d.train_name, *model);
       if (d.has_test) check_fits(d.test, d.test_name, *model);
+      // --validation-split: the rows train::hold_out picks (what the Trainer's validation_split holds
+      // out for this seed), before the standardisation, which is fitted on the rows trained on.
+      io::Dataset val;
+      const bool has_val = ts.validation_split > 0;
+      if (has_val) {
+        Random split_rng(ts.seed);
+        const auto h = train::hold_out(d.train.rows, ts.validation_split, split_rng);
+        if (h.validation.empty() || h.train.empty()) {
+          char what[160];
+          std::snprintf(what, sizeof what, "--validation-split %g of %zu training rows leaves no %s rows",
+                        ts.validation_split, d.train.rows, h.validation.empty() ? "validation" : "training");
+          return report_error(what, exit_usage);
+        }
+        val = d.train.subset(h.validation);
+        d.train = d.train.subset(h.train);
+        ts.monitor_name = "val";
+      }
       std::optional<io::Standardizer> st;
       if (!no_standardize) {
         st = io::Standardizer::fit(d.train);
         st->apply(d.train);
+        if (has_val) st->apply(val);
         if (d.has_test) st->apply(d.test);
       }
       ts.rollback_on_nan = on_nan == "rollback";
@@ -434,8 +470,9 @@ int main(int argc, char** argv) {
       ts.stop = &g_stop;
       install_signal_handlers();
       if (lead) {
-        std::printf("ctnn train: %s, %zu training rows%s, %s lr %g, schedule %s, batch %zu, %zu epochs, seed %llu%s\n",
+        std::printf("ctnn train: %s, %zu training rows%s%s, %s lr %g, schedule %s, batch %zu, %zu epochs, seed %llu%s\n",
                     topology.empty() ? ("preset " + preset).c_str() : topology.c_str(), d.train.rows,
+                    has_val ? (", " + std::to_string(val.rows) + " held out for validation").c_str() : "",
                     d.has_test ? (", " + std::to_string(d.test.rows) + " test rows").c_str() : "",
                     ts.optimizer.name.c_str(), ts.optimizer.lr, ts.schedule.name.c_str(), ts.batch, ts.epochs,
                     static_cast<unsigned long long>(ts.seed), ts.resume.empty() ? "" : (", resuming " + ts.resume).c_str());
@@ -447,8 +484,9 @@ int main(int argc, char** argv) {
                       ts.dist.compress == "none" ? "" : ts.dist.error_feedback ? ", with error feedback" : ", no error feedback");
         std::fflush(stdout);
       }
-      const TrainReport r = ts.dist.on ? model->train_data_parallel(ts, d.train, d.has_test ? &d.test : nullptr)
-                                       : model->train(ts, d.train, d.has_test ? &d.test : nullptr);
+      const io::Dataset* monitor = has_val ? &val : d.has_test ? &d.test : nullptr;
+      const TrainReport r = ts.dist.on ? model->train_data_parallel(ts, d.train, monitor)
+                                       : model->train(ts, d.train, monitor);
       if (r.exit == exit_interrupted) {
         if (lead)
           std::fprintf(stderr, "ctnn: interrupted%s\n",
@@ -462,7 +500,9 @@ int main(int argc, char** argv) {
         return lead ? report_error("training diverged: " + r.message + " (try a smaller --lr)", exit_diverged)
                     : exit_diverged;
       if (!ts.save.empty() && lead) save_model(ts.save, *model, topology.empty() ? preset : "", st ? &*st : nullptr);
-      if (d.has_test && lead) std::printf("test accuracy %.4f\n", r.test_accuracy);
+      if (has_val && lead) std::printf("val accuracy %.4f\n", r.monitored_accuracy);
+      if (d.has_test && lead)  // with --validation-split the test set's only evaluation is this one
+        std::printf("test accuracy %.4f\n", has_val ? model->evaluate(d.test).accuracy() : r.monitored_accuracy);
       return exit_ok;
     }
     // eval / predict

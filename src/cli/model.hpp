@@ -18,6 +18,7 @@
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/dataset.hpp"
 #include "ctnn/io/weights.hpp"
+#include "ctnn/train/early_stopping.hpp"
 #include "ctnn/train/metrics.hpp"
 #include "ctnn/train/run_log.hpp"
 
@@ -26,17 +27,19 @@ namespace ctnn::cli {
 struct TrainReport {
   int exit = exit_ok;
   std::string message;                                          ///< why training stopped
-  double test_accuracy = std::numeric_limits<double>::quiet_NaN();  ///< NaN without a test set
+  /// On the set evaluated after every epoch (settings.monitor_name) with the final parameters; NaN without one.
+  double monitored_accuracy = std::numeric_limits<double>::quiet_NaN();
   std::size_t epochs = 0;                                       ///< last completed epoch
 };
 
 /// What a training loop's result means to the tool: its message, the last completed epoch, the final
-/// test accuracy (not after an interruption) and the exit code of a NaN/Inf stop or an interruption.
-inline TrainReport report_of(const train::TrainResult& res, std::size_t completed, bool has_test) {
+/// accuracy on the monitored set (not after an interruption) and the exit code of a NaN/Inf stop or
+/// an interruption.
+inline TrainReport report_of(const train::TrainResult& res, std::size_t completed, bool monitored) {
   TrainReport r;
   r.message = res.message;
   r.epochs = completed;
-  if (has_test && res.stopped_by != train::StopCriterion::interrupted) r.test_accuracy = res.validation.accuracy();
+  if (monitored && res.stopped_by != train::StopCriterion::interrupted) r.monitored_accuracy = res.validation.accuracy();
   if (res.stopped_by == train::StopCriterion::non_finite) r.exit = exit_diverged;
   if (res.stopped_by == train::StopCriterion::interrupted) r.exit = exit_interrupted;
   return r;
@@ -52,8 +55,9 @@ class Model {
   /// Whether --batch N can be used (presets are compiled for a few batch sizes).
   virtual bool supports_batch(std::size_t b) const = 0;
   virtual std::string batch_sizes() const = 0;
-  /// Trains (resuming from settings.resume when given); a checkpoint after every epoch.
-  virtual TrainReport train(const TrainSettings& s, const io::Dataset& train, const io::Dataset* test) = 0;
+  /// Trains (resuming from settings.resume when given); a checkpoint after every epoch. `monitor`
+  /// (optional) is evaluated after every epoch; settings.patience stops early on its loss.
+  virtual TrainReport train(const TrainSettings& s, const io::Dataset& train, const io::Dataset* monitor) = 0;
   /// --data-parallel: trains over the MPI processes (every one calls this with the same arguments;
   /// process 0 prints, logs and saves). Compiled presets only, in a tool built with MPI.
   virtual TrainReport train_data_parallel(const TrainSettings&, const io::Dataset&, const io::Dataset*) {
@@ -64,18 +68,66 @@ class Model {
   virtual std::vector<float> predict(const io::Dataset& d) = 0;
 };
 
+/// The early-stopping record in a tool checkpoint (with --patience): the buffer
+/// "early_stopping.best_params" (the current parameters while no epoch is best) and the values
+/// early_stopping.best_epoch, .wait and .best_loss (absent while no epoch is best).
+inline void put_early_stopping(std::vector<io::NamedBuffer<const float>>& buffers, io::CheckpointMeta& meta,
+                               const train::EarlyStopping<float>& es, std::span<const float> params) {
+  buffers.push_back({"early_stopping.best_params", es.best_epoch ? std::span<const float>(es.best_params) : params});
+  meta.values["early_stopping.best_epoch"] = static_cast<double>(es.best_epoch);
+  meta.values["early_stopping.wait"] = static_cast<double>(es.wait);
+  if (es.best_epoch) meta.values["early_stopping.best_loss"] = es.best_loss;
+}
+/// The record back from a loaded checkpoint's values and best parameters (the buffer's contents),
+/// checked against the epochs it completed; throws io::DataError naming the file.
+inline train::EarlyStopping<float> get_early_stopping(const std::string& path, const io::CheckpointMeta& meta,
+                                                      std::vector<float> best) {
+  const auto value = [&](const std::string& key) {
+    const auto it = meta.values.find(key);
+    if (it == meta.values.end())
+      throw io::DataError(path + ": /values/" + key + ": missing key (a checkpoint written without --patience?)", path);
+    return it->second;
+  };
+  const auto count = [&](const std::string& key) {
+    const double v = value(key);
+    if (!(v >= 0 && v < 0x1p53 && v == std::floor(v)))
+      throw io::DataError(path + ": /values/" + key + ": not a count", path);
+    return static_cast<std::size_t>(v);
+  };
+  train::EarlyStopping<float> es;
+  const std::size_t params = best.size();
+  es.best_epoch = count("early_stopping.best_epoch");
+  es.wait = count("early_stopping.wait");
+  if (es.best_epoch) {
+    es.best_loss = value("early_stopping.best_loss");
+    es.best_params = std::move(best);
+  }
+  if (const auto bad = es.check(params, static_cast<std::size_t>(meta.epoch)); !bad.empty())
+    throw io::DataError(path + ": the early-stopping record does not fit: " + bad, path);
+  return es;
+}
+
 /// Checkpoint of the tool: the optimiser's state under the name "optimizer.state"; step = optimiser
-/// steps, schedule_position = epoch = completed epochs (schedules count epochs).
+/// steps, schedule_position = epoch = completed epochs (schedules count epochs); with `es` (--patience)
+/// the early-stopping record.
 inline void save_tool_checkpoint(const std::string& path, const io::ModelSpec& spec, std::span<const float> params,
-                                 std::span<const float> opt_state, const io::CheckpointMeta& meta) {
-  const std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state}};
+                                 std::span<const float> opt_state, io::CheckpointMeta meta,
+                                 const train::EarlyStopping<float>* es = nullptr) {
+  std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state}};
+  if (es) put_early_stopping(buffers, meta, *es, params);
   io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
 }
+/// Loads what save_tool_checkpoint wrote (with `es`: the early-stopping record too). Throws
+/// io::DataError naming the file.
 inline io::CheckpointMeta load_tool_checkpoint(const std::string& path, const io::ModelSpec& spec,
-                                               std::span<float> params, std::span<float> opt_state) {
-  const std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state}};
+                                               std::span<float> params, std::span<float> opt_state,
+                                               train::EarlyStopping<float>* es = nullptr) {
+  std::vector<float> best(es ? params.size() : 0);
+  std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state}};
+  if (es) buffers.push_back({"early_stopping.best_params", best});
   auto meta = io::load_checkpoint<float>(path, spec.signature(), params, buffers);
   if (!meta.rng) throw io::DataError(path + ": the checkpoint holds no RNG state (not written by ctnn train)", path);
+  if (es) *es = get_early_stopping(path, meta, std::move(best));
   return meta;
 }
 

@@ -77,8 +77,10 @@ class RuntimeModel final : public Model {
       for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
     };
     std::size_t first_epoch = 1, steps = 0;
+    train::EarlyStopping<float> es;  // the best epoch by the monitored loss; checkpointed with --patience
+    train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;
     if (!s.resume.empty()) {  // as the Trainer: replay the earlier epochs' shuffles, check the RNG
-      const auto meta = load_tool_checkpoint(s.resume, sp, net_.params(), opt.state());
+      const auto meta = load_tool_checkpoint(s.resume, sp, net_.params(), opt.state(), kept);
       opt.set_step_count(meta.step);
       first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
       steps = static_cast<std::size_t>(meta.step);
@@ -198,9 +200,10 @@ class RuntimeModel final : public Model {
         const auto e = evaluate(*te);
         rec.val_loss = e.loss;
         rec.val_accuracy = e.accuracy();
-        r.test_accuracy = e.accuracy();
-        k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  test_loss %.4f  test_acc %.4f",
-                           e.loss, e.accuracy());
+        r.monitored_accuracy = e.accuracy();
+        es.update(epoch, e.loss, net_.params(), s.min_delta);
+        k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  %s_loss %.4f  %s_acc %.4f",
+                           s.monitor_name.c_str(), e.loss, s.monitor_name.c_str(), e.accuracy());
       }
       if (s.grad_norm_tol > 0)
         k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  grad_norm %.3g", rec.grad_norm);
@@ -212,11 +215,19 @@ class RuntimeModel final : public Model {
       if (s.rollback_on_nan) save_state(epoch);
       if (!s.checkpoint.empty())
         save_tool_checkpoint(s.checkpoint, sp, net_.params(), opt.state(),
-                             io::CheckpointMeta{steps, epoch, epoch, rng.engine()});
+                             io::CheckpointMeta{steps, epoch, epoch, rng.engine()}, kept);
       if (s.grad_norm_tol > 0 && rec.grad_norm < s.grad_norm_tol) {
         why = train::StopCriterion::gradient_norm;
         r.message = "training-set gradient norm " + g6(rec.grad_norm) + " < " + g6(s.grad_norm_tol) + " after epoch " +
                     std::to_string(epoch);
+        break;
+      }
+      if (es.exhausted(s.patience)) {  // as the Trainer: the best epoch's parameters are put back
+        why = train::StopCriterion::early_stopping;
+        r.message = s.monitor_name + " loss did not improve for " + std::to_string(s.patience) + " epochs; best " +
+                    g6(es.best_loss) + " at epoch " + std::to_string(es.best_epoch) + " (its parameters restored)";
+        es.restore(net_.params());
+        r.monitored_accuracy = evaluate(*te).accuracy();
         break;
       }
     }

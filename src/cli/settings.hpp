@@ -57,6 +57,13 @@ struct TrainSettings {
   double clip_norm = 0;        ///< --clip-norm: clip the gradient's global L2 norm before each step (0: off)
   std::size_t max_steps = 0;   ///< --max-steps: stop after this many optimiser steps in all (0: no limit)
   double grad_norm_tol = 0;    ///< --grad-norm-tol: stop when the training set's gradient norm is below (0: off)
+  /// The set evaluated after every epoch is called this in the progress lines: "test" (the test set),
+  /// or "val" with --validation-split (rows held out of the training set; the test set is then
+  /// evaluated once, after training).
+  std::string monitor_name = "test";
+  double validation_split = 0; ///< --validation-split: the fraction of the training rows held out (0: none)
+  std::size_t patience = 0;    ///< --patience: stop when the val loss has not improved for this many epochs (0: off)
+  double min_delta = 0;        ///< --min-delta: an improvement must lower the val loss by more than this
   train::Display display = train::Display::automatic;
   const std::atomic<bool>* stop = nullptr;  ///< set by the SIGINT/SIGTERM handler
   DataParallelSettings dist;

@@ -91,14 +91,18 @@ class StaticModel final : public Model {
     to.schedule_unit = train::ScheduleUnit::epoch;
     to.display = s.display;
     to.csv_path = s.log;
-    to.validation_name = "test";
+    to.validation_name = s.monitor_name;
+    to.patience = s.patience;
+    to.min_delta = s.min_delta;
     to.stop = s.stop;
     to.on_non_finite = s.rollback_on_nan ? train::OnNonFinite::rollback : train::OnNonFinite::stop;
     to.clip_norm = s.clip_norm;
     to.max_steps = s.max_steps;
     to.grad_norm_tolerance = s.grad_norm_tol;
+    train::EarlyStopping<float> es;  // the checkpoints carry it with --patience
+    train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;
     if (!s.resume.empty()) {
-      const auto meta = load_tool_checkpoint(s.resume, sp, net_->params(), opt.state());
+      const auto meta = load_tool_checkpoint(s.resume, sp, net_->params(), opt.state(), kept);
       opt.set_step_count(meta.step);
       to.first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
       to.first_step = static_cast<std::size_t>(meta.step);
@@ -109,12 +113,12 @@ class StaticModel final : public Model {
       completed = epoch;
       if (s.checkpoint.empty()) return;
       save_tool_checkpoint(s.checkpoint, sp, net_->params(), opt.state(),
-                           io::CheckpointMeta{steps, epoch, epoch, rng});
+                           io::CheckpointMeta{steps, epoch, epoch, rng}, kept);
     };
     auto t = train::make_trainer<B>(*net_, opt, make_schedule(s.schedule, s.optimizer.lr, s.epochs), to);
     train::TrainResult res;
     try {
-      res = t.fit(loss::softmax_cross_entropy, tr, te);
+      res = t.fit(loss::softmax_cross_entropy, tr, te, &es);
     } catch (const std::invalid_argument& e) {  // the data were checked: a checkpoint of another run
       if (s.resume.empty()) throw;
       throw io::DataError(s.resume + ": " + e.what(), s.resume);
@@ -124,7 +128,7 @@ class StaticModel final : public Model {
 
 #if CTNN_CLI_MPI
   /// dist::train_data_parallel with the tool's optimiser and schedule (which count epochs: the
-  /// step-counting loop gets schedule(step / steps per epoch)), the test set as validation; process 0
+  /// step-counting loop gets schedule(step / steps per epoch)), the monitored set as validation; process 0
   /// prints a line per epoch and writes the --log.
   template <std::size_t B>
   TrainReport data_parallel_with(const TrainSettings& s, const io::Dataset& tr, const io::Dataset* te) {
@@ -149,11 +153,15 @@ class StaticModel final : public Model {
     o.clip_norm = s.clip_norm;
     o.max_steps = s.max_steps;
     o.grad_norm_tolerance = s.grad_norm_tol;
+    o.patience = s.patience;
+    o.min_delta = s.min_delta;
     const auto sp = spec();
     const bool remainder = ro.compression != dist::Compression::none && ro.error_feedback;
+    train::EarlyStopping<float> es;  // the checkpoints carry it with --patience
+    train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;
     if (!s.resume.empty()) {
       const auto meta = DistCheckpoint{comm, sp, s.resume, s.seed, remainder}.load(net_->params(), opt.state(),
-                                                                                   reducer.residual_mutable());
+                                                                                   reducer.residual_mutable(), kept);
       opt.set_step_count(meta.step);
       o.first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
       o.first_step = static_cast<std::size_t>(meta.step);
@@ -165,16 +173,19 @@ class StaticModel final : public Model {
       if (!step_limited) completed = e.epoch;
       if (!s.checkpoint.empty() && !step_limited)
         DistCheckpoint{comm, sp, s.checkpoint, s.seed, remainder}.save(net_->params(), opt.state(), reducer.residual(),
-                                                                       e.steps, e.epoch);
+                                                                       e.steps, e.epoch, kept);
       if (!lead) return;
       log.add(e);
       if (s.display == train::Display::none) return;
       std::printf("epoch %zu/%zu  loss %.4f  acc %.4f", e.epoch, s.epochs, e.train_loss, e.train_accuracy);
-      if (te) std::printf("  test_loss %.4f  test_acc %.4f", e.val_loss, e.val_accuracy);
+      if (te)
+        std::printf("  %s_loss %.4f  %s_acc %.4f", s.monitor_name.c_str(), e.val_loss, s.monitor_name.c_str(),
+                    e.val_accuracy);
       std::printf("  lr %.3g  %.2f s (+%.2f s eval)\n", e.lr, e.seconds, e.eval_seconds);
       std::fflush(stdout);
     };
-    const auto res = dist::train_data_parallel<B>(*net_, opt, loss::softmax_cross_entropy, tr, te, reducer, o, by_epoch);
+    const auto res =
+        dist::train_data_parallel<B>(*net_, opt, loss::softmax_cross_entropy, tr, te, reducer, o, by_epoch, &es);
     if (lead) {
       log.finish(res);
       char ratio[64] = "dense";

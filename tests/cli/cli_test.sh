@@ -68,6 +68,40 @@ interrupt() {
   cmp full.json resumed.json || fail "resumed final weights differ from the uninterrupted run's"
 }
 
+# early_stop_resume CMD...: CMD (a `ctnn train` command line without --epochs) with a validation
+# split and patience 4 stops early, saving the best epoch's parameters (eval of the saved model gives the
+# printed test accuracy); cut one epoch before that stop (--epochs S-1 --checkpoint) and resumed, it
+# stops at the same epoch with the same best epoch and saves the same bytes: the checkpoint carries
+# the early-stopping record (best epoch, its loss and parameters, epochs waited).
+early_stop_resume() {
+  local cmd=("$@" --validation-split 0.2 --patience 4)
+  expect 0 "${cmd[@]}" --epochs 100 --save es_full.json
+  contains out.txt "held out for validation"
+  contains out.txt "val_loss"
+  grep -q "test_loss" out.txt && fail "with --validation-split the test set is not evaluated every epoch"
+  contains out.txt "(its parameters restored)"
+  local msg best stop acc
+  msg=$(grep -o "did not improve for 4 epochs; best [^ ]* at epoch [0-9]*" out.txt | head -1)
+  [[ -n $msg ]] || { cat out.txt >&2; fail "no early stop in 100 epochs"; }
+  best=${msg##* }
+  stop=$(sed -n 's/^epoch \([0-9]*\)\/100 .*/\1/p' out.txt | tail -1)
+  [[ -n $best && -n $stop && $stop == $((best + 4)) && $best -gt 1 ]] ||
+    fail "best epoch '$best', stopped after epoch '$stop' (want best > 1, stop = best + 4)"
+  acc=$(accuracy out.txt)
+  [[ $(grep -c '^test accuracy' out.txt) == 1 && $(grep -c '^val accuracy' out.txt) == 1 ]] ||
+    fail "expected one val accuracy and one test accuracy line"
+  expect 0 "$CTNN" eval --model es_full.json --dataset digits --data-dir "$DATA"
+  [[ $(sed -n 's/^accuracy //p' out.txt) == "$acc" ]] || fail "eval of the saved model is not the printed test accuracy $acc"
+  expect 0 "${cmd[@]}" --epochs $((stop - 1)) --checkpoint es.ckpt
+  contains out.txt "ran the $((stop - 1)) epochs requested"
+  expect 0 "${cmd[@]}" --epochs 100 --resume es.ckpt --save es_resumed.json
+  contains out.txt "$msg"
+  [[ $(sed -n 's/^epoch \([0-9]*\)\/100 .*/\1/p' out.txt | tr '\n' ' ') == "$stop " ]] ||
+    fail "the resumed run should run epoch $stop alone"
+  cmp es_full.json es_resumed.json || fail "the resumed run saved other parameters than the uninterrupted one"
+  echo "early stopping: best epoch $best, stopped after $stop, resumed from epoch $((stop - 1)) alike"
+}
+
 case $CASE in
   resume_sigint) interrupt INT ;;
   resume_sigterm) interrupt TERM ;;
@@ -221,6 +255,28 @@ PY
     [[ ${norms[0]} == "${norms[1]}" ]] || fail "training-set gradient norms differ: preset '${norms[0]}', topology '${norms[1]}'"
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --clip-norm -1
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --grad-norm-tol -1 ;;
+  early_stopping)
+    # --validation-split and --patience on a preset (the Trainer) and a JSON topology (the tool's own loop).
+    cat > net.json <<'JSON'
+{"layer_sizes": [64, 24, 10], "activations": ["tanh", "identity"]}
+JSON
+    BASE=("$CTNN" train --dataset digits --data-dir "$DATA" --seed 5 --lr 0.03 --progress lines)
+    early_stop_resume "${BASE[@]}"
+    early_stop_resume "${BASE[@]}" --topology net.json
+    # the checkpoint and the flags must agree on early stopping (exit 3, naming the file)
+    expect 0 "${BASE[@]}" --epochs 2 --checkpoint plain.ckpt
+    expect 3 "${BASE[@]}" --epochs 3 --validation-split 0.2 --patience 4 --resume plain.ckpt
+    contains err.txt "plain.ckpt: /buffers: expected a buffer \"early_stopping.best_params\""
+    expect 3 "${BASE[@]}" --topology net.json --epochs 100 --resume es.ckpt  # the last early_stop_resume's
+    contains err.txt "es.ckpt: /buffers/early_stopping.best_params: the file holds a buffer"
+    # usage errors (exit 2): patience without a split (never on the test set), a split that leaves no
+    # rows, a fraction out of range, --min-delta without --patience
+    expect 2 "${BASE[@]}" --patience 3
+    contains err.txt "--patience: needs --validation-split"
+    expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --validation-split 0.001
+    contains err.txt "--validation-split 0.001 of 120 training rows leaves no validation rows"
+    expect 2 "${BASE[@]}" --validation-split 1
+    expect 2 "${BASE[@]}" --validation-split 0.2 --min-delta 0.1 ;;
   topology)
     cat > net.json <<'JSON'
 {"layer_sizes": [64, 24, 10], "activations": ["tanh", "identity"]}
@@ -311,6 +367,9 @@ JSON
     contains err.txt "training diverged: non-finite loss or gradient on rank "
     [[ $(grep -c 'training diverged' err.txt) == 1 ]] || fail "more than one process reported the divergence"
     contains out.txt "replicas equal"
+    # --validation-split and --patience: the data-parallel checkpoint carries the early-stopping record too
+    early_stop_resume mpiexec -n 2 "$CTNN" train --dataset digits --data-dir "$DATA" --seed 5 --lr 0.03 \
+      --progress lines --data-parallel
     # what it refuses (usage errors, exit 2)
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --compress top-k
     expect 2 "${DP[@]}" --on-nan rollback
