@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <span>
@@ -68,20 +69,35 @@ class Model {
   virtual std::vector<float> predict(const io::Dataset& d) = 0;
 };
 
-/// The early-stopping record in a tool checkpoint (with --patience): the buffer
-/// "early_stopping.best_params" (the current parameters while no epoch is best) and the values
-/// early_stopping.best_epoch, .wait and .best_loss (absent while no epoch is best).
-inline void put_early_stopping(std::vector<io::NamedBuffer<const float>>& buffers, io::CheckpointMeta& meta,
-                               const train::EarlyStopping<float>& es, std::span<const float> params) {
-  buffers.push_back({"early_stopping.best_params", es.best_epoch ? std::span<const float>(es.best_params) : params});
-  meta.values["early_stopping.best_epoch"] = static_cast<double>(es.best_epoch);
-  meta.values["early_stopping.wait"] = static_cast<double>(es.wait);
-  if (es.best_epoch) meta.values["early_stopping.best_loss"] = es.best_loss;
+/// What a tool checkpoint holds about validation: with --validation-split the value
+/// "validation_split" (a resume with another fraction is refused: it would train on other rows), and
+/// with --patience (`es` given) the early-stopping record: the buffer "early_stopping.best_params" (the
+/// current parameters while no epoch is best) and the values early_stopping.best_epoch, .wait and
+/// .best_loss (absent while no epoch is best).
+inline void put_validation(std::vector<io::NamedBuffer<const float>>& buffers, io::CheckpointMeta& meta,
+                           double validation_split, const train::EarlyStopping<float>* es,
+                           std::span<const float> params) {
+  if (validation_split > 0) meta.values["validation_split"] = validation_split;
+  if (!es) return;
+  buffers.push_back({"early_stopping.best_params", es->best_epoch ? std::span<const float>(es->best_params) : params});
+  meta.values["early_stopping.best_epoch"] = static_cast<double>(es->best_epoch);
+  meta.values["early_stopping.wait"] = static_cast<double>(es->wait);
+  if (es->best_epoch) meta.values["early_stopping.best_loss"] = es->best_loss;
 }
-/// The record back from a loaded checkpoint's values and best parameters (the buffer's contents),
+/// Checks a loaded checkpoint's validation split against --validation-split and (with `es`) puts its
+/// early-stopping record there, from its values and best parameters (the buffer's contents, `best`),
 /// checked against the epochs it completed; throws io::DataError naming the file.
-inline train::EarlyStopping<float> get_early_stopping(const std::string& path, const io::CheckpointMeta& meta,
-                                                      std::vector<float> best) {
+inline void get_validation(const std::string& path, const io::CheckpointMeta& meta, double validation_split,
+                           train::EarlyStopping<float>* es, std::vector<float> best) {
+  const auto split = meta.values.find("validation_split");
+  const double saved = split == meta.values.end() ? 0.0 : split->second;
+  if (saved != validation_split) {
+    char what[160];
+    std::snprintf(what, sizeof what, ": written with --validation-split %g, resumed with %g (other rows would be trained on)",
+                  saved, validation_split);
+    throw io::DataError(path + what, path);
+  }
+  if (!es) return;
   const auto value = [&](const std::string& key) {
     const auto it = meta.values.find(key);
     if (it == meta.values.end())
@@ -94,40 +110,40 @@ inline train::EarlyStopping<float> get_early_stopping(const std::string& path, c
       throw io::DataError(path + ": /values/" + key + ": not a count", path);
     return static_cast<std::size_t>(v);
   };
-  train::EarlyStopping<float> es;
+  train::EarlyStopping<float> r;
   const std::size_t params = best.size();
-  es.best_epoch = count("early_stopping.best_epoch");
-  es.wait = count("early_stopping.wait");
-  if (es.best_epoch) {
-    es.best_loss = value("early_stopping.best_loss");
-    es.best_params = std::move(best);
+  r.best_epoch = count("early_stopping.best_epoch");
+  r.wait = count("early_stopping.wait");
+  if (r.best_epoch) {
+    r.best_loss = value("early_stopping.best_loss");
+    r.best_params = std::move(best);
   }
-  if (const auto bad = es.check(params, static_cast<std::size_t>(meta.epoch)); !bad.empty())
+  if (const auto bad = r.check(params, static_cast<std::size_t>(meta.epoch)); !bad.empty())
     throw io::DataError(path + ": the early-stopping record does not fit: " + bad, path);
-  return es;
+  *es = std::move(r);
 }
 
 /// Checkpoint of the tool: the optimiser's state under the name "optimizer.state"; step = optimiser
-/// steps, schedule_position = epoch = completed epochs (schedules count epochs); with `es` (--patience)
-/// the early-stopping record.
+/// steps, schedule_position = epoch = completed epochs (schedules count epochs); what put_validation
+/// adds for --validation-split and (`es`) --patience.
 inline void save_tool_checkpoint(const std::string& path, const io::ModelSpec& spec, std::span<const float> params,
-                                 std::span<const float> opt_state, io::CheckpointMeta meta,
-                                 const train::EarlyStopping<float>* es = nullptr) {
+                                 std::span<const float> opt_state, io::CheckpointMeta meta, double validation_split,
+                                 const train::EarlyStopping<float>* es) {
   std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state}};
-  if (es) put_early_stopping(buffers, meta, *es, params);
+  put_validation(buffers, meta, validation_split, es, params);
   io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
 }
-/// Loads what save_tool_checkpoint wrote (with `es`: the early-stopping record too). Throws
-/// io::DataError naming the file.
+/// Loads what save_tool_checkpoint wrote (checked against --validation-split; with `es` the
+/// early-stopping record too). Throws io::DataError naming the file.
 inline io::CheckpointMeta load_tool_checkpoint(const std::string& path, const io::ModelSpec& spec,
                                                std::span<float> params, std::span<float> opt_state,
-                                               train::EarlyStopping<float>* es = nullptr) {
+                                               double validation_split, train::EarlyStopping<float>* es) {
   std::vector<float> best(es ? params.size() : 0);
   std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state}};
   if (es) buffers.push_back({"early_stopping.best_params", best});
   auto meta = io::load_checkpoint<float>(path, spec.signature(), params, buffers);
   if (!meta.rng) throw io::DataError(path + ": the checkpoint holds no RNG state (not written by ctnn train)", path);
-  if (es) *es = get_early_stopping(path, meta, std::move(best));
+  get_validation(path, meta, validation_split, es, std::move(best));
   return meta;
 }
 

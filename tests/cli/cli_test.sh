@@ -263,12 +263,19 @@ JSON
     BASE=("$CTNN" train --dataset digits --data-dir "$DATA" --seed 5 --lr 0.03 --progress lines)
     early_stop_resume "${BASE[@]}"
     early_stop_resume "${BASE[@]}" --topology net.json
-    # the checkpoint and the flags must agree on early stopping (exit 3, naming the file)
+    # the checkpoint and the flags must agree on early stopping (exit 3, naming the file) ...
     expect 0 "${BASE[@]}" --epochs 2 --checkpoint plain.ckpt
     expect 3 "${BASE[@]}" --epochs 3 --validation-split 0.2 --patience 4 --resume plain.ckpt
     contains err.txt "plain.ckpt: /buffers: expected a buffer \"early_stopping.best_params\""
     expect 3 "${BASE[@]}" --topology net.json --epochs 100 --resume es.ckpt  # the last early_stop_resume's
     contains err.txt "es.ckpt: /buffers/early_stopping.best_params: the file holds a buffer"
+    # ... and on the rows held out: another --validation-split would train on other rows
+    expect 0 "${BASE[@]}" --epochs 2 --validation-split 0.2 --checkpoint split.ckpt
+    expect 3 "${BASE[@]}" --epochs 3 --validation-split 0.1 --resume split.ckpt
+    contains err.txt "split.ckpt: written with --validation-split 0.2, resumed with 0.1 (other rows would be trained on)"
+    expect 3 "${BASE[@]}" --epochs 3 --resume split.ckpt
+    contains err.txt "resumed with 0 (other rows"
+    expect 0 "${BASE[@]}" --epochs 3 --validation-split 0.2 --resume split.ckpt
     # usage errors (exit 2): patience without a split (never on the test set), a split that leaves no
     # rows, a fraction out of range, --min-delta without --patience
     expect 2 "${BASE[@]}" --patience 3
