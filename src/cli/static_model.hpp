@@ -160,8 +160,8 @@ class StaticModel final : public Model {
     train::EarlyStopping<float> es;  // the checkpoints carry it with --patience
     train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;
     if (!s.resume.empty()) {
-      const auto meta = DistCheckpoint{comm, sp, s.resume, s.seed, s.validation_split, remainder}.load(net_->params(), opt.state(),
-                                                                                   reducer.residual_mutable(), kept);
+      const DistCheckpoint from{comm, sp, s.resume, s.seed, s.validation_split, remainder};
+      const auto meta = from.load(net_->params(), opt.state(), reducer.residual_mutable(), kept);
       opt.set_step_count(meta.step);
       o.first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
       o.first_step = static_cast<std::size_t>(meta.step);
@@ -171,9 +171,10 @@ class StaticModel final : public Model {
       // An epoch cut short by --max-steps is printed and logged, not checkpointed (as the Trainer does).
       const bool step_limited = s.max_steps && e.steps >= s.max_steps;
       if (!step_limited) completed = e.epoch;
-      if (!s.checkpoint.empty() && !step_limited)
-        DistCheckpoint{comm, sp, s.checkpoint, s.seed, s.validation_split, remainder}.save(net_->params(), opt.state(), reducer.residual(),
-                                                                       e.steps, e.epoch, kept);
+      if (!s.checkpoint.empty() && !step_limited) {
+        const DistCheckpoint to{comm, sp, s.checkpoint, s.seed, s.validation_split, remainder};
+        to.save(net_->params(), opt.state(), reducer.residual(), e.steps, e.epoch, kept);
+      }
       if (!lead) return;
       log.add(e);
       if (s.display == train::Display::none) return;
