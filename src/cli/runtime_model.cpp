@@ -224,8 +224,7 @@ class RuntimeModel final : public Model {
       }
       if (es.exhausted(s.patience)) {  // as the Trainer: the best epoch's parameters are put back
         why = train::StopCriterion::early_stopping;
-        r.message = s.monitor_name + " loss did not improve for " + std::to_string(s.patience) + " epochs; best " +
-                    g6(es.best_loss) + " at epoch " + std::to_string(es.best_epoch) + " (its parameters restored)";
+        r.message = es.message(s.monitor_name, s.patience) + " (its parameters restored)";
         es.restore(net_.params());
         r.monitored_accuracy = evaluate(*te).accuracy();
         break;

@@ -459,8 +459,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
     }
     if (es.exhausted(o.patience)) {
       res.stopped_by = StopCriterion::early_stopping;
-      res.message = "validation loss did not improve for " + std::to_string(o.patience) + " epochs; best " +
-                    detail::g6(res.best_val_loss) + " at epoch " + std::to_string(res.best_epoch);
+      res.message = es.message("validation", o.patience);
       if (o.restore_best) {
         es.restore(net.params());
         res.restored_best = true;

@@ -6,6 +6,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstddef>
 #include <limits>
 #include <span>
@@ -38,6 +39,14 @@ struct EarlyStopping {
   }
   /// Whether `patience` epochs in a row have not improved (never, for patience 0).
   bool exhausted(std::size_t patience) const { return patience > 0 && wait >= patience; }
+  /// Why training stopped, for `set` (how the caller names the validation set): "<set> loss did not
+  /// improve for <patience> epochs; best <loss, %.6g> at epoch <best_epoch>".
+  std::string message(const std::string& set, std::size_t patience) const {
+    char loss[32];
+    std::snprintf(loss, sizeof loss, "%.6g", best_loss);
+    return set + " loss did not improve for " + std::to_string(patience) + " epochs; best " + loss + " at epoch " +
+           std::to_string(best_epoch);
+  }
   /// Puts the best epoch's parameters into `params`.
   void restore(std::span<T> params) const {
     if (best_params.size() != params.size())

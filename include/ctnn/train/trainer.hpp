@@ -310,8 +310,7 @@ class Trainer {
       }
       if (es.exhausted(o_.patience)) {
         res.stopped_by = StopCriterion::early_stopping;
-        res.message = o_.validation_name + " loss did not improve for " + std::to_string(o_.patience) +
-                      " epochs; best " + fmt(res.best_val_loss) + " at epoch " + std::to_string(res.best_epoch);
+        res.message = es.message(o_.validation_name, o_.patience);
         if (o_.restore_best) {
           es.restore(net_.params());
           res.restored_best = true;
