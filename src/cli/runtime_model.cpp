@@ -14,6 +14,7 @@
 
 #include "cli/model.hpp"
 #include "cli/optimizer.hpp"
+#include "ctnn/core/text.hpp"
 #include "ctnn/kernel/reduce.hpp"
 #include "ctnn/nn/runtime_network.hpp"
 #include "ctnn/optim/clip.hpp"
@@ -36,12 +37,6 @@ constexpr const char* activation_name(RuntimeActivation a) {
   return "?";
 }
 
-/// A number as %.6g (as the Trainer's messages print them).
-std::string g6(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
 
 class RuntimeModel final : public Model {
  public:
@@ -145,7 +140,7 @@ class RuntimeModel final : public Model {
           std::string msg = "non-finite value at step " + std::to_string(steps) + " (epoch " + std::to_string(epoch) +
                             ", batch " + std::to_string(b + 1) + "/" + std::to_string(per_epoch) + "): loss " +
                             std::to_string(l) + "; parameters not updated";
-          msg += last_finite_step ? "; last finite loss " + g6(last_finite_loss) + " at step " +
+          msg += last_finite_step ? "; last finite loss " + text::number(last_finite_loss) + " at step " +
                                         std::to_string(last_finite_step)
                                   : "; no earlier step in this run";
           if (s.rollback_on_nan && rollbacks < max_rollbacks) {
@@ -160,7 +155,7 @@ class RuntimeModel final : public Model {
             progress.end_epoch("epoch " + std::to_string(epoch) + ": rollback " + std::to_string(rollbacks) + " of " +
                                std::to_string(max_rollbacks) + ": " + msg + "; back to the end of epoch " +
                                std::to_string(saved.epoch) + " (step " + std::to_string(saved.steps) +
-                               "), learning rate x" + g6(lr_scale));
+                               "), learning rate x" + text::number(lr_scale));
             rolled_back = true;
             break;
           }
@@ -218,8 +213,8 @@ class RuntimeModel final : public Model {
                              io::CheckpointMeta{steps, epoch, epoch, rng.engine()}, s.validation_split, kept);
       if (s.grad_norm_tol > 0 && rec.grad_norm < s.grad_norm_tol) {
         why = train::StopCriterion::gradient_norm;
-        r.message = "training-set gradient norm " + g6(rec.grad_norm) + " < " + g6(s.grad_norm_tol) + " after epoch " +
-                    std::to_string(epoch);
+        r.message = "training-set gradient norm " + text::number(rec.grad_norm) + " < " +
+                    text::number(s.grad_norm_tol) + " after epoch " + std::to_string(epoch);
         break;
       }
       if (es.exhausted(s.patience)) {  // as the Trainer: the best epoch's parameters are put back

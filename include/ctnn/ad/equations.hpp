@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "ctnn/ad/ad.hpp"
+#include "ctnn/core/text.hpp"
 
 namespace ctnn::ad::eq {
 
@@ -167,11 +168,6 @@ inline E orient(const E& e, bool transposed) { return transposed ? tr(e) : e; }
 
 // ---- printing -----------------------------------------------------------------------------
 
-inline std::string trim_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
 /// Recognises a constant as p/q · N^k · λ^m (q <= 12) where it can.
 inline Coef recognise(double v, const Context& ctx) {
   if (v == 0) return {0, 0, 0};
@@ -199,9 +195,9 @@ struct Printer {
     for (int q = 1; q <= 12; ++q) {
       const double p = std::round(r * q);
       if (std::fabs(r * q - p) <= 1e-9 * std::max(1.0, std::fabs(p)))
-        return {trim_number(p), q == 1 ? std::string() : std::to_string(q)};
+        return {text::number(p), q == 1 ? std::string() : std::to_string(q)};
     }
-    return {trim_number(r), std::string()};
+    return {text::number(r), std::string()};
   }
   std::string lam() const { return ctx && ctx->lambda ? (latex ? ctx->lambda->first.latex : ctx->lambda->first.text) : "λ"; }
   /// The coefficient's magnitude as text; sets has_den when it is a fraction.
@@ -358,11 +354,11 @@ template <class Op>
 struct OpEq<Op> {
   static constexpr bool is_min = std::is_same_v<Op, ops::Minimum>;
   static E value(E x, const Op& op, const Context&) {
-    const std::string c = trim_number(op.bound);
+    const std::string c = text::number(op.bound);
     return apply({is_min ? "min" : "max", is_min ? "\\min" : "\\max"}, std::move(x), false, {c, c});
   }
   static E derivative(E x, E, const Op& op, const Context&) {  // the indicator of the unclamped side
-    const std::string c = trim_number(op.bound);
+    const std::string c = text::number(op.bound);
     const std::string t = text(x);
     return sym({std::string("𝟙[") + t + (is_min ? " < " : " > ") + c + "]",
                 std::string("\\mathbf{1}[") + Printer{true, nullptr}.print(x) + (is_min ? " < " : " > ") + c + "]"});
@@ -373,7 +369,7 @@ struct OpEq<ops::LeakyRelu> : OpEq<ops::Relu> {  // the slope is shown when it i
   static Symbol name() { return {"lrelu", "\\operatorname{lrelu}"}; }
   static Symbol extra(const ops::LeakyRelu& op, const Context&) {
     if (op.slope == 0.01) return {};
-    return {trim_number(op.slope), trim_number(op.slope)};
+    return {text::number(op.slope), text::number(op.slope)};
   }
   static E value(E x, const ops::LeakyRelu& op, const Context& c) { return apply(name(), std::move(x), false, extra(op, c)); }
   static E derivative(E x, E, const ops::LeakyRelu& op, const Context& c) { return deriv(name(), std::move(x), extra(op, c)); }

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "ctnn/core/text.hpp"
 #include "ctnn/dist/compress.hpp"
 #include "ctnn/dist/mpi.hpp"
 #include "ctnn/kernel/reduce.hpp"
@@ -206,11 +207,6 @@ std::string misfit(const D& d, const std::string& where, const std::string& set)
            std::to_string(static_cast<long long>(d.labels[*i])) + ", the network has " +
            std::to_string(Out > 1 ? Out : 2) + " classes";
   return {};
-}
-inline std::string g6(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
 }
 /// dist::agree_or_throw on a data check: the ranks whose data is fine say which rank refused its own.
 inline void agree_on_data(const Comm& comm, const std::string& err, const std::string& where) {
@@ -453,8 +449,8 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
     if (res.stopped_by == StopCriterion::max_steps) break;
     if (o.grad_norm_tolerance > 0 && r.grad_norm < o.grad_norm_tolerance) {
       res.stopped_by = StopCriterion::gradient_norm;
-      res.message = "training-set gradient norm " + detail::g6(r.grad_norm) + " < " +
-                    detail::g6(o.grad_norm_tolerance) + " after epoch " + std::to_string(epoch);
+      res.message = "training-set gradient norm " + text::number(r.grad_norm) + " < " +
+                    text::number(o.grad_norm_tolerance) + " after epoch " + std::to_string(epoch);
       break;
     }
     if (es.exhausted(o.patience)) {

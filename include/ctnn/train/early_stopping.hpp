@@ -6,13 +6,14 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstddef>
 #include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "ctnn/core/text.hpp"
 
 namespace ctnn::train {
 
@@ -42,10 +43,8 @@ struct EarlyStopping {
   /// Why training stopped, for `set` (how the caller names the validation set): "<set> loss did not
   /// improve for <patience> epochs; best <loss, %.6g> at epoch <best_epoch>".
   std::string message(const std::string& set, std::size_t patience) const {
-    char loss[32];
-    std::snprintf(loss, sizeof loss, "%.6g", best_loss);
-    return set + " loss did not improve for " + std::to_string(patience) + " epochs; best " + loss + " at epoch " +
-           std::to_string(best_epoch);
+    return set + " loss did not improve for " + std::to_string(patience) + " epochs; best " +
+           text::number(best_loss) + " at epoch " + std::to_string(best_epoch);
   }
   /// Puts the best epoch's parameters into `params`.
   void restore(std::span<T> params) const {

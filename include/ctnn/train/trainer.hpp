@@ -41,6 +41,7 @@
 
 #include "ctnn/ad/ad.hpp"
 #include "ctnn/core/aligned.hpp"
+#include "ctnn/core/text.hpp"
 #include "ctnn/kernel/reduce.hpp"
 #include "ctnn/kernel/simd.hpp"
 #include "ctnn/nn/init.hpp"
@@ -223,7 +224,7 @@ class Trainer {
         }
         const std::size_t step = res.steps + 1;
         if (auto msg = non_finite(l, g, epoch, s + 1, per_epoch, step); !msg.empty()) {
-          msg += last_finite_step ? "; last finite loss " + fmt(last_finite_loss) + " at step " +
+          msg += last_finite_step ? "; last finite loss " + text::number(last_finite_loss) + " at step " +
                                         std::to_string(last_finite_step)
                                   : "; no earlier step in this run";
           if (keep_checkpoint && res.rollbacks < o_.max_rollbacks) {
@@ -233,7 +234,7 @@ class Trainer {
             rollback_note = "epoch " + std::to_string(epoch) + ": rollback " + std::to_string(res.rollbacks) + " of " +
                             std::to_string(o_.max_rollbacks) + ": " + msg + "; back to the end of epoch " +
                             std::to_string(ckpt.epoch) + " (step " + std::to_string(ckpt.steps) +
-                            "), learning rate x" + fmt(lr_scale);
+                            "), learning rate x" + text::number(lr_scale);
             rolled_back = true;
             break;
           }
@@ -304,8 +305,8 @@ class Trainer {
       if (o_.on_epoch_end) o_.on_epoch_end(epoch, res.steps, rng.engine());
       if (o_.grad_norm_tolerance > 0 && r.grad_norm < o_.grad_norm_tolerance) {
         res.stopped_by = StopCriterion::gradient_norm;
-        res.message = "training-set gradient norm " + fmt(r.grad_norm) + " < " + fmt(o_.grad_norm_tolerance) +
-                      " after epoch " + std::to_string(epoch);
+        res.message = "training-set gradient norm " + text::number(r.grad_norm) + " < " +
+                      text::number(o_.grad_norm_tolerance) + " after epoch " + std::to_string(epoch);
         break;
       }
       if (es.exhausted(o_.patience)) {
@@ -375,11 +376,6 @@ class Trainer {
   static void shuffle(std::vector<std::size_t>& v, Random& rng) {
     for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
   }
-  static std::string fmt(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.6g", v);
-    return b;
-  }
 
   template <class D>
   static void check_data(const D& d, const char* what) {
@@ -415,7 +411,8 @@ class Trainer {
         break;
       }
     std::string m = "non-finite value at step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
-                    ", batch " + std::to_string(batch) + "/" + std::to_string(batches) + "): loss " + fmt(loss);
+                    ", batch " + std::to_string(batch) + "/" + std::to_string(batches) +
+                    "): loss " + text::number(loss);
     if (bad == P) return m + ", gradient finite";
     std::size_t blk = 0;
     while (blk + 1 < Net::num_blocks && Net::block_offset[blk + 1] <= bad) ++blk;
@@ -426,7 +423,7 @@ class Trainer {
     }
     const std::size_t within = blk - Net::first_block(layer);
     const char* part = within == 0 ? "W" : within == 1 ? "b" : "block";
-    return m + ", gradient " + fmt(static_cast<double>(g[bad])) + " at parameter " + std::to_string(bad) +
+    return m + ", gradient " + text::number(static_cast<double>(g[bad])) + " at parameter " + std::to_string(bad) +
            " in block " + std::to_string(blk) + " = layer " + std::to_string(layer) + " " + part + " (" +
            std::to_string(Net::widths[layer + 1]) + "x" + std::to_string(Net::widths[layer]) +
            " Dense; layers counted from 0 in the network's type list); parameters not updated";
