@@ -155,6 +155,7 @@ class StaticModel final : public Model {
     o.grad_norm_tolerance = s.grad_norm_tol;
     o.patience = s.patience;
     o.min_delta = s.min_delta;
+    o.validation_name = s.monitor_name;
     const auto sp = spec();
     const bool remainder = ro.compression != dist::Compression::none && ro.error_feedback;
     train::EarlyStopping<float> es;  // the checkpoints carry it with --patience

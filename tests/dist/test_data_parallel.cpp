@@ -357,7 +357,7 @@ TEST_CASE_FIXTURE(SgdSetup, "validation each epoch and early stopping: every ran
   CHECK(res.history.size() == 4);
   CHECK(res.best_epoch == 1);
   CHECK(res.restored_best);
-  CHECK(res.message == "validation loss did not improve for 3 epochs; best " +
+  CHECK(res.message == "val loss did not improve for 3 epochs; best " +
                            [&] {
                              char b[32];
                              std::snprintf(b, sizeof b, "%.6g", res.history[0].val_loss);

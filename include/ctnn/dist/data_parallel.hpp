@@ -277,6 +277,7 @@ struct DataParallelOptions {
   std::size_t patience = 0;  ///< early stopping: epochs without a lower validation loss; 0 = off
   double min_delta = 0;      ///< an improvement must lower the validation loss by more than this
   bool restore_best = true;  ///< on early stopping, put back the best epoch's parameters (on every rank)
+  std::string validation_name = "val";  ///< how the stop message calls the validation set (as the Trainer's)
   double binary_threshold = 0.5;  ///< one-output networks: class 1 when the output exceeds this
   /// Checked before each step on every rank (e.g. set by a SIGINT handler): when it is set on any
   /// rank, every rank abandons the epoch before the same step.
@@ -455,7 +456,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
     }
     if (es.exhausted(o.patience)) {
       res.stopped_by = StopCriterion::early_stopping;
-      res.message = es.message("validation", o.patience);
+      res.message = es.message(o.validation_name, o.patience);
       if (o.restore_best) {
         es.restore(net.params());
         res.restored_best = true;
