@@ -134,16 +134,19 @@ inline void save_tool_checkpoint(const std::string& path, const io::ModelSpec& s
   io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
 }
 /// Loads what save_tool_checkpoint wrote (checked against --validation-split; with `es` the
-/// early-stopping record too). Throws io::DataError naming the file.
+/// early-stopping record too). All or nothing: the file is read into copies, and `params`,
+/// `opt_state` and `*es` change only once every check has passed. Throws io::DataError naming the file.
 inline io::CheckpointMeta load_tool_checkpoint(const std::string& path, const io::ModelSpec& spec,
                                                std::span<float> params, std::span<float> opt_state,
                                                double validation_split, train::EarlyStopping<float>* es) {
-  std::vector<float> best(es ? params.size() : 0);
-  std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state}};
+  std::vector<float> p(params.size()), state(opt_state.size()), best(es ? params.size() : 0);
+  std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", state}};
   if (es) buffers.push_back({"early_stopping.best_params", best});
-  auto meta = io::load_checkpoint<float>(path, spec.signature(), params, buffers);
+  auto meta = io::load_checkpoint<float>(path, spec.signature(), p, buffers);
   if (!meta.rng) throw io::DataError(path + ": the checkpoint holds no RNG state (not written by ctnn train)", path);
-  get_validation(path, meta, validation_split, es, std::move(best));
+  get_validation(path, meta, validation_split, es, std::move(best));  // sets *es last, when all checks pass
+  std::copy(p.begin(), p.end(), params.begin());
+  std::copy(state.begin(), state.end(), opt_state.begin());
   return meta;
 }
 
