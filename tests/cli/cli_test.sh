@@ -201,7 +201,17 @@ case $CASE in
       awk -F, '{n++; if ($1 == $2) c++} END {printf "%.4f", c / n}')
     [[ $pred_acc == "$acc" ]] || fail "predict's classes give accuracy $pred_acc, eval $acc"
     expect 0 "$CTNN" predict --model wine.json --data "$DATA/wine_test.csv"
-    cmp out.txt pred.csv || fail "predict to stdout and to --out differ" ;;
+    cmp out.txt pred.csv || fail "predict to stdout and to --out differ"
+    # A shipped dataset with no --lr and --epochs trains with its recipe (iris: 0.01, 50 epochs) and learns;
+    # a flag given wins over the recipe.
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none
+    contains out.txt "adam lr 0.01, schedule none, batch 32, 50 epochs"
+    acc=$(accuracy out.txt)
+    awk -v a="$acc" 'BEGIN {exit !(a >= 0.9)}' || fail "iris with its recipe: test accuracy $acc < 0.9"
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none --lr 0.001 --epochs 3
+    contains out.txt "adam lr 0.001, schedule none, batch 32, 3 epochs"
+    expect 0 "$CTNN" train --train "$DATA/iris_train.csv" --preset iris --progress none --epochs 1
+    contains out.txt "adam lr 0.001," ;;
 
   convergence)
     # --max-steps, --grad-norm-tol and --clip-norm on a preset (the library's Trainer) and on a JSON topology
