@@ -9,8 +9,8 @@
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <utility>
 
-#include "ctnn/io/dataset.hpp"
 
 namespace ctnn::io {
 namespace {
@@ -20,27 +20,36 @@ namespace fs = std::filesystem;
 constexpr std::string_view tmp_marker = ".tmp-";
 
 [[noreturn]] void fail(const fs::path& path, const char* step, int err) {
-  throw DataError(path.string() + ": cannot write (" + step + ": " + std::strerror(err) + ")", path.string());
+  throw WriteError(path.string() + ": cannot write (" + step + ": " + std::strerror(err) + ")", path.string());
 }
 
-// Closes the descriptor and removes the temporary unless released (rename done).
+// Closes the descriptor and removes the temporary unless released (rename done). Move-only: one owner.
 struct TempFile {
   fs::path path;
   int fd = -1;
   bool keep = false;
+  TempFile() = default;
+  TempFile(TempFile&& o) noexcept : path(std::move(o.path)), fd(o.fd), keep(o.keep) {
+    o.fd = -1;
+    o.keep = true;
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  TempFile& operator=(TempFile&&) = delete;
   ~TempFile() {
     if (fd >= 0) ::close(fd);
     if (!keep) ::unlink(path.c_str());
   }
 };
 
-}  // namespace
-
-void write_file_atomically(const fs::path& path, std::string_view bytes) {
+// Creates the temporary write_file_atomically writes first (".<name>.tmp-<pid>-<n>" in path's folder).
+TempFile create_temporary(const fs::path& path) {
   static std::atomic<unsigned long> counter{0};
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   const std::string name = path.filename().string();
   if (name.empty() || name == "." || name == "..") fail(path, "not a file name", EINVAL);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) fail(path, "the path is a folder", EISDIR);
   TempFile tmp;
   tmp.path = dir / ("." + name + std::string(tmp_marker) + std::to_string(::getpid()) + "-" +
                     std::to_string(counter.fetch_add(1)));
@@ -49,6 +58,16 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
     tmp.keep = true;  // nothing was created
     fail(path, "create temporary file", errno);
   }
+  return tmp;
+}
+
+}  // namespace
+
+void check_writable(const fs::path& path) { create_temporary(path); }  // closed and removed at once
+
+void write_file_atomically(const fs::path& path, std::string_view bytes) {
+  TempFile tmp = create_temporary(path);
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   const char* p = bytes.data();
   std::size_t left = bytes.size();
   while (left > 0) {

@@ -140,7 +140,7 @@ double file_number(const std::string& path, const json& v, const std::string& at
 }  // namespace
 
 template <class T>
-void save_model_json(const std::string& path, const ModelSpec& spec, std::span<const T> params) {
+std::string model_json_text(const ModelSpec& spec, std::span<const T> params, const std::string& path) {
   check_size(spec, params.size(), path.c_str());
   check_finite_for_save(path, spec, params);
   ordered_json j;
@@ -172,7 +172,12 @@ void save_model_json(const std::string& path, const ModelSpec& spec, std::span<c
   j["layers"] = std::move(layers);
   // nlohmann prints a double with the shortest digits that read back to the same double, so a
   // float (widened exactly to double) and a double both round-trip bit for bit.
-  write_file_atomically(path, j.dump() + "\n");
+  return j.dump() + "\n";
+}
+
+template <class T>
+void save_model_json(const std::string& path, const ModelSpec& spec, std::span<const T> params) {
+  write_file_atomically(path, model_json_text(spec, params, path));
 }
 
 template <class T>
@@ -269,6 +274,7 @@ void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T
 }
 
 #define CTNN_IO_WEIGHTS_INSTANTIATE(T)                                                         \
+  template std::string model_json_text<T>(const ModelSpec&, std::span<const T>, const std::string&); \
   template void save_model_json<T>(const std::string&, const ModelSpec&, std::span<const T>);  \
   template void load_model_json<T>(const std::string&, const ModelSpec&, std::span<T>);
 CTNN_IO_WEIGHTS_INSTANTIATE(float)

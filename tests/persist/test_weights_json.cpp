@@ -81,14 +81,60 @@ TEST_CASE("a write error names the file and the step, and leaves no file behind"
   persist::TempDir dir("json-write-error");
   NetF net(5);
   const std::string p = dir / "no-such-folder/m.json";
-  std::string msg;
+  std::string msg, file;
   try {
     io::save_model_json(net, p);
-  } catch (const io::DataError& e) {
+  } catch (const io::WriteError& e) {  // not a DataError: the input is fine, the destination is not
     msg = e.what();
+    file = e.file();
   }
   CHECK(msg == p + ": cannot write (create temporary file: No such file or directory)");
+  CHECK(file == p);
   CHECK(!std::filesystem::exists(dir / "no-such-folder"));
+}
+
+TEST_CASE("check_writable refuses before any work what the save would refuse after it, and writes nothing") {
+  persist::TempDir dir("json-check-writable");
+  const auto message = [](const std::filesystem::path& p) {
+    try {
+      io::check_writable(p);
+    } catch (const io::WriteError& e) {
+      return std::string(e.what());
+    }
+    return std::string("writable");
+  };
+  const std::string missing = dir / "no-such-folder/m.json";
+  CHECK(message(missing) == missing + ": cannot write (create temporary file: No such file or directory)");
+  std::filesystem::create_directory(dir / "sub");
+  CHECK(message(dir / "sub") == (dir / "sub") + ": cannot write (the path is a folder: Is a directory)");
+  CHECK(message(dir / "m.json") == "writable");
+  CHECK(std::filesystem::is_empty(dir / "sub"));
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path)) ++files;
+  CHECK(files == 1);  // "sub": the probe's temporary is gone and m.json was not created
+  // a file that exists is left as it was
+  persist::write_bytes(dir / "m.json", "old");
+  CHECK(message(dir / "m.json") == "writable");
+  CHECK(persist::read_bytes(dir / "m.json") == "old");
+  // save_model_json into the folder itself fails the same way
+  NetF net(5);
+  std::string msg;
+  try {
+    io::save_model_json(net, dir / "sub");
+  } catch (const io::WriteError& e) {
+    msg = e.what();
+  }
+  CHECK(msg == message(dir / "sub"));
+}
+
+TEST_CASE("model_json_text is the text save_model_json writes") {
+  persist::TempDir dir("json-text");
+  NetF net(9, Init::xavier_normal);
+  io::save_model_json(net, dir / "m.json");
+  CHECK(io::model_json_text<float>(io::model_spec<NetF>(), net.params(), "m.json") ==
+        persist::read_bytes(dir / "m.json"));
+  net.params()[3] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_AS(io::model_json_text<float>(io::model_spec<NetF>(), net.params(), "m.json"), io::DataError);
 }
 
 TEST_CASE("bad JSON model files are rejected whole with a message naming file and place") {

@@ -9,14 +9,33 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace ctnn::io {
 
+/// A file that cannot be written. what() is "<path>: cannot write (<step>: <strerror>)"; file() the
+/// path. Not a DataError: nothing is wrong with the input, the destination refused.
+class WriteError : public std::runtime_error {
+ public:
+  WriteError(const std::string& message, std::string file) : std::runtime_error(message), file_(std::move(file)) {}
+  const std::string& file() const noexcept { return file_; }
+
+ private:
+  std::string file_;
+};
+
 /// Replaces `path` by `bytes` atomically and durably (temporary, write, fsync, rename, fsync the
-/// folder). Throws DataError naming the file and the failing step (with strerror) on any error; the
+/// folder). Throws WriteError naming the file and the failing step (with strerror) on any error; the
 /// temporary is removed then and the previous file, if any, is untouched.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+/// Whether write_file_atomically(path, ...) can get past its first steps, checked before hours of work
+/// end in a write: `path` is a file name (not a folder) and a temporary can be created (and is removed)
+/// in its folder. Throws WriteError as write_file_atomically would; writes nothing else. A full disk or
+/// a folder made read-only later can still fail the real write.
+void check_writable(const std::filesystem::path& path);
 
 /// True for the names write_file_atomically uses for its temporaries (".<name>.tmp-<pid>-<n>").
 bool is_temporary_file(const std::filesystem::path& path);

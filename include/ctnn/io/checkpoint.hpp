@@ -51,7 +51,8 @@ struct CheckpointData {
 };
 
 /// Writes a checkpoint atomically. `topology` is what a later load must match (use
-/// model_spec<Net>().signature()). Throws DataError on a write error or a non-finite value.
+/// model_spec<Net>().signature()). Throws DataError on a non-finite value (nothing written),
+/// WriteError (atomic_file.hpp) on a write error.
 template <class T>
 void save_checkpoint(const std::string& path, std::string_view topology, std::span<const T> params,
                      std::span<const NamedBuffer<const T>> buffers, const CheckpointMeta& meta);

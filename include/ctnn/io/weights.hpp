@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ctnn/core/type_list.hpp"
+#include "ctnn/io/atomic_file.hpp"  // WriteError
 #include "ctnn/io/dataset.hpp"
 
 namespace ctnn::io {
@@ -92,8 +93,13 @@ ModelSpec model_spec() {
 
 // ---- the compiled parts (T = float or double) ------------------------------------------------
 /// Writes the JSON model file atomically (temporary + rename). params: the flat buffer, spec.num_params() values.
+/// Throws DataError for non-finite parameters (nothing written), WriteError when the file cannot be written.
 template <class T>
 void save_model_json(const std::string& path, const ModelSpec& spec, std::span<const T> params);
+/// The text save_model_json writes (for a caller that adds keys of its own before writing it); `path`
+/// only names the file in the errors (a size mismatch, a non-finite parameter: DataError).
+template <class T>
+std::string model_json_text(const ModelSpec& spec, std::span<const T> params, const std::string& path);
 /// Reads, checks against spec and, only if all is good, overwrites params. Throws DataError.
 template <class T>
 void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T> params);
@@ -107,6 +113,7 @@ void load_weights_npy(const std::string& dir, const ModelSpec& spec, std::span<T
 std::string npy_file_name(const ModelSpec& spec, std::size_t index, char which);
 
 #define CTNN_IO_WEIGHTS_EXTERN(T)                                                    \
+  extern template std::string model_json_text<T>(const ModelSpec&, std::span<const T>, const std::string&); \
   extern template void save_model_json<T>(const std::string&, const ModelSpec&, std::span<const T>); \
   extern template void load_model_json<T>(const std::string&, const ModelSpec&, std::span<T>);       \
   extern template void save_weights_npy<T>(const std::string&, const ModelSpec&, std::span<const T>); \
