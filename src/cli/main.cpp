@@ -170,10 +170,7 @@ std::string read_text(const std::string& path) {
 /// Saves the model file (io::save_model_json's format) with the tool's extra key "ctnn_tool":
 /// the preset and the feature standardisation fitted on the training data.
 void save_model(const std::string& path, Model& m, const std::string& preset, const io::Standardizer* st) {
-  const std::string tmp = path + ".model-tmp";
-  io::save_model_json<float>(tmp, m.spec(), m.params());
-  nlohmann::ordered_json j = nlohmann::ordered_json::parse(read_text(tmp));
-  std::remove(tmp.c_str());
+  auto j = nlohmann::ordered_json::parse(io::model_json_text<float>(m.spec(), m.params(), path));
   nlohmann::ordered_json tool;
   tool["preset"] = preset;
   if (st) tool["standardize"] = {{"mean", st->mean}, {"inv_std", st->inv_std}};
@@ -479,6 +476,20 @@ int main(int argc, char** argv) {
         return report_error("--batch " + std::to_string(ts.batch) + ": this preset is compiled for batch sizes " +
                                 model->batch_sizes() + " (a --topology JSON network takes any)",
                             exit_usage);
+      // The files written after training (and the first checkpoint) are checked before it: an
+      // unwritable --save must not cost the run. With --data-parallel process 0 writes; all agree.
+      std::string unwritable;
+      try {
+        for (const auto* path : {&ts.save, &ts.checkpoint, &ts.log})
+          if (lead && !path->empty()) io::check_writable(*path);
+      } catch (const io::WriteError& e) {
+        unwritable = e.what();
+      }
+#if CTNN_CLI_MPI
+      if (mpi && dist::Comm().lowest_rank_where(!unwritable.empty()) < processes)
+        return lead ? report_error(unwritable, exit_failure) : exit_failure;
+#endif
+      if (!unwritable.empty()) return report_error(unwritable, exit_failure);
       Loaded d = load_data(train_data, true);
       check_fits(d.train, d.train_name, *model);
       if (d.has_test) check_fits(d.test, d.test_name, *model);
@@ -553,6 +564,7 @@ int main(int argc, char** argv) {
     const bool is_eval = eval->parsed();
     const DataArgs& a = is_eval ? eval_data : predict_data;
     LoadedModel lm = load_model(is_eval ? eval_model : predict_model);
+    if (!is_eval && !predict_out.empty()) io::check_writable(predict_out);
     Loaded d = load_data(a, false);
     io::Dataset& data = d.test;
     const std::string& name = d.test_name;
@@ -591,6 +603,8 @@ int main(int argc, char** argv) {
     return report_error(e.what(), exit_usage);
   } catch (const io::DataError& e) {
     return report_error(e.what(), exit_bad_input);
+  } catch (const io::WriteError& e) {  // the destination, not the input: a failure (1), as documented
+    return report_error(e.what(), exit_failure);
   } catch (const std::exception& e) {
     return report_error(e.what(), exit_failure);
   }

@@ -168,6 +168,18 @@ case $CASE in
     contains err.txt "another seed"
     expect 3 "$CTNN" predict --model iris.json --data "$DATA/wine_test.csv"
     contains err.txt "wine_test.csv"
+    # 1: a destination that cannot be written, refused before training (not after it), nothing left behind
+    mkdir outdir
+    for flag in --save --checkpoint --log; do
+      expect 1 "$CTNN" train --dataset iris --data-dir "$DATA" --progress lines $flag missing/out
+      contains err.txt "missing/out: cannot write (create temporary file: No such file or directory)"
+      [[ ! -s out.txt ]] || fail "$flag missing/out: trained before refusing: $(cat out.txt)"
+      expect 1 "$CTNN" train --dataset iris --data-dir "$DATA" --progress lines $flag outdir
+      contains err.txt "outdir: cannot write (the path is a folder: Is a directory)"
+    done
+    expect 1 "$CTNN" predict --model iris.json --data "$DATA/iris_test.csv" --out missing/p.csv
+    contains err.txt "missing/p.csv: cannot write"
+    [[ -z $(ls -A outdir) ]] || fail "a refused write left files: $(ls -A outdir)"
     # 4: divergence
     expect 4 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 5 --optimizer sgd --lr 1e30
     contains err.txt "diverged"
@@ -387,6 +399,10 @@ JSON
     # --validation-split and --patience: the data-parallel checkpoint carries the early-stopping record too
     early_stop_resume mpiexec -n 2 "$CTNN" train --dataset digits --data-dir "$DATA" --seed 5 --lr 0.03 \
       --progress lines --data-parallel
+    # an unwritable --save: every process stops before training (none left waiting), one message
+    expect 1 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --save missing/m.json
+    [[ $(grep -c 'missing/m.json: cannot write' err.txt) == 1 ]] || fail "unwritable --save: $(cat err.txt)"
+    [[ ! -s out.txt ]] || fail "unwritable --save with --data-parallel: trained before refusing: $(cat out.txt)"
     # what it refuses (usage errors, exit 2)
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --compress top-k
     expect 2 "${DP[@]}" --on-nan rollback
