@@ -111,6 +111,7 @@ std::string default_data_dir() {
 struct Loaded {
   io::Dataset train, test;
   bool has_train = false, has_test = false;
+  bool train_csv = false, test_csv = false;  // from a CSV file: data row i is line i + 2
   std::string train_name, test_name;
 };
 
@@ -130,35 +131,41 @@ Loaded load_data(const DataArgs& a, bool need_train) {
       d.test_name = dir + "/" + a.dataset + "_test.csv";
       d.train = io::load_csv(d.train_name, a.label_column);  // also for eval/predict: the standardiser
       d.test = io::load_csv(d.test_name, a.label_column);
+      d.train_csv = d.test_csv = true;
     }
     d.has_train = d.has_test = true;
     return d;
   }
   // One split from a CSV file or an IDX pair (whichever was given).
   auto load_split = [&](const std::string& csv, const std::vector<std::string>& idx, io::Dataset& out,
-                        std::string& name) {
+                        std::string& name, bool& is_csv) {
+    is_csv = !csv.empty();
     if (!csv.empty()) out = io::load_csv(csv, a.label_column), name = csv;
     else if (!idx.empty()) out = io::load_idx(idx[0], idx[1]), name = idx[0];
     return !name.empty();
   };
-  d.has_train = load_split(a.train_csv, a.train_idx, d.train, d.train_name);
-  d.has_test = load_split(a.test_csv, a.test_idx, d.test, d.test_name);
+  d.has_train = load_split(a.train_csv, a.train_idx, d.train, d.train_name, d.train_csv);
+  d.has_test = load_split(a.test_csv, a.test_idx, d.test, d.test_name, d.test_csv);
   if (need_train && !d.has_train) throw CLI::RequiredError("--dataset, --train or --train-idx");
   return d;
 }
 
-/// The data fits the network: the feature count and labels < the output count. Throws DataError.
-void check_fits(const io::Dataset& d, const std::string& name, const Model& m) {
+/// The data fits the network: the feature count and labels < the output count. Throws DataError,
+/// naming the line and the label column of a CSV file (`label_column`; empty: IDX, named by item).
+void check_fits(const io::Dataset& d, const std::string& name, const Model& m, const std::string& label_column) {
   if (d.cols != m.inputs())
     throw io::DataError(name + ": " + std::to_string(d.cols) + " feature columns, the network takes " +
                             std::to_string(m.inputs()),
                         name);
   for (std::size_t i = 0; i < d.rows; ++i)
-    if (d.labels[i] < 0 || static_cast<std::size_t>(d.labels[i]) >= m.outputs())
-      throw io::DataError(name + ": data row " + std::to_string(i + 1) + " has label " + std::to_string(d.labels[i]) +
-                              ", the network has " + std::to_string(m.outputs()) + " classes (0.." +
-                              std::to_string(m.outputs() - 1) + ")",
-                          name, i + 2);
+    if (d.labels[i] < 0 || static_cast<std::size_t>(d.labels[i]) >= m.outputs()) {
+      const std::string where = label_column.empty()
+                                    ? name + ": item " + std::to_string(i) + " (0-based)"
+                                    : name + ":" + std::to_string(i + 2) + " (column \"" + label_column + "\")";
+      throw io::DataError(where + ": label " + std::to_string(d.labels[i]) + ", but the network has " +
+                              std::to_string(m.outputs()) + " classes (0.." + std::to_string(m.outputs() - 1) + ")",
+                          name, label_column.empty() ? 0 : i + 2);
+    }
 }
 
 std::string read_text(const std::string& path) {
@@ -491,8 +498,8 @@ int main(int argc, char** argv) {
 #endif
       if (!unwritable.empty()) return report_error(unwritable, exit_failure);
       Loaded d = load_data(train_data, true);
-      check_fits(d.train, d.train_name, *model);
-      if (d.has_test) check_fits(d.test, d.test_name, *model);
+      check_fits(d.train, d.train_name, *model, d.train_csv ? train_data.label_column : "");
+      if (d.has_test) check_fits(d.test, d.test_name, *model, d.test_csv ? train_data.label_column : "");
       // --validation-split: the rows train::hold_out picks (what the Trainer's validation_split holds
       // out for this seed), before the standardisation, which is fitted on the rows trained on.
       io::Dataset val;
@@ -574,7 +581,7 @@ int main(int argc, char** argv) {
                           name);
     if (lm.standardize) lm.standardize->apply(data);
     if (is_eval) {
-      check_fits(data, name, *lm.model);
+      check_fits(data, name, *lm.model, d.test_csv ? a.label_column : "");
       const auto e = lm.model->evaluate(data);
       e.confusion.print(stdout);
       std::printf("loss %.6f\naccuracy %.4f\n", e.loss, e.accuracy());

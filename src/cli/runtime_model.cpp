@@ -312,6 +312,22 @@ std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std:
     throw io::DataError(topology_file + ": invalid JSON: " + e.what(), topology_file);
   }
   try {
+    // RuntimeNetwork::from_json reads its keys and leaves the rest (it also reads the reference
+    // figures' files); a topology file holds nothing else, so a misspelt optional key is an error.
+    const auto only = [&](const nlohmann::json& o, const std::string& where, const char* what,
+                          std::initializer_list<const char*> keys) {
+      if (!o.is_object()) return;
+      for (const auto& [k, v] : o.items())
+        if (std::find_if(keys.begin(), keys.end(), [&](const char* n) { return k == n; }) == keys.end()) {
+          std::string names;
+          for (const char* n : keys) names += std::string(names.empty() ? "" : ", ") + n;
+          throw std::invalid_argument(where + "." + k + ": unknown key (" + what + " has " + names + ")");
+        }
+    };
+    only(j, topology_file, "a topology",
+         {"layer_sizes", "activations", "loss", "leaky_relu_negative_slope", "layers", "param_count"});
+    if (j.contains("loss"))
+      only(j["loss"], topology_file + ".loss", "a loss", {"type", "class_weights", "delta", "l2_lambda"});
     auto net = RuntimeNetwork<float>::from_json(j, topology_file, seed);
     if (net.outputs() < 2) throw std::invalid_argument(topology_file + ": the tool trains classifiers with one output per class (at least 2)");
     const RuntimeLoss loss = j.contains("loss") ? RuntimeLoss::from_json(j["loss"], topology_file + ".loss") : default_loss(net);

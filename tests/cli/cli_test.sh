@@ -150,6 +150,13 @@ case $CASE in
     echo '{"layer_sizes": [4, 3], "activations": ["nope"]}' > bad_topology.json
     expect 3 "$CTNN" train --topology bad_topology.json --dataset iris --data-dir "$DATA"
     contains err.txt "bad_topology.json.activations[0]"
+    echo '{"layer_sizes": [4, 3], "activations": ["identity"], "los": {"type": "mse_mean"}}' > typo_topology.json
+    expect 3 "$CTNN" train --topology typo_topology.json --dataset iris --data-dir "$DATA"
+    contains err.txt "typo_topology.json.los: unknown key (a topology has layer_sizes, activations, loss,"
+    echo '{"layer_sizes": [4, 3], "activations": ["identity"], "loss": {"type": "softmax_ce_logits", "l2": 1}}' \
+      > typo_loss.json
+    expect 3 "$CTNN" train --topology typo_loss.json --dataset iris --data-dir "$DATA"
+    contains err.txt "typo_loss.json.loss.l2: unknown key (a loss has type, class_weights, delta, l2_lambda)"
     expect 3 "$CTNN" eval --model missing.json --dataset iris --data-dir "$DATA"
     contains err.txt "missing.json"
     expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 2 --save iris.json --checkpoint iris.ckpt
@@ -168,6 +175,11 @@ case $CASE in
     contains err.txt "another seed"
     expect 3 "$CTNN" predict --model iris.json --data "$DATA/wine_test.csv"
     contains err.txt "wine_test.csv"
+    { head -3 "$DATA/iris_train.csv"; sed -n 2p "$DATA/iris_train.csv" | sed 's/,[0-9]*$/,3/'; } > bad_label.csv
+    expect 3 "$CTNN" train --train bad_label.csv --preset iris --epochs 1
+    contains err.txt 'bad_label.csv:4 (column "label"): label 3, but the network has 3 classes (0..2)'
+    expect 3 "$CTNN" eval --model iris.json --data bad_label.csv
+    contains err.txt 'bad_label.csv:4 (column "label"): label 3'
     # 1: a destination that cannot be written, refused before training (not after it), nothing left behind
     mkdir outdir
     for flag in --save --checkpoint --log; do
