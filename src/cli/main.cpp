@@ -158,12 +158,12 @@ void check_fits(const io::Dataset& d, const std::string& name, const Model& m, c
                             std::to_string(m.inputs()),
                         name);
   for (std::size_t i = 0; i < d.rows; ++i)
-    if (d.labels[i] < 0 || static_cast<std::size_t>(d.labels[i]) >= m.outputs()) {
+    if (d.labels[i] < 0 || static_cast<std::size_t>(d.labels[i]) >= m.classes()) {
       const std::string where = label_column.empty()
                                     ? name + ": item " + std::to_string(i) + " (0-based)"
                                     : name + ":" + std::to_string(i + 2) + " (column \"" + label_column + "\")";
       throw io::DataError(where + ": label " + std::to_string(d.labels[i]) + ", but the network has " +
-                              std::to_string(m.outputs()) + " classes (0.." + std::to_string(m.outputs() - 1) + ")",
+                              std::to_string(m.classes()) + " classes (0.." + std::to_string(m.classes() - 1) + ")",
                           name, label_column.empty() ? 0 : i + 2);
     }
 }
@@ -588,7 +588,7 @@ int main(int argc, char** argv) {
       return exit_ok;
     }
     const auto p = lm.model->predict(data);
-    const std::size_t K = lm.model->outputs();
+    const std::size_t K = lm.model->classes();
     std::ostringstream csv;
     csv << "class";
     for (std::size_t k = 0; k < K; ++k) csv << ",p_" << k;

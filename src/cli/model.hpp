@@ -52,6 +52,8 @@ class Model {
   virtual io::ModelSpec spec() const = 0;
   virtual std::size_t inputs() const = 0;
   virtual std::size_t outputs() const = 0;
+  /// The classes the labels name: one per output, or 2 for a one-output (binary) network.
+  virtual std::size_t classes() const { return outputs(); }
   virtual std::span<float> params() = 0;
   /// Whether --batch N can be used (presets are compiled for a few batch sizes).
   virtual bool supports_batch(std::size_t b) const = 0;
@@ -65,7 +67,8 @@ class Model {
     throw std::invalid_argument("--data-parallel trains compiled presets only");
   }
   virtual train::Evaluation evaluate(const io::Dataset& d) = 0;
-  /// Class probabilities, rows x outputs (softmax of logits; a softmax output layer as it is).
+  /// Class probabilities, rows x classes() (softmax of logits; a softmax output layer as it is; a
+  /// one-output network's 1 - p, p).
   virtual std::vector<float> predict(const io::Dataset& d) = 0;
 };
 

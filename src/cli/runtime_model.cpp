@@ -42,6 +42,7 @@ class RuntimeModel final : public Model {
  public:
   RuntimeModel(RuntimeNetwork<float> net, RuntimeLoss loss) : net_(std::move(net)), loss_(loss) {
     probabilities_ = net_.activations().back() == RuntimeActivation::softmax;
+    binary_logit_ = net_.outputs() == 1 && net_.activations().back() == RuntimeActivation::identity;
   }
   io::ModelSpec spec() const override {
     io::ModelSpec s{"float32", {}};
@@ -55,6 +56,7 @@ class RuntimeModel final : public Model {
   }
   std::size_t inputs() const override { return net_.inputs(); }
   std::size_t outputs() const override { return net_.outputs(); }
+  std::size_t classes() const override { return std::max<std::size_t>(2, net_.outputs()); }
   std::span<float> params() override { return net_.params(); }
   bool supports_batch(std::size_t b) const override { return b > 0; }
   std::string batch_sizes() const override { return "any"; }
@@ -256,7 +258,7 @@ class RuntimeModel final : public Model {
     std::iota(idx.begin(), idx.end(), std::size_t{0});
     std::vector<float> x(B * In), y(B * Out), out(B * Out);
     train::Evaluation e;
-    e.confusion = train::ConfusionMatrix(Out);
+    e.confusion = train::ConfusionMatrix(classes());
     double sum = 0;
     for (std::size_t s = 0; s < d.rows; s += B) {
       const std::size_t rows = std::min(B, d.rows - s);
@@ -266,7 +268,8 @@ class RuntimeModel final : public Model {
       for (std::size_t j = 0; j < rows; ++j) {
         const float* o = out.data() + j * Out;
         e.confusion.add(static_cast<std::size_t>(d.labels[s + j]),
-                        static_cast<std::size_t>(std::max_element(o, o + Out) - o));
+                        Out == 1 ? std::size_t{probability(o[0]) > 0.5f}
+                                 : static_cast<std::size_t>(std::max_element(o, o + Out) - o));
       }
     }
     e.loss = sum / static_cast<double>(d.rows);
@@ -276,28 +279,76 @@ class RuntimeModel final : public Model {
   std::vector<float> predict(const io::Dataset& d) override {
     std::vector<float> out(d.rows * outputs());
     if (d.rows) net_.forward(d.rows, d.row(0), out.data());
+    if (outputs() == 1) {  // 1 - p, p
+      std::vector<float> two(2 * d.rows);
+      for (std::size_t i = 0; i < d.rows; ++i) {
+        const float p = probability(out[i]);
+        two[2 * i] = 1.0f - p;
+        two[2 * i + 1] = p;
+      }
+      return two;
+    }
     if (!probabilities_) softmax_rows(out, outputs());
     return out;
   }
 
  private:
+  /// A one-output network's p(class 1): its output after a sigmoid, the logistic of its logit after
+  /// an identity (the two one-output forms make_runtime_model accepts).
+  float probability(float out) const {
+    return binary_logit_ ? static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(out)))) : out;
+  }
+  /// Targets: one-hot rows, or the 0/1 label for one output.
   void gather(const io::Dataset& d, const std::size_t* idx, std::size_t rows, std::vector<float>& x,
               std::vector<float>& y) const {
     const std::size_t In = inputs(), Out = outputs();
     for (std::size_t j = 0; j < rows; ++j) {
       std::copy(d.row(idx[j]), d.row(idx[j]) + In, x.data() + j * In);
+      const auto label = static_cast<std::size_t>(d.labels[idx[j]]);
+      if (Out == 1) {
+        y[j] = static_cast<float>(label);
+        continue;
+      }
       std::fill(y.data() + j * Out, y.data() + (j + 1) * Out, 0.0f);
-      y[j * Out + static_cast<std::size_t>(d.labels[idx[j]])] = 1.0f;
+      y[j * Out + label] = 1.0f;
     }
   }
 
   RuntimeNetwork<float> net_;
   RuntimeLoss loss_;
   bool probabilities_ = false;
+  bool binary_logit_ = false;  // one output, an identity last: a logit
 };
 
+/// Softmax cross-entropy on logits, cross-entropy after a softmax; one output: binary cross-entropy
+/// on its probability (sigmoid) or its logit (identity).
 RuntimeLoss default_loss(const RuntimeNetwork<float>& net) {
-  return RuntimeLoss::named(net.activations().back() == RuntimeActivation::softmax ? "ce_prob" : "softmax_ce_logits");
+  const auto last = net.activations().back();
+  if (net.outputs() == 1) return RuntimeLoss::named(last == RuntimeActivation::sigmoid ? "bce_prob" : "bce_logits");
+  return RuntimeLoss::named(last == RuntimeActivation::softmax ? "ce_prob" : "softmax_ce_logits");
+}
+
+/// The tool's classifiers: one output per class (2 or more), or one output for two classes, read as a
+/// probability (after a sigmoid: the binary cross-entropy on it, or a squared error or Huber loss to
+/// the 0/1 label) or as a logit (after an identity: the binary cross-entropy on logits). Throws
+/// std::invalid_argument naming `where` otherwise.
+void check_classifier(const RuntimeNetwork<float>& net, const RuntimeLoss& loss, const std::string& where) {
+  if (net.outputs() != 1) return;
+  using K = RuntimeLoss::Kind;
+  const auto last = net.activations().back();
+  const bool on_probability = loss.kind == K::bce_prob || loss.kind == K::mse_half_sum ||
+                              loss.kind == K::mse_mean || loss.kind == K::huber;
+  if (last == RuntimeActivation::sigmoid) {
+    if (!on_probability)
+      throw std::invalid_argument(where + ": one sigmoid output is the probability of class 1: its loss must be "
+                                  "bce_prob, mse_mean, mse_half_sum or huber");
+  } else if (last == RuntimeActivation::identity) {
+    if (loss.kind != K::bce_logits)
+      throw std::invalid_argument(where + ": one identity output is the logit of class 1: its loss must be bce_logits");
+  } else {
+    throw std::invalid_argument(where + ": one output classifies two classes after a sigmoid (a probability) or "
+                                "an identity (a logit), not after " + std::string(activation_name(last)));
+  }
 }
 
 }  // namespace
@@ -329,8 +380,9 @@ std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std:
     if (j.contains("loss"))
       only(j["loss"], topology_file + ".loss", "a loss", {"type", "class_weights", "delta", "l2_lambda"});
     auto net = RuntimeNetwork<float>::from_json(j, topology_file, seed);
-    if (net.outputs() < 2) throw std::invalid_argument(topology_file + ": the tool trains classifiers with one output per class (at least 2)");
-    const RuntimeLoss loss = j.contains("loss") ? RuntimeLoss::from_json(j["loss"], topology_file + ".loss") : default_loss(net);
+    const RuntimeLoss loss =
+        j.contains("loss") ? RuntimeLoss::from_json(j["loss"], topology_file + ".loss") : default_loss(net);
+    check_classifier(net, loss, topology_file);
     return std::make_unique<RuntimeModel>(std::move(net), loss);
   } catch (const std::invalid_argument& e) {
     throw io::DataError(e.what(), topology_file);
@@ -354,6 +406,7 @@ std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec) {
   if (sizes.size() >= 2 && acts.size() < sizes.size() - 1) acts.push_back("identity");
   RuntimeNetwork<float> net(sizes, acts);
   const RuntimeLoss loss = default_loss(net);
+  check_classifier(net, loss, "the model");
   return std::make_unique<RuntimeModel>(std::move(net), loss);
 }
 

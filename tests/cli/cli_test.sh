@@ -332,6 +332,32 @@ JSON
     expect 0 "$CTNN" train --topology net.json --dataset digits --data-dir "$DATA" --epochs 15 --batch 50 \
       --optimizer rmsprop --lr 0.003 --schedule exp --gamma 0.95 --resume six.ckpt --save resumed.json
     [[ $(accuracy out.txt) == "$full_acc" ]] || fail "resumed JSON-topology run: $(accuracy out.txt) != $full_acc"
+    # One output for two classes: after a sigmoid a probability (binary cross-entropy on it by default),
+    # after an identity a logit (on logits). eval and predict read the saved model the same way.
+    for last in sigmoid identity; do
+      echo "{\"layer_sizes\": [30, 16, 1], \"activations\": [\"relu\", \"$last\"]}" > bin.json
+      expect 0 "$CTNN" train --topology bin.json --dataset breast_cancer --data-dir "$DATA" --progress none \
+        --save bin_model.json
+      acc=$(accuracy out.txt)
+      awk -v a="$acc" 'BEGIN {exit !(a >= 0.93)}' || fail "one $last output on breast_cancer: test accuracy $acc < 0.93"
+      expect 0 "$CTNN" eval --model bin_model.json --dataset breast_cancer --data-dir "$DATA"
+      [[ $(sed -n 's/^accuracy //p' out.txt) == "$acc" ]] || fail "one $last output: eval's accuracy differs from $acc"
+      expect 0 "$CTNN" predict --model bin_model.json --data "$DATA/breast_cancer_test.csv" --out pred.csv
+      [[ $(head -1 pred.csv) == "class,p_0,p_1" ]] || fail "one $last output: predict header $(head -1 pred.csv)"
+      # each row: p_0 + p_1 = 1, the class is p_1 > 0.5, and the classes against the labels give the accuracy
+      paste -d, <(tail -n +2 pred.csv) <(tail -n +2 "$DATA/breast_cancer_test.csv" | awk -F, '{print $NF}') |
+        awk -F, -v a="$acc" '{n++; s = $2 + $3; if (s < 0.99999 || s > 1.00001 || $3 < 0 || $3 > 1 || $1 != ($3 > 0.5)) bad++; if ($1 == $4) c++}
+          END {exit !(bad == 0 && sprintf("%.4f", c / n) == a)}' || fail "one $last output: predict's rows do not fit"
+    done
+    refuse() {  # refuse ACTIVATION LOSS MESSAGE
+      echo "{\"layer_sizes\": [30, 4, 1], \"activations\": [\"relu\", \"$1\"], \"loss\": {\"type\": \"$2\"}}" > bin.json
+      expect 3 "$CTNN" train --topology bin.json --dataset breast_cancer --data-dir "$DATA"
+      contains err.txt "$3"
+    }
+    refuse identity mse_mean "bin.json: one identity output is the logit of class 1: its loss must be bce_logits"
+    refuse sigmoid softmax_ce_logits "one sigmoid output is the probability of class 1: its loss must be bce_prob,"
+    refuse tanh mse_mean "one output classifies two classes after a sigmoid (a probability) or an identity (a logit), not after tanh"
+    refuse softmax ce_prob "not after softmax"
     cmp full.json resumed.json || fail "resumed JSON-topology weights differ"
     expect 0 "$CTNN" eval --model full.json --dataset digits --data-dir "$DATA"
     [[ $(sed -n 's/^accuracy //p' out.txt) == "$full_acc" ]] || fail "eval of the JSON-topology model differs" ;;
