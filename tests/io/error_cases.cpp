@@ -214,8 +214,12 @@ std::vector<Case> cases() {
       "bom_crlf.csv:3:2 (column \"b\"): cannot parse \"x4\" as a number");
   add(S, "number with trailing text", csv_case("suffix.csv", "a,label\n1.5kg,0\n"),
       "suffix.csv:2:1 (column \"a\"): cannot parse \"1.5kg\" as a number");
-  add(S, "quoted number (quotes are not supported)", csv_case("quoted.csv", "a,label\n\"1\",0\n"),
-      "quoted.csv:2:1 (column \"a\"): cannot parse \"\"1\"\" as a number");
+  add(S, "quote not closed on its line", csv_case("open_quote.csv", "a,\"b,label\n1,2,0\n"),
+      "open_quote.csv:1:2: a quoted field is not closed on its line (a field spanning lines is not supported)");
+  add(S, "text after a closing quote", csv_case("after_quote.csv", "a,b,label\n1,\"2\"x,0\n"),
+      "after_quote.csv:2:2: text after the closing quote of a quoted field");
+  add(S, "quoted text that is not a number", csv_case("quoted.csv", "a,label\n\"1 kg\",0\n"),
+      "quoted.csv:2:1 (column \"a\"): cannot parse \"1 kg\" as a number");
   add(S, "huge value 1e400", csv_case("huge.csv", "a,b,label\n1,1e400,0\n"),
       "huge.csv:2:2 (column \"b\"): value \"1e400\" is out of range for a float");
   add(S, "value beyond float (1e39)", csv_case("beyond.csv", "a,b,label\n1,-1e39,0\n"),

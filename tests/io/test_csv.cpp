@@ -139,6 +139,20 @@ TEST_CASE("accepted variations: BOM, CRLF, no final newline, trailing blank line
   check(write_file("blank_final.csv", body + "\n"));
   check(write_file("blank_final_crlf.csv", "a,b,label\r\n1,2.5,0\r\n-3,4e2,1\r\n\r\n"));
   check(write_file("spaces.csv", "a, b ,label\n 1 ,2.5,\t0\n-3,4e2 , 1\n"));
+  // RFC 4180 quotes (R's write.csv quotes the header), spaces around them allowed
+  check(write_file("quoted_header.csv", "\"a\",\"b\",\"label\"\n1,2.5,0\n-3,4e2,1\n"));
+  check(write_file("quoted_cells.csv", "a,b,label\n\"1\", \"2.5\" ,\"0\"\n-3,\"4e2\",1\n"));
+}
+
+TEST_CASE("quoted names keep their commas, quotes and spaces") {
+  const std::string path =
+      write_file("quoted_names.csv", "\"x, in cm\",\"say \"\"hi\"\"\",\" padded \",\"\",label\n1,2,3,4,0\n");
+  const Dataset d = load_csv(path);
+  CHECK(d.feature_names == std::vector<std::string>{"x, in cm", "say \"hi\"", " padded ", ""});
+  CHECK(d.features == std::vector<float>{1, 2, 3, 4});
+  // an empty quoted cell is an empty cell
+  CHECK(error_of([] { load_csv(write_file("quoted_empty.csv", "a,label\n\"\",0\n")); }) ==
+        (temp_dir() / "quoted_empty.csv").string() + ":2:1 (column \"a\"): empty cell");
 }
 
 TEST_CASE("label column anywhere, with another name") {
@@ -232,12 +246,13 @@ TEST_CASE("non-numeric cell: file, line, column, column name and text") {
     CHECK(e.column() == 3);
   }
   // Strict parsing: the whole cell must be a number.
-  for (const char* bad : {"1.5x", "1,5;", "0x10", "--1", "1e", "+", ".", "1 2", "\"1\""}) {
+  // (A quoted number is a number: "\"1\"" reads as 1; "\"1\" 2" has text after its closing quote.)
+  for (const char* bad : {"1.5x", "1,5;", "0x10", "--1", "1e", "+", ".", "1 2", "\"1 2\"", "\"1\" 2"}) {
     const std::string p = write_file("strict.csv", std::string("a,label\n") + bad + ",0\n");
     const std::string m = error_of([&] { load_csv(p); });
     CAPTURE(bad);
     CHECK(has(m, p + ":2:"));
-    CHECK((has(m, "cannot parse") || has(m, "expected 2 fields")));
+    CHECK((has(m, "cannot parse") || has(m, "expected 2 fields") || has(m, "text after the closing quote")));
   }
 }
 
