@@ -175,12 +175,13 @@ std::string read_text(const std::string& path) {
 }
 
 /// Saves the model file (io::save_model_json's format) with the tool's extra key "ctnn_tool":
-/// the preset and the feature standardisation fitted on the training data.
+/// the preset, the feature standardisation fitted on the training data and a topology's own loss.
 void save_model(const std::string& path, Model& m, const std::string& preset, const io::Standardizer* st) {
   auto j = nlohmann::ordered_json::parse(io::model_json_text<float>(m.spec(), m.params(), path));
   nlohmann::ordered_json tool;
   tool["preset"] = preset;
   if (st) tool["standardize"] = {{"mean", st->mean}, {"inv_std", st->inv_std}};
+  if (const std::string loss = m.loss_json(); !loss.empty()) tool["loss"] = nlohmann::ordered_json::parse(loss);
   j["ctnn_tool"] = std::move(tool);
   io::write_file_atomically(path, j.dump() + "\n");
 }
@@ -209,19 +210,22 @@ LoadedModel load_model(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw io::DataError(path + ": /layers: not a ctnn model's layer list: " + e.what(), path);
   }
+  // A topology's own loss (what eval reports); a preset's is softmax cross-entropy.
+  const bool own_loss = j.contains("ctnn_tool") && j["ctnn_tool"].is_object() && j["ctnn_tool"].contains("loss");
   LoadedModel lm;
   for (const auto& p : presets()) {
     auto m = p.make(0);
-    if (m->spec().signature() == spec.signature()) {
+    if (!own_loss && m->spec().signature() == spec.signature()) {
       lm.model = std::move(m);
       break;
     }
   }
   if (!lm.model) {
     try {
-      lm.model = make_runtime_model(spec);
+      lm.model = make_runtime_model(spec, own_loss ? j["ctnn_tool"]["loss"].dump() : std::string());
     } catch (const std::exception& e) {
-      throw io::DataError(path + ": /layers: " + e.what(), path);
+      const std::string what = e.what();
+      throw io::DataError(path + (what.starts_with("/ctnn_tool/loss") ? ": " : ": /layers: ") + what, path);
     }
   }
   io::load_model_json<float>(path, lm.model->spec(), lm.model->params());

@@ -67,6 +67,9 @@ class Model {
     throw std::invalid_argument("--data-parallel trains compiled presets only");
   }
   virtual train::Evaluation evaluate(const io::Dataset& d) = 0;
+  /// The loss a JSON topology gave (its "loss" object as JSON text), which the model file keeps for
+  /// eval; empty for the default loss.
+  virtual std::string loss_json() const { return {}; }
   /// Class probabilities, rows x classes() (softmax of logits; a softmax output layer as it is; a
   /// one-output network's 1 - p, p).
   virtual std::vector<float> predict(const io::Dataset& d) = 0;
@@ -174,6 +177,7 @@ std::span<const Preset> presets();
 /// A network described by a JSON topology file (RuntimeNetwork::from_file), or as a model file's
 /// layers say (for eval/predict of a model trained from a JSON topology).
 std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std::uint64_t seed);
-std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec);
+/// `loss_json`: a topology's "loss" object as a model file kept it (empty: the default loss).
+std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec, const std::string& loss_json = {});
 
 }  // namespace ctnn::cli

@@ -40,7 +40,8 @@ constexpr const char* activation_name(RuntimeActivation a) {
 
 class RuntimeModel final : public Model {
  public:
-  RuntimeModel(RuntimeNetwork<float> net, RuntimeLoss loss) : net_(std::move(net)), loss_(loss) {
+  RuntimeModel(RuntimeNetwork<float> net, RuntimeLoss loss, std::string loss_json)
+      : net_(std::move(net)), loss_(loss), loss_json_(std::move(loss_json)) {
     probabilities_ = net_.activations().back() == RuntimeActivation::softmax;
     binary_logit_ = net_.outputs() == 1 && net_.activations().back() == RuntimeActivation::identity;
   }
@@ -57,6 +58,7 @@ class RuntimeModel final : public Model {
   std::size_t inputs() const override { return net_.inputs(); }
   std::size_t outputs() const override { return net_.outputs(); }
   std::size_t classes() const override { return std::max<std::size_t>(2, net_.outputs()); }
+  std::string loss_json() const override { return loss_json_; }
   std::span<float> params() override { return net_.params(); }
   bool supports_batch(std::size_t b) const override { return b > 0; }
   std::string batch_sizes() const override { return "any"; }
@@ -316,6 +318,7 @@ class RuntimeModel final : public Model {
 
   RuntimeNetwork<float> net_;
   RuntimeLoss loss_;
+  std::string loss_json_;
   bool probabilities_ = false;
   bool binary_logit_ = false;  // one output, an identity last: a logit
 };
@@ -383,13 +386,13 @@ std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std:
     const RuntimeLoss loss =
         j.contains("loss") ? RuntimeLoss::from_json(j["loss"], topology_file + ".loss") : default_loss(net);
     check_classifier(net, loss, topology_file);
-    return std::make_unique<RuntimeModel>(std::move(net), loss);
+    return std::make_unique<RuntimeModel>(std::move(net), loss, j.contains("loss") ? j["loss"].dump() : "");
   } catch (const std::invalid_argument& e) {
     throw io::DataError(e.what(), topology_file);
   }
 }
 
-std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec) {
+std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec, const std::string& loss_json) {
   std::vector<std::size_t> sizes;
   std::vector<std::string> acts;
   for (const auto& l : spec.layers) {
@@ -405,9 +408,10 @@ std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec) {
   }
   if (sizes.size() >= 2 && acts.size() < sizes.size() - 1) acts.push_back("identity");
   RuntimeNetwork<float> net(sizes, acts);
-  const RuntimeLoss loss = default_loss(net);
+  const RuntimeLoss loss =
+      loss_json.empty() ? default_loss(net) : RuntimeLoss::from_json(nlohmann::json::parse(loss_json), "/ctnn_tool/loss");
   check_classifier(net, loss, "the model");
-  return std::make_unique<RuntimeModel>(std::move(net), loss);
+  return std::make_unique<RuntimeModel>(std::move(net), loss, loss_json);
 }
 
 }  // namespace ctnn::cli

@@ -349,6 +349,14 @@ JSON
         awk -F, -v a="$acc" '{n++; s = $2 + $3; if (s < 0.99999 || s > 1.00001 || $3 < 0 || $3 > 1 || $1 != ($3 > 0.5)) bad++; if ($1 == $4) c++}
           END {exit !(bad == 0 && sprintf("%.4f", c / n) == a)}' || fail "one $last output: predict's rows do not fit"
     done
+    # A topology's own loss travels in the model file: eval reports the loss the last epoch printed.
+    echo '{"layer_sizes": [30, 16, 1], "activations": ["relu", "sigmoid"], "loss": {"type": "mse_mean"}}' > bin.json
+    expect 0 "$CTNN" train --topology bin.json --dataset breast_cancer --data-dir "$DATA" --progress lines \
+      --save bin_model.json
+    last=$(grep -o 'test_loss [0-9.]*' out.txt | tail -1 | cut -d' ' -f2)
+    expect 0 "$CTNN" eval --model bin_model.json --dataset breast_cancer --data-dir "$DATA"
+    evl=$(printf '%.4f' "$(sed -n 's/^loss //p' out.txt)")
+    [[ -n $last && $evl == "$last" ]] || fail "eval of a model trained with mse_mean: loss $evl, the last epoch's test_loss $last"
     refuse() {  # refuse ACTIVATION LOSS MESSAGE
       echo "{\"layer_sizes\": [30, 4, 1], \"activations\": [\"relu\", \"$1\"], \"loss\": {\"type\": \"$2\"}}" > bin.json
       expect 3 "$CTNN" train --topology bin.json --dataset breast_cancer --data-dir "$DATA"
