@@ -48,14 +48,13 @@ struct DistCheckpoint {
   const dist::Comm& comm;
   const io::ModelSpec& spec;
   std::string path;
-  std::uint64_t seed;
-  double validation_split;  ///< --validation-split (0: none); a resume with another is refused
+  const TrainSettings& settings;  ///< --seed, --validation-split and run_flags: a resume with others is refused
   bool has_remainder;  ///< compression with error feedback: each process's remainder is saved too
 
   /// After epoch `epoch` (collective).
   void save(std::span<const float> params, std::span<const float> opt_state, std::span<const float> remainder,
             std::uint64_t steps, std::uint64_t epoch, const train::EarlyStopping<float>* es = nullptr) const {
-    const io::CheckpointMeta meta{steps, epoch, epoch, std::mt19937_64(seed)};
+    const io::CheckpointMeta meta{steps, epoch, epoch, std::mt19937_64(settings.seed)};
     std::string err;
     if (has_remainder) {
       try {
@@ -70,7 +69,7 @@ struct DistCheckpoint {
       std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state},
                                                         {"data_parallel.processes", {&processes, 1}}};
       io::CheckpointMeta main_meta = meta;
-      put_validation(buffers, main_meta, validation_split, es, params);
+      put_validation(buffers, main_meta, settings, es, params);
       try {
         io::save_checkpoint<float>(path, spec.signature(), params, buffers, main_meta);
       } catch (const std::exception& e) {
@@ -95,11 +94,11 @@ struct DistCheckpoint {
                                                   {"data_parallel.processes", {&processes, 1}}};
       if (es) buffers.push_back({"early_stopping.best_params", best});
       meta = io::load_checkpoint<float>(path, spec.signature(), params, buffers);
-      get_validation(path, meta, validation_split, es, std::move(best));
+      get_validation(path, meta, settings, es, std::move(best));
       if (processes != static_cast<float>(comm.size()))
         err = path + ": written by " + std::to_string(static_cast<long long>(processes)) + " processes, resumed with " +
               std::to_string(comm.size()) + " (start as many as the run had)";
-      else if (!meta.rng || *meta.rng != std::mt19937_64(seed))
+      else if (!meta.rng || *meta.rng != std::mt19937_64(settings.seed))
         err = path + ": written with another --seed (the data order is replayed from the seed)";
       else if (has_remainder) {
         const std::string rp = remainder_path(path, comm.rank(), meta.epoch);

@@ -521,6 +521,7 @@ int main(int argc, char** argv) {
         d.train = d.train.subset(h.train);
         ts.monitor_name = "val";
       }
+      ts.standardize = !no_standardize;
       std::optional<io::Standardizer> st;
       if (!no_standardize) {
         st = io::Standardizer::fit(d.train);

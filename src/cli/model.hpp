@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "cli/settings.hpp"
+#include "ctnn/core/text.hpp"
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/dataset.hpp"
 #include "ctnn/io/weights.hpp"
@@ -75,14 +77,68 @@ class Model {
   virtual std::vector<float> predict(const io::Dataset& d) = 0;
 };
 
+/// The flags that decide a run's steps, as a checkpoint records them: "flag.<name>" = the value of
+/// --<name>, and "flag.optimizer=<name>" = 1 (likewise the schedule). A resume with other values would
+/// not take the uninterrupted run's steps; --epochs, the stopping criteria and --on-nan may change.
+inline std::map<std::string, double> run_flags(const TrainSettings& s) {
+  const auto& o = s.optimizer;
+  const auto& c = s.schedule;
+  return {{"flag.optimizer=" + o.name, 1.0},
+          {"flag.lr", o.lr},
+          {"flag.momentum", o.momentum},
+          {"flag.weight-decay", o.weight_decay},
+          {"flag.beta1", o.beta1},
+          {"flag.beta2", o.beta2},
+          {"flag.eps", o.eps},
+          {"flag.schedule=" + c.name, 1.0},
+          {"flag.step-size", static_cast<double>(c.step_size)},
+          {"flag.gamma", c.gamma},
+          {"flag.t-max", static_cast<double>(c.t_max)},
+          {"flag.eta-min", c.eta_min},
+          {"flag.batch", static_cast<double>(s.batch)},
+          {"flag.clip-norm", s.clip_norm},
+          {"flag.no-standardize", s.standardize ? 0.0 : 1.0}};
+}
+/// Throws io::DataError naming the first flag recorded in the checkpoint (run_flags) that the resumed
+/// run gives another value (a checkpoint from before the record has none: nothing to check).
+inline void check_run_flags(const std::string& path, const io::CheckpointMeta& meta, const TrainSettings& s) {
+  const auto now = run_flags(s);
+  for (const auto& [key, was] : meta.values) {
+    if (!key.starts_with("flag.")) continue;
+    const auto it = now.find(key);
+    if (it != now.end() && it->second == was) continue;
+    const std::string name = key.substr(5);
+    std::string flag = name, then, current = "?";
+    if (const auto eq = name.find('='); eq != std::string::npos) {  // a name: the one now in use
+      flag = name.substr(0, eq);
+      then = name.substr(eq + 1);
+      for (const auto& [k, v] : now)
+        if (k.starts_with("flag." + flag + "=")) current = k.substr(6 + flag.size());
+    } else if (name == "no-standardize") {
+      throw io::DataError(path + std::string(": written ") + (was != 0 ? "with" : "without") +
+                              " --no-standardize, resumed " + (was != 0 ? "without" : "with") + " it",
+                          path);
+    } else {
+      then = text::number(was);
+      if (it != now.end()) current = text::number(it->second);
+    }
+    throw io::DataError(path + ": written with --" + flag + " " + then + ", resumed with --" + flag + " " + current +
+                            " (a resumed run takes the uninterrupted run's steps only with its flags)",
+                        path);
+  }
+}
+
 /// What a tool checkpoint holds about validation: with --validation-split the value
 /// "validation_split" (a resume with another fraction is refused: it would train on other rows), and
 /// with --patience (`es` given) the early-stopping record: the buffer "early_stopping.best_params" (the
 /// current parameters while no epoch is best) and the values early_stopping.best_epoch, .wait and
 /// .best_loss (absent while no epoch is best).
+/// Also run_flags(s).
 inline void put_validation(std::vector<io::NamedBuffer<const float>>& buffers, io::CheckpointMeta& meta,
-                           double validation_split, const train::EarlyStopping<float>* es,
+                           const TrainSettings& s, const train::EarlyStopping<float>* es,
                            std::span<const float> params) {
+  const double validation_split = s.validation_split;
+  meta.values.merge(run_flags(s));
   if (validation_split > 0) meta.values["validation_split"] = validation_split;
   if (!es) return;
   buffers.push_back({"early_stopping.best_params", es->best_epoch ? std::span<const float>(es->best_params) : params});
@@ -92,9 +148,12 @@ inline void put_validation(std::vector<io::NamedBuffer<const float>>& buffers, i
 }
 /// Checks a loaded checkpoint's validation split against --validation-split and (with `es`) puts its
 /// early-stopping record there, from its values and best parameters (the buffer's contents, `best`),
-/// checked against the epochs it completed; throws io::DataError naming the file.
-inline void get_validation(const std::string& path, const io::CheckpointMeta& meta, double validation_split,
+/// checked against the epochs it completed; checks the recorded flags (check_run_flags); throws
+/// io::DataError naming the file.
+inline void get_validation(const std::string& path, const io::CheckpointMeta& meta, const TrainSettings& s,
                            train::EarlyStopping<float>* es, std::vector<float> best) {
+  check_run_flags(path, meta, s);
+  const double validation_split = s.validation_split;
   const auto split = meta.values.find("validation_split");
   const double saved = split == meta.values.end() ? 0.0 : split->second;
   if (saved != validation_split) {
@@ -133,10 +192,10 @@ inline void get_validation(const std::string& path, const io::CheckpointMeta& me
 /// steps, schedule_position = epoch = completed epochs (schedules count epochs); what put_validation
 /// adds for --validation-split and (`es`) --patience.
 inline void save_tool_checkpoint(const std::string& path, const io::ModelSpec& spec, std::span<const float> params,
-                                 std::span<const float> opt_state, io::CheckpointMeta meta, double validation_split,
+                                 std::span<const float> opt_state, io::CheckpointMeta meta, const TrainSettings& s,
                                  const train::EarlyStopping<float>* es) {
   std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state}};
-  put_validation(buffers, meta, validation_split, es, params);
+  put_validation(buffers, meta, s, es, params);
   io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
 }
 /// Loads what save_tool_checkpoint wrote (checked against --validation-split; with `es` the
@@ -144,13 +203,13 @@ inline void save_tool_checkpoint(const std::string& path, const io::ModelSpec& s
 /// `opt_state` and `*es` change only once every check has passed. Throws io::DataError naming the file.
 inline io::CheckpointMeta load_tool_checkpoint(const std::string& path, const io::ModelSpec& spec,
                                                std::span<float> params, std::span<float> opt_state,
-                                               double validation_split, train::EarlyStopping<float>* es) {
+                                               const TrainSettings& s, train::EarlyStopping<float>* es) {
   std::vector<float> p(params.size()), state(opt_state.size()), best(es ? params.size() : 0);
   std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", state}};
   if (es) buffers.push_back({"early_stopping.best_params", best});
   auto meta = io::load_checkpoint<float>(path, spec.signature(), p, buffers);
   if (!meta.rng) throw io::DataError(path + ": the checkpoint holds no RNG state (not written by ctnn train)", path);
-  get_validation(path, meta, validation_split, es, std::move(best));  // sets *es last, when all checks pass
+  get_validation(path, meta, s, es, std::move(best));  // sets *es last, when all checks pass
   std::copy(p.begin(), p.end(), params.begin());
   std::copy(state.begin(), state.end(), opt_state.begin());
   return meta;

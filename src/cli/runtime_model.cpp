@@ -79,7 +79,7 @@ class RuntimeModel final : public Model {
     train::EarlyStopping<float> es;  // the best epoch by the monitored loss; checkpointed with --patience
     train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;
     if (!s.resume.empty()) {  // as the Trainer: replay the earlier epochs' shuffles, check the RNG
-      const auto meta = load_tool_checkpoint(s.resume, sp, net_.params(), opt.state(), s.validation_split, kept);
+      const auto meta = load_tool_checkpoint(s.resume, sp, net_.params(), opt.state(), s, kept);
       opt.set_step_count(meta.step);
       first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
       steps = static_cast<std::size_t>(meta.step);
@@ -214,7 +214,7 @@ class RuntimeModel final : public Model {
       if (s.rollback_on_nan) save_state(epoch);
       if (!s.checkpoint.empty())
         save_tool_checkpoint(s.checkpoint, sp, net_.params(), opt.state(),
-                             io::CheckpointMeta{steps, epoch, epoch, rng.engine()}, s.validation_split, kept);
+                             io::CheckpointMeta{steps, epoch, epoch, rng.engine()}, s, kept);
       if (s.grad_norm_tol > 0 && rec.grad_norm < s.grad_norm_tol) {
         why = train::StopCriterion::gradient_norm;
         r.message = "training-set gradient norm " + text::number(rec.grad_norm) + " < " +

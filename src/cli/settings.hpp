@@ -62,6 +62,7 @@ struct TrainSettings {
   /// evaluated once, after training).
   std::string monitor_name = "test";
   double validation_split = 0; ///< --validation-split: the fraction of the training rows held out (0: none)
+  bool standardize = true;     ///< not --no-standardize
   std::size_t patience = 0;    ///< --patience: stop when the val loss has not improved for this many epochs (0: off)
   double min_delta = 0;        ///< --min-delta: an improvement must lower the val loss by more than this
   train::Display display = train::Display::automatic;

@@ -102,7 +102,7 @@ class StaticModel final : public Model {
     train::EarlyStopping<float> es;  // the checkpoints carry it with --patience
     train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;
     if (!s.resume.empty()) {
-      const auto meta = load_tool_checkpoint(s.resume, sp, net_->params(), opt.state(), s.validation_split, kept);
+      const auto meta = load_tool_checkpoint(s.resume, sp, net_->params(), opt.state(), s, kept);
       opt.set_step_count(meta.step);
       to.first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
       to.first_step = static_cast<std::size_t>(meta.step);
@@ -113,7 +113,7 @@ class StaticModel final : public Model {
       completed = epoch;
       if (s.checkpoint.empty()) return;
       save_tool_checkpoint(s.checkpoint, sp, net_->params(), opt.state(),
-                           io::CheckpointMeta{steps, epoch, epoch, rng}, s.validation_split, kept);
+                           io::CheckpointMeta{steps, epoch, epoch, rng}, s, kept);
     };
     auto t = train::make_trainer<B>(*net_, opt, make_schedule(s.schedule, s.optimizer.lr, s.epochs), to);
     train::TrainResult res;
@@ -161,7 +161,7 @@ class StaticModel final : public Model {
     train::EarlyStopping<float> es;  // the checkpoints carry it with --patience
     train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;
     if (!s.resume.empty()) {
-      const DistCheckpoint from{comm, sp, s.resume, s.seed, s.validation_split, remainder};
+      const DistCheckpoint from{comm, sp, s.resume, s, remainder};
       const auto meta = from.load(net_->params(), opt.state(), reducer.residual_mutable(), kept);
       opt.set_step_count(meta.step);
       o.first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
@@ -173,7 +173,7 @@ class StaticModel final : public Model {
       const bool step_limited = s.max_steps && e.steps >= s.max_steps;
       if (!step_limited) completed = e.epoch;
       if (!s.checkpoint.empty() && !step_limited) {
-        const DistCheckpoint to{comm, sp, s.checkpoint, s.seed, s.validation_split, remainder};
+        const DistCheckpoint to{comm, sp, s.checkpoint, s, remainder};
         to.save(net_->params(), opt.state(), reducer.residual(), e.steps, e.epoch, kept);
       }
       if (!lead) return;

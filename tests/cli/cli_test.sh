@@ -173,6 +173,16 @@ case $CASE in
     contains err.txt "iris.ckpt"
     expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --seed 5 --resume iris.ckpt
     contains err.txt "another seed"
+    # the flags that decide the steps are in the checkpoint: a resume with another value is refused, naming it
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --lr 0.02 --resume iris.ckpt
+    contains err.txt "iris.ckpt: written with --lr 0.01, resumed with --lr 0.02"
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --optimizer adamw --resume iris.ckpt
+    contains err.txt "iris.ckpt: written with --optimizer adam, resumed with --optimizer adamw"
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --schedule exp --resume iris.ckpt
+    contains err.txt "iris.ckpt: written with --schedule none, resumed with --schedule exp"
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --no-standardize --resume iris.ckpt
+    contains err.txt "iris.ckpt: written without --no-standardize, resumed with it"
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --max-steps 50 --resume iris.ckpt
     expect 3 "$CTNN" predict --model iris.json --data "$DATA/wine_test.csv"
     contains err.txt "wine_test.csv"
     { head -3 "$DATA/iris_train.csv"; sed -n 2p "$DATA/iris_train.csv" | sed 's/,[0-9]*$/,3/'; } > bad_label.csv
@@ -390,7 +400,8 @@ JSON
     contains out.txt "reached the step limit of 30 steps"
     rows=$(tail -n +2 lim.csv | cut -d, -f1,2 | tr '\n' ' ')
     [[ $rows == "1,22 2,30 " ]] || fail "--data-parallel --max-steps 30: the log's (epoch, steps) rows are '$rows'"
-    expect 0 "${DP[@]}" --epochs 2 --resume lim.ckpt  # the checkpoint holds epoch 1: epoch 2 runs again, whole
+    # the checkpoint holds epoch 1: epoch 2 runs again, whole (with the flags it was written with)
+    expect 0 "${DP[@]}" --epochs 2 --clip-norm 1 --resume lim.ckpt
     contains out.txt "epoch 2/2"
     expect 0 "${DP[@]}" --epochs 10 --grad-norm-tol 1e9
     contains out.txt "training-set gradient norm"
@@ -431,11 +442,12 @@ JSON
     cmp dps_full.json dps_resumed.json || fail "the resumed data-parallel run's weights differ from the uninterrupted run's"
     [[ $(ls dps.ckpt.rank* | wc -l) == 2 ]] || fail "expected one remainder file per process: $(ls dps.ckpt*)"
     # a checkpoint of another process count or seed is refused by every process (exit 3)
-    expect 3 mpiexec -n 1 "$CTNN" train --dataset digits --data-dir "$DATA" --data-parallel --compress sign \
-      --epochs 150 --resume dps.ckpt
+    expect 3 mpiexec -n 1 "${DPS[@]:3}" --resume dps.ckpt  # the same flags, one process
     contains err.txt "dps.ckpt: written by 2 processes, resumed with 1"
     expect 3 "${DPS[@]}" --resume dps.ckpt --seed 8
     contains err.txt "written with another --seed"
+    expect 3 "${DPS[@]}" --resume dps.ckpt --weight-decay 0.1
+    contains err.txt "dps.ckpt: written with --weight-decay 0, resumed with --weight-decay 0.1"
     # a NaN/Inf on one process stops all of them at the same step: exit code 4, one message
     expect 4 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --optimizer sgd --lr 1e30 \
       --epochs 5
