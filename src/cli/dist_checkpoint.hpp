@@ -93,7 +93,7 @@ struct DistCheckpoint {
       std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state},
                                                   {"data_parallel.processes", {&processes, 1}}};
       if (es) buffers.push_back({"early_stopping.best_params", best});
-      meta = io::load_checkpoint<float>(path, spec.signature(), params, buffers);
+      meta = load_checkpoint_of_run(path, spec, params, buffers, settings);
       get_validation(path, meta, settings, es, std::move(best));
       if (processes != static_cast<float>(comm.size()))
         err = path + ": written by " + std::to_string(static_cast<long long>(processes)) + " processes, resumed with " +

@@ -8,9 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -128,6 +130,29 @@ inline void check_run_flags(const std::string& path, const io::CheckpointMeta& m
   }
 }
 
+/// io::load_checkpoint of a tool checkpoint; when it refuses a sound file of this network that was
+/// written with other flags, the flag is the error (another optimiser is otherwise "optimizer.state:
+/// expected 0 values").
+inline io::CheckpointMeta load_checkpoint_of_run(const std::string& path, const io::ModelSpec& spec,
+                                                 std::span<float> params,
+                                                 std::span<const io::NamedBuffer<float>> buffers,
+                                                 const TrainSettings& s) {
+  std::exception_ptr refused;
+  try {
+    return io::load_checkpoint<float>(path, spec.signature(), params, buffers);
+  } catch (const io::DataError&) {
+    refused = std::current_exception();
+  }
+  std::optional<io::CheckpointData<float>> file;
+  try {
+    file = io::read_checkpoint<float>(path);
+  } catch (const io::DataError&) {
+    std::rethrow_exception(refused);  // not sound: its own error
+  }
+  if (file->topology == spec.signature()) check_run_flags(path, file->meta, s);
+  std::rethrow_exception(refused);  // another network, or the flags agree: the load's own error
+}
+
 /// What a tool checkpoint holds about validation: with --validation-split the value
 /// "validation_split" (a resume with another fraction is refused: it would train on other rows), and
 /// with --patience (`es` given) the early-stopping record: the buffer "early_stopping.best_params" (the
@@ -207,7 +232,7 @@ inline io::CheckpointMeta load_tool_checkpoint(const std::string& path, const io
   std::vector<float> p(params.size()), state(opt_state.size()), best(es ? params.size() : 0);
   std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", state}};
   if (es) buffers.push_back({"early_stopping.best_params", best});
-  auto meta = io::load_checkpoint<float>(path, spec.signature(), p, buffers);
+  auto meta = load_checkpoint_of_run(path, spec, p, buffers, s);
   if (!meta.rng) throw io::DataError(path + ": the checkpoint holds no RNG state (not written by ctnn train)", path);
   get_validation(path, meta, s, es, std::move(best));  // sets *es last, when all checks pass
   std::copy(p.begin(), p.end(), params.begin());

@@ -178,6 +178,8 @@ case $CASE in
     contains err.txt "iris.ckpt: written with --lr 0.01, resumed with --lr 0.02"
     expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --optimizer adamw --resume iris.ckpt
     contains err.txt "iris.ckpt: written with --optimizer adam, resumed with --optimizer adamw"
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --optimizer sgd --resume iris.ckpt
+    contains err.txt "iris.ckpt: written with --optimizer adam, resumed with --optimizer sgd"  # (not a buffer size)
     expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --schedule exp --resume iris.ckpt
     contains err.txt "iris.ckpt: written with --schedule none, resumed with --schedule exp"
     expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --no-standardize --resume iris.ckpt
