@@ -2,8 +2,8 @@
 // with --checkpoint / --resume), on top of io/checkpoint.hpp.
 //
 // The main file (written by process 0 at the path given): parameters, the optimiser's state, a buffer
-// "data_parallel.processes" holding the process count, what model.hpp's put_validation adds for
-// --validation-split and --patience, and meta step = optimiser steps, epoch =
+// "data_parallel.processes" holding the process count, what model.hpp's put_run_record adds (the
+// flags, --validation-split and --patience's record), and meta step = optimiser steps, epoch =
 // schedule_position = completed epochs, rng = a fresh std::mt19937_64 seeded with --seed (the order is
 // replayed from the seed on resume; the RNG identifies the seed, so another seed is refused). With
 // error feedback each process also has its own unsent remainder, written by that process to
@@ -69,7 +69,7 @@ struct DistCheckpoint {
       std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state},
                                                         {"data_parallel.processes", {&processes, 1}}};
       io::CheckpointMeta main_meta = meta;
-      put_validation(buffers, main_meta, settings, es, params);
+      put_run_record(buffers, main_meta, settings, es, params);
       try {
         io::save_checkpoint<float>(path, spec.signature(), params, buffers, main_meta);
       } catch (const std::exception& e) {
@@ -94,7 +94,7 @@ struct DistCheckpoint {
                                                   {"data_parallel.processes", {&processes, 1}}};
       if (es) buffers.push_back({"early_stopping.best_params", best});
       meta = load_checkpoint_of_run(path, spec, params, buffers, settings);
-      get_validation(path, meta, settings, es, std::move(best));
+      get_run_record(path, meta, settings, es, std::move(best));
       if (processes != static_cast<float>(comm.size()))
         err = path + ": written by " + std::to_string(static_cast<long long>(processes)) + " processes, resumed with " +
               std::to_string(comm.size()) + " (start as many as the run had)";

@@ -153,13 +153,12 @@ inline io::CheckpointMeta load_checkpoint_of_run(const std::string& path, const 
   std::rethrow_exception(refused);  // another network, or the flags agree: the load's own error
 }
 
-/// What a tool checkpoint holds about validation: with --validation-split the value
-/// "validation_split" (a resume with another fraction is refused: it would train on other rows), and
-/// with --patience (`es` given) the early-stopping record: the buffer "early_stopping.best_params" (the
-/// current parameters while no epoch is best) and the values early_stopping.best_epoch, .wait and
-/// .best_loss (absent while no epoch is best).
-/// Also run_flags(s).
-inline void put_validation(std::vector<io::NamedBuffer<const float>>& buffers, io::CheckpointMeta& meta,
+/// What a tool checkpoint holds about the run besides its state: the flags that decide the steps
+/// (run_flags), with --validation-split the value "validation_split" (a resume with another fraction is
+/// refused: it would train on other rows), and with --patience (`es` given) the early-stopping record:
+/// the buffer "early_stopping.best_params" (the current parameters while no epoch is best) and the
+/// values early_stopping.best_epoch, .wait and .best_loss (absent while no epoch is best).
+inline void put_run_record(std::vector<io::NamedBuffer<const float>>& buffers, io::CheckpointMeta& meta,
                            const TrainSettings& s, const train::EarlyStopping<float>* es,
                            std::span<const float> params) {
   const double validation_split = s.validation_split;
@@ -171,11 +170,10 @@ inline void put_validation(std::vector<io::NamedBuffer<const float>>& buffers, i
   meta.values["early_stopping.wait"] = static_cast<double>(es->wait);
   if (es->best_epoch) meta.values["early_stopping.best_loss"] = es->best_loss;
 }
-/// Checks a loaded checkpoint's validation split against --validation-split and (with `es`) puts its
-/// early-stopping record there, from its values and best parameters (the buffer's contents, `best`),
-/// checked against the epochs it completed; checks the recorded flags (check_run_flags); throws
-/// io::DataError naming the file.
-inline void get_validation(const std::string& path, const io::CheckpointMeta& meta, const TrainSettings& s,
+/// Checks a loaded checkpoint's recorded flags (check_run_flags) and validation split against this run's
+/// and (with `es`) puts its early-stopping record there, from its values and best parameters (the
+/// buffer's contents, `best`), checked against the epochs it completed; throws io::DataError naming the file.
+inline void get_run_record(const std::string& path, const io::CheckpointMeta& meta, const TrainSettings& s,
                            train::EarlyStopping<float>* es, std::vector<float> best) {
   check_run_flags(path, meta, s);
   const double validation_split = s.validation_split;
@@ -214,13 +212,13 @@ inline void get_validation(const std::string& path, const io::CheckpointMeta& me
 }
 
 /// Checkpoint of the tool: the optimiser's state under the name "optimizer.state"; step = optimiser
-/// steps, schedule_position = epoch = completed epochs (schedules count epochs); what put_validation
-/// adds for --validation-split and (`es`) --patience.
+/// steps, schedule_position = epoch = completed epochs (schedules count epochs); what put_run_record
+/// adds: the flags, --validation-split and (`es`) --patience's record.
 inline void save_tool_checkpoint(const std::string& path, const io::ModelSpec& spec, std::span<const float> params,
                                  std::span<const float> opt_state, io::CheckpointMeta meta, const TrainSettings& s,
                                  const train::EarlyStopping<float>* es) {
   std::vector<io::NamedBuffer<const float>> buffers{{"optimizer.state", opt_state}};
-  put_validation(buffers, meta, s, es, params);
+  put_run_record(buffers, meta, s, es, params);
   io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
 }
 /// Loads what save_tool_checkpoint wrote (checked against --validation-split; with `es` the
@@ -234,7 +232,7 @@ inline io::CheckpointMeta load_tool_checkpoint(const std::string& path, const io
   if (es) buffers.push_back({"early_stopping.best_params", best});
   auto meta = load_checkpoint_of_run(path, spec, p, buffers, s);
   if (!meta.rng) throw io::DataError(path + ": the checkpoint holds no RNG state (not written by ctnn train)", path);
-  get_validation(path, meta, s, es, std::move(best));  // sets *es last, when all checks pass
+  get_run_record(path, meta, s, es, std::move(best));  // sets *es last, when all checks pass
   std::copy(p.begin(), p.end(), params.begin());
   std::copy(state.begin(), state.end(), opt_state.begin());
   return meta;
