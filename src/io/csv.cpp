@@ -122,9 +122,7 @@ std::string read_whole_file(const std::string& path) {
   return text;
 }
 
-}  // namespace
-
-Dataset load_csv(const std::string& path, const std::string& label_column) {
+Dataset load(const std::string& path, const std::string& label_column, bool label_required) {
   const std::string buffer = read_whole_file(path);
   std::string_view text = buffer;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
@@ -169,7 +167,7 @@ Dataset load_csv(const std::string& path, const std::string& label_column) {
                       path, line_no, j + 1);
     label_idx = j;
   }
-  if (label_idx == ncols) {
+  if (label_idx == ncols && label_required) {
     std::string names;
     for (std::size_t j = 0; j < ncols && j < 8; ++j) names += (j ? ", " : "") + quoted(fields[j]);
     if (ncols > 8) names += ", ... (" + std::to_string(ncols) + " columns)";
@@ -179,13 +177,13 @@ Dataset load_csv(const std::string& path, const std::string& label_column) {
   }
 
   Dataset d;
-  d.cols = ncols - 1;
+  d.cols = label_idx == ncols ? ncols : ncols - 1;
   for (std::size_t j = 0; j < ncols; ++j)
     if (j != label_idx) d.feature_names.emplace_back(fields[j]);
   const std::vector<std::string> header(fields.begin(), fields.end());
   const auto approx_rows = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
   d.features.reserve(approx_rows * d.cols);
-  d.labels.reserve(approx_rows);
+  if (label_idx != ncols) d.labels.reserve(approx_rows);
 
   std::size_t blank_line = 0;  // first blank line seen; only trailing blank lines are allowed
   while (next_line(line)) {
@@ -240,6 +238,14 @@ Dataset load_csv(const std::string& path, const std::string& label_column) {
   if (d.rows == 0)
     throw DataError(path + ": no data rows after the header", path);
   return d;
+}
+
+}  // namespace
+
+Dataset load_csv(const std::string& path, const std::string& label_column) { return load(path, label_column, true); }
+
+Dataset load_csv_unlabelled(const std::string& path, const std::string& label_column) {
+  return load(path, label_column, false);
 }
 
 }  // namespace ctnn::io

@@ -144,6 +144,25 @@ TEST_CASE("accepted variations: BOM, CRLF, no final newline, trailing blank line
   check(write_file("quoted_cells.csv", "a,b,label\n\"1\", \"2.5\" ,\"0\"\n-3,\"4e2\",1\n"));
 }
 
+TEST_CASE("load_csv_unlabelled: without the label column every column is a feature; with it, as load_csv") {
+  const std::string none = write_file("unlabelled.csv", "a,b\n1,2\n3,4\n");
+  const Dataset u = ctnn::io::load_csv_unlabelled(none);
+  CHECK(u.rows == 2);
+  CHECK(u.cols == 2);
+  CHECK(u.feature_names == std::vector<std::string>{"a", "b"});
+  CHECK(u.features == std::vector<float>{1, 2, 3, 4});
+  CHECK(u.labels.empty());
+  CHECK(error_of([&] { load_csv(none); }).find("header has no label column") != std::string::npos);
+  const std::string with = write_file("labelled.csv", "a,label,b\n1,0,2\n3,1,4\n");
+  const Dataset l = ctnn::io::load_csv_unlabelled(with);
+  CHECK(l.cols == 2);
+  CHECK(l.features == load_csv(with).features);
+  CHECK(l.labels == std::vector<int>{0, 1});
+  // the label column, when present, is checked as load_csv checks it
+  const std::string bad = write_file("bad_label.csv", "a,label\n1,x\n");
+  CHECK(error_of([&] { ctnn::io::load_csv_unlabelled(bad); }) == error_of([&] { load_csv(bad); }));
+}
+
 TEST_CASE("quoted names keep their commas, quotes and spaces") {
   const std::string path =
       write_file("quoted_names.csv", "\"x, in cm\",\"say \"\"hi\"\"\",\" padded \",\"\",label\n1,2,3,4,0\n");

@@ -22,4 +22,8 @@ namespace ctnn::io {
 // (nan/inf) cell, a label that is not a non-negative integer, and a file with no data rows.
 Dataset load_csv(const std::string& path, const std::string& label_column = "label");
 
+// As load_csv, for data to predict on: the label column may be missing, and then every column is a
+// feature and `labels` is empty (a column present is read and checked as load_csv does).
+Dataset load_csv_unlabelled(const std::string& path, const std::string& label_column = "label");
+
 }  // namespace ctnn::io
