@@ -115,8 +115,9 @@ struct Loaded {
   std::string train_name, test_name;
 };
 
-/// Loads what `need_train` / the test part ask for. Throws io::DataError naming the file.
-Loaded load_data(const DataArgs& a, bool need_train) {
+/// Loads what `need_train` / the test part ask for; a CSV file without a label column only when not
+/// `need_labels` (predict). Throws io::DataError naming the file.
+Loaded load_data(const DataArgs& a, bool need_train, bool need_labels = true) {
   Loaded d;
   const std::string dir = a.data_dir.empty() ? default_data_dir() : a.data_dir;
   if (!a.dataset.empty()) {
@@ -140,7 +141,8 @@ Loaded load_data(const DataArgs& a, bool need_train) {
   auto load_split = [&](const std::string& csv, const std::vector<std::string>& idx, io::Dataset& out,
                         std::string& name, bool& is_csv) {
     is_csv = !csv.empty();
-    if (!csv.empty()) out = io::load_csv(csv, a.label_column), name = csv;
+    if (!csv.empty())
+      out = need_labels ? io::load_csv(csv, a.label_column) : io::load_csv_unlabelled(csv, a.label_column), name = csv;
     else if (!idx.empty()) out = io::load_idx(idx[0], idx[1]), name = idx[0];
     return !name.empty();
   };
@@ -262,7 +264,7 @@ void add_data_options(CLI::App& cmd, DataArgs& a, bool train) {
     cmd.add_option("--test", a.test_csv, "test data (CSV), evaluated after every epoch");
     cmd.add_option("--test-idx", a.test_idx, "test data, IDX images and labels files")->expected(2);
   } else {
-    cmd.add_option("--data", a.test_csv, "the data, a CSV file (predict ignores its label column)");
+    cmd.add_option("--data", a.test_csv, "the data, a CSV file (predict: the label column may be missing, and is ignored)");
     cmd.add_option("--data-idx", a.test_idx, "the data, IDX images and labels files")->expected(2);
   }
 }
@@ -577,7 +579,7 @@ int main(int argc, char** argv) {
     const DataArgs& a = is_eval ? eval_data : predict_data;
     LoadedModel lm = load_model(is_eval ? eval_model : predict_model);
     if (!is_eval && !predict_out.empty()) io::check_writable(predict_out);
-    Loaded d = load_data(a, false);
+    Loaded d = load_data(a, false, is_eval);
     io::Dataset& data = d.test;
     const std::string& name = d.test_name;
     if (data.cols != lm.model->inputs())

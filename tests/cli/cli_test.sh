@@ -238,6 +238,15 @@ case $CASE in
     [[ $pred_acc == "$acc" ]] || fail "predict's classes give accuracy $pred_acc, eval $acc"
     expect 0 "$CTNN" predict --model wine.json --data "$DATA/wine_test.csv"
     cmp out.txt pred.csv || fail "predict to stdout and to --out differ"
+    # new data has no labels: predict reads a file without the label column, to the same predictions
+    cut -d, -f1-13 "$DATA/wine_test.csv" > wine_features.csv
+    expect 0 "$CTNN" predict --model wine.json --data wine_features.csv
+    cmp out.txt pred.csv || fail "predict without the label column differs from predict with it"
+    expect 3 "$CTNN" eval --model wine.json --data wine_features.csv  # eval needs the labels
+    contains err.txt 'wine_features.csv:1: header has no label column "label"'
+    cut -d, -f1-12 "$DATA/wine_test.csv" > wine_short.csv
+    expect 3 "$CTNN" predict --model wine.json --data wine_short.csv
+    contains err.txt "wine_short.csv: 12 feature columns, the model takes 13"
     # A shipped dataset with no --lr and --epochs trains with its recipe (iris: 0.01, 50 epochs) and learns;
     # a flag given wins over the recipe.
     expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none
