@@ -90,7 +90,7 @@ class RuntimeModel final : public Model {
                             s.resume);
     }
     std::vector<float> x(B * In), y(B * Out);
-    train::RunLog log(s.log, "");
+    train::RunLog log(s.log, "", first_epoch - 1);  // a resumed run continues its log
     train::Progress progress(stdout, s.display);
     TrainReport r;
     r.epochs = first_epoch - 1;

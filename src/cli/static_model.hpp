@@ -145,7 +145,6 @@ class StaticModel final : public Model {
     const std::size_t per_epoch = std::max<std::size_t>(1, tr.rows / (B * std::size_t(comm.size())));
     const auto sched = make_schedule(s.schedule, s.optimizer.lr, s.epochs);
     const auto by_epoch = [&](std::size_t step) { return sched(step / per_epoch); };
-    train::RunLog log(lead ? s.log : std::string(), "");
     dist::DataParallelOptions o;
     o.epochs = s.epochs;
     o.seed = s.seed;
@@ -167,6 +166,7 @@ class StaticModel final : public Model {
       o.first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
       o.first_step = static_cast<std::size_t>(meta.step);
     }
+    train::RunLog log(lead ? s.log : std::string(), "", o.first_epoch - 1);  // a resumed run continues its log
     std::size_t completed = o.first_epoch - 1;
     o.on_epoch_end = [&](const train::EpochRecord& e) {
       // An epoch cut short by --max-steps is printed and logged, not checkpointed (as the Trainer does).

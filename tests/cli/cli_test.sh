@@ -173,6 +173,13 @@ case $CASE in
     contains err.txt "iris.ckpt"
     expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --seed 5 --resume iris.ckpt
     contains err.txt "another seed"
+    # a resumed run continues its --log: the first run's rows, then its own
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 3 --checkpoint log.ckpt --log run.csv
+    head -4 run.csv > first.csv
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 5 --checkpoint log.ckpt --log run.csv \
+      --resume log.ckpt
+    [[ $(head -4 run.csv) == "$(cat first.csv)" && $(cut -d, -f1 run.csv | tr '\n' ' ') == "epoch 1 2 3 4 5 " ]] ||
+      fail "the resumed run's log: $(cut -d, -f1,2 run.csv | tr '\n' ' ')"
     # the flags that decide the steps are in the checkpoint: a resume with another value is refused, naming it
     expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --lr 0.02 --resume iris.ckpt
     contains err.txt "iris.ckpt: written with --lr 0.01, resumed with --lr 0.02"

@@ -230,6 +230,30 @@ TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CS
     CHECK(total == 21);
     CHECK(j["validation"]["per_class"].size() == 3);
   }
+  // A run resumed after epoch 2 continues the CSV: rows 1 and 2 kept as they were, the first run's row 3
+  // (logged after the checkpoint it resumes from) dropped, its own rows after them.
+  {
+    const std::string before = read(csv);
+    const std::string rows12 = before.substr(0, before.find("\n3,") + 1);
+    train::RunLog resumed(csv, "", 2);
+    train::EpochRecord r3;
+    r3.epoch = 3;
+    r3.steps = 99;
+    resumed.add(r3);
+    const std::string after = read(csv);
+    CHECK(after.starts_with(rows12));
+    CHECK(after.substr(rows12.size()).starts_with("3,99,"));
+    CHECK(count(after, "\n") == 4);
+    CHECK(count(after, "epoch,steps") == 1);
+  }
+  {  // a file of another format, or none, starts afresh
+    const std::string other = dir / "other.csv";
+    std::ofstream(other) << "a,b\n1,2\n";
+    train::RunLog fresh(other, "", 5);
+    CHECK(read(other) == "epoch,steps,lr,train_loss,train_accuracy,val_loss,val_accuracy,grad_norm,seconds,cpu_seconds\n");
+    train::RunLog missing(dir / "missing.csv", "", 5);
+    CHECK(read(dir / "missing.csv") == read(other));
+  }
   train::TrainerOptions bad;
   bad.csv_path = dir / "no/such/dir.csv";
   bad.display = train::Display::none;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
@@ -73,12 +74,27 @@ class RunLog {
  public:
   RunLog() = default;
   /// Opens the CSV (if csv_path is not empty) and writes its header; json_path is written by
-  /// finish(). Throws std::runtime_error naming the file if it cannot be opened.
-  RunLog(std::string csv_path, std::string json_path) : csv_path_(std::move(csv_path)), json_path_(std::move(json_path)) {
+  /// finish(). Throws std::runtime_error naming the file if it cannot be opened. A run resumed after
+  /// epoch `resumed_after` (> 0) continues the CSV its first part wrote: the rows of epochs up to
+  /// `resumed_after` are kept, later ones (logged after the checkpoint it resumed from) dropped; a file
+  /// that is missing or has another header starts afresh.
+  RunLog(std::string csv_path, std::string json_path, std::size_t resumed_after = 0)
+      : csv_path_(std::move(csv_path)), json_path_(std::move(json_path)) {
     if (!csv_path_.empty()) {
+      std::string kept;
+      if (resumed_after > 0) {
+        std::ifstream old(csv_path_);
+        std::string line;
+        if (old && std::getline(old, line) && line == csv_header)
+          while (std::getline(old, line)) {
+            char* end = nullptr;
+            const unsigned long long epoch = std::strtoull(line.c_str(), &end, 10);
+            if (end != line.c_str() && *end == ',' && epoch >= 1 && epoch <= resumed_after) kept += line + "\n";
+          }
+      }
       csv_.open(csv_path_);
       if (!csv_) throw std::runtime_error("ctnn::train::RunLog: cannot write " + csv_path_);
-      csv_ << "epoch,steps,lr,train_loss,train_accuracy,val_loss,val_accuracy,grad_norm,seconds,cpu_seconds\n" << std::flush;
+      csv_ << csv_header << "\n" << kept << std::flush;
     }
     if (!json_path_.empty()) {  // fail now, not after hours of training
       std::ofstream probe(json_path_);
@@ -138,6 +154,8 @@ class RunLog {
   }
 
  private:
+  static constexpr const char* csv_header =
+      "epoch,steps,lr,train_loss,train_accuracy,val_loss,val_accuracy,grad_norm,seconds,cpu_seconds";
   static std::string num(double v) {
     if (!std::isfinite(v)) return "";
     char b[32];

@@ -167,7 +167,7 @@ class Trainer {
 
     const std::size_t n = tr.size(), full = n / B, ragged = n % B, per_epoch = full + (ragged ? 1 : 0);
     std::vector<double> gfull(o_.grad_norm_tolerance > 0 ? P : 0);
-    RunLog log(o_.csv_path, o_.json_path);
+    RunLog log(o_.csv_path, o_.json_path, o_.first_epoch - 1);  // a resumed run continues its CSV
     fill_settings(log.settings(), n, va.size());
     Progress progress(o_.out, o_.display);
     TrainResult res;
