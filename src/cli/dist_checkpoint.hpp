@@ -13,6 +13,7 @@
 // and if one fails, all of them throw (none is left waiting in a collective).
 // Layer: tool (src/cli; uses dist/, io/). Included only when the tool is built with MPI.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -82,19 +83,22 @@ struct DistCheckpoint {
 
   /// Loads into params, opt_state, (with error feedback) remainder and (with `es`) the early-stopping
   /// record, checking the process count, the seed and that every remainder belongs to the main file's
-  /// epoch (collective); returns the meta.
+  /// epoch (collective); returns the meta. All or nothing: the files are read into copies, committed
+  /// on every process once every process's checks have passed.
   io::CheckpointMeta load(std::span<float> params, std::span<float> opt_state, std::span<float> remainder,
                           train::EarlyStopping<float>* es = nullptr) const {
     io::CheckpointMeta meta;
     std::string err;
+    std::vector<float> p(params.size()), state(opt_state.size()), rem(remainder.size());
+    train::EarlyStopping<float> record;
     try {
       float processes = 0;
       std::vector<float> best(es ? params.size() : 0);
-      std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", opt_state},
+      std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", state},
                                                   {"data_parallel.processes", {&processes, 1}}};
       if (es) buffers.push_back({"early_stopping.best_params", best});
-      meta = load_checkpoint_of_run(path, spec, params, buffers, settings);
-      get_run_record(path, meta, settings, es, std::move(best));
+      meta = load_checkpoint_of_run(path, spec, p, buffers, settings);
+      get_run_record(path, meta, settings, es ? &record : nullptr, std::move(best));
       if (processes != static_cast<float>(comm.size()))
         err = path + ": written by " + std::to_string(static_cast<long long>(processes)) + " processes, resumed with " +
               std::to_string(comm.size()) + " (start as many as the run had)";
@@ -102,14 +106,18 @@ struct DistCheckpoint {
         err = path + ": written with another --seed (the data order is replayed from the seed)";
       else if (has_remainder) {
         const std::string rp = remainder_path(path, comm.rank(), meta.epoch);
-        const auto rm = io::load_checkpoint<float>(rp, remainder_topology(), remainder, {});
+        const auto rm = io::load_checkpoint<float>(rp, remainder_topology(), rem, {});
         if (rm.epoch != meta.epoch || rm.step != meta.step)
           err = rp + ": holds epoch " + std::to_string(rm.epoch) + ", the checkpoint epoch " + std::to_string(meta.epoch);
       }
     } catch (const std::exception& e) {
       err = e.what();
     }
-    agree_on(comm, err, path);
+    agree_on(comm, err, path);  // throws on every process if any refused
+    std::copy(p.begin(), p.end(), params.begin());
+    std::copy(state.begin(), state.end(), opt_state.begin());
+    if (has_remainder) std::copy(rem.begin(), rem.end(), remainder.begin());
+    if (es) *es = std::move(record);
     return meta;
   }
 
