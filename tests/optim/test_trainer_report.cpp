@@ -254,6 +254,12 @@ TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CS
     train::RunLog missing(dir / "missing.csv", "", 5);
     CHECK(read(dir / "missing.csv") == read(other));
   }
+  {  // the JSON log is probed at the start without truncating what is there (finish() replaces it)
+    const std::string j = dir / "kept.json";
+    std::ofstream(j) << "{\"old\": 1}\n";
+    train::RunLog probe("", j);
+    CHECK(read(j) == "{\"old\": 1}\n");
+  }
   train::TrainerOptions bad;
   bad.csv_path = dir / "no/such/dir.csv";
   bad.display = train::Display::none;

@@ -96,8 +96,8 @@ class RunLog {
       if (!csv_) throw std::runtime_error("ctnn::train::RunLog: cannot write " + csv_path_);
       csv_ << csv_header << "\n" << kept << std::flush;
     }
-    if (!json_path_.empty()) {  // fail now, not after hours of training
-      std::ofstream probe(json_path_);
+    if (!json_path_.empty()) {  // fail now, not after hours of training (append: a file there stays as it is)
+      std::ofstream probe(json_path_, std::ios::app);
       if (!probe) throw std::runtime_error("ctnn::train::RunLog: cannot write " + json_path_);
     }
   }
