@@ -217,8 +217,7 @@ class RuntimeModel final : public Model {
                              io::CheckpointMeta{steps, epoch, epoch, rng.engine()}, s, kept);
       if (s.grad_norm_tol > 0 && rec.grad_norm < s.grad_norm_tol) {
         why = train::StopCriterion::gradient_norm;
-        r.message = "training-set gradient norm " + text::number(rec.grad_norm) + " < " +
-                    text::number(s.grad_norm_tol) + " after epoch " + std::to_string(epoch);
+        r.message = train::gradient_norm_stop_message(rec.grad_norm, s.grad_norm_tol, epoch);
         break;
       }
       if (es.exhausted(s.patience)) {  // as the Trainer: the best epoch's parameters are put back

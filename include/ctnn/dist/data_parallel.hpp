@@ -37,7 +37,6 @@
 #include <string>
 #include <vector>
 
-#include "ctnn/core/text.hpp"
 #include "ctnn/dist/compress.hpp"
 #include "ctnn/dist/mpi.hpp"
 #include "ctnn/kernel/reduce.hpp"
@@ -450,8 +449,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
     if (res.stopped_by == StopCriterion::max_steps) break;
     if (o.grad_norm_tolerance > 0 && r.grad_norm < o.grad_norm_tolerance) {
       res.stopped_by = StopCriterion::gradient_norm;
-      res.message = "training-set gradient norm " + text::number(r.grad_norm) + " < " +
-                    text::number(o.grad_norm_tolerance) + " after epoch " + std::to_string(epoch);
+      res.message = train::gradient_norm_stop_message(r.grad_norm, o.grad_norm_tolerance, epoch);
       break;
     }
     if (es.exhausted(o.patience)) {

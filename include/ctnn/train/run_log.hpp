@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ctnn/core/text.hpp"
 #include "ctnn/train/metrics.hpp"
 
 namespace ctnn::train {
@@ -41,6 +42,13 @@ inline const char* to_string(StopCriterion c) noexcept {
     case StopCriterion::interrupted: return "interrupted";
   }
   return "?";
+}
+
+/// The message of a StopCriterion::gradient_norm stop (the Trainer, the data-parallel loop and the
+/// tool's runtime loop say it alike): "training-set gradient norm <norm> < <tolerance> after epoch <e>".
+inline std::string gradient_norm_stop_message(double norm, double tolerance, std::size_t epoch) {
+  return "training-set gradient norm " + text::number(norm) + " < " + text::number(tolerance) + " after epoch " +
+         std::to_string(epoch);
 }
 
 inline constexpr double not_measured = std::numeric_limits<double>::quiet_NaN();

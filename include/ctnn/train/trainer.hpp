@@ -305,8 +305,7 @@ class Trainer {
       if (o_.on_epoch_end) o_.on_epoch_end(epoch, res.steps, rng.engine());
       if (o_.grad_norm_tolerance > 0 && r.grad_norm < o_.grad_norm_tolerance) {
         res.stopped_by = StopCriterion::gradient_norm;
-        res.message = "training-set gradient norm " + text::number(r.grad_norm) + " < " +
-                      text::number(o_.grad_norm_tolerance) + " after epoch " + std::to_string(epoch);
+        res.message = gradient_norm_stop_message(r.grad_norm, o_.grad_norm_tolerance, epoch);
         break;
       }
       if (es.exhausted(o_.patience)) {
