@@ -141,9 +141,13 @@ Loaded load_data(const DataArgs& a, bool need_train, bool need_labels = true) {
   auto load_split = [&](const std::string& csv, const std::vector<std::string>& idx, io::Dataset& out,
                         std::string& name, bool& is_csv) {
     is_csv = !csv.empty();
-    if (!csv.empty())
-      out = need_labels ? io::load_csv(csv, a.label_column) : io::load_csv_unlabelled(csv, a.label_column), name = csv;
-    else if (!idx.empty()) out = io::load_idx(idx[0], idx[1]), name = idx[0];
+    if (is_csv) {
+      out = need_labels ? io::load_csv(csv, a.label_column) : io::load_csv_unlabelled(csv, a.label_column);
+      name = csv;
+    } else if (!idx.empty()) {
+      out = io::load_idx(idx[0], idx[1]);
+      name = idx[0];
+    }
     return !name.empty();
   };
   d.has_train = load_split(a.train_csv, a.train_idx, d.train, d.train_name, d.train_csv);

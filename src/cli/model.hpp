@@ -179,12 +179,10 @@ inline void get_run_record(const std::string& path, const io::CheckpointMeta& me
   const double validation_split = s.validation_split;
   const auto split = meta.values.find("validation_split");
   const double saved = split == meta.values.end() ? 0.0 : split->second;
-  if (saved != validation_split) {
-    char what[160];
-    std::snprintf(what, sizeof what, ": written with --validation-split %g, resumed with %g (other rows would be trained on)",
-                  saved, validation_split);
-    throw io::DataError(path + what, path);
-  }
+  if (saved != validation_split)
+    throw io::DataError(path + ": written with --validation-split " + text::number(saved) + ", resumed with " +
+                            text::number(validation_split) + " (other rows would be trained on)",
+                        path);
   if (!es) return;
   const auto value = [&](const std::string& key) {
     const auto it = meta.values.find(key);

@@ -37,7 +37,6 @@ constexpr const char* activation_name(RuntimeActivation a) {
   return "?";
 }
 
-
 class RuntimeModel final : public Model {
  public:
   RuntimeModel(RuntimeNetwork<float> net, RuntimeLoss loss, std::string loss_json)

@@ -22,6 +22,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The index of the first character at or after i that is not a space or a tab.
+std::size_t skip_blanks(std::string_view s, std::size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return i;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -52,10 +58,8 @@ std::string split(std::string_view line, std::vector<std::string_view>& out, std
   owned.clear();
   std::size_t start = 0;
   for (;;) {
-    std::size_t i = start;
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const std::size_t i = skip_blanks(line, start);
     if (i < line.size() && line[i] == '"') {
-      std::string value;
       bool doubled = false;
       std::size_t j = i + 1;
       for (;; ++j) {
@@ -72,13 +76,13 @@ std::string split(std::string_view line, std::vector<std::string_view>& out, std
         break;  // the closing quote
       }
       std::string_view inside = line.substr(i + 1, j - i - 1);
-      std::size_t k = j + 1;
-      while (k < line.size() && (line[k] == ' ' || line[k] == '\t')) ++k;
+      const std::size_t k = skip_blanks(line, j + 1);
       if (k < line.size() && line[k] != ',') {
         bad_field = out.size();
         return "text after the closing quote of a quoted field";
       }
       if (doubled) {
+        std::string value;
         for (std::size_t q = 0; q < inside.size(); ++q) {
           value += inside[q];
           if (inside[q] == '"') ++q;  // "" -> "

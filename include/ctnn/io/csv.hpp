@@ -13,8 +13,9 @@ namespace ctnn::io {
 // all other columns become features, in file order. Accepts a UTF-8 BOM, CRLF line ends, a
 // missing or present final newline and blank lines at the end of the file; spaces and tabs around
 // a cell are ignored. A field may be in double quotes (RFC 4180, as R's write.csv quotes the header):
-// then it may hold commas, and "" is one quote; a quoted field must end on its line. Numbers are read with std::from_chars
-// (the whole cell must be consumed, no leading '+'); a value too small for a float reads as 0.
+// then it may hold commas, and "" is one quote; a quoted field must end on its line. Numbers are read
+// with std::from_chars (the whole cell must be consumed, no leading '+'); a value too small for a
+// float reads as 0.
 // Throws DataError (message starts with the path; "path:line:col (column "name"): ..." for a bad
 // cell) for: a missing/unreadable file, an empty file, no label column, a blank line inside the
 // data, a quote left open at the end of a line or text after a closing quote, a row with the wrong
