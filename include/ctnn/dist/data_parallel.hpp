@@ -16,6 +16,10 @@
 // whole training set's mean loss (a convergence criterion) and the loss and accuracy on a
 // validation set (early stopping with the best epoch's parameters restored), each rank computing
 // its share and the sums added over the ranks, so every rank takes the same decision.
+// The engine sees a network through a Replica: sizes, parameters, gradient buffer and three passes
+// over chosen rows. CompiledReplica adapts a ctnn::Network at its compile-time batch (the
+// train_data_parallel<B>(net, ...) overloads build one); dist/runtime_replica.hpp adapts a
+// RuntimeNetwork (a topology known at run time) at any batch.
 // Layer: dist (uses MPI, optim, and train's data, evaluation and run-record headers -- not the
 // Trainer; a Net is any ctnn::Network).
 #pragma once
@@ -23,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -192,19 +197,79 @@ inline std::vector<std::size_t> rows_of_rank(std::size_t n, const Comm& comm) {
   return idx;
 }
 
+/// What the engine asks of one rank's network: its sizes, parameters and gradient buffer, and three
+/// passes over rows of a labelled set d (targets as train::gather_rows makes them). One-output
+/// networks predict class 1 when the output exceeds `threshold`.
+template <class R, class D>
+concept Replica = train::LabelledData<D> &&
+                  requires(R& r, const D& d, const std::size_t* idx, std::span<const std::size_t> rows,
+                           double threshold, std::size_t& right, double& sum, train::ConfusionMatrix& cm,
+                           std::span<double> acc) {
+                    typename R::scalar;
+                    { r.inputs() } -> std::convertible_to<std::size_t>;
+                    { r.outputs() } -> std::convertible_to<std::size_t>;
+                    { r.num_params() } -> std::convertible_to<std::size_t>;
+                    { r.batch() } -> std::convertible_to<std::size_t>;  ///< rows per step on this rank
+                    { r.params() } -> std::convertible_to<std::span<typename R::scalar>>;
+                    { r.grads() } -> std::convertible_to<std::span<typename R::scalar>>;  ///< writable
+                    /// The mean loss of rows idx[0..batch()), its gradient left in grads(), and in
+                    /// `right` how many of the rows the network classifies right.
+                    { r.batch_gradient(d, idx, threshold, right) } -> std::convertible_to<double>;
+                    /// Adds the rows' loss sum to `sum` and their (truth, prediction) pairs to cm.
+                    r.evaluate(d, rows, threshold, sum, cm);
+                    /// Adds (the gradient of each row's loss) / `sum` to acc (num_params() entries).
+                    r.accumulate_gradient(d, rows, sum, acc);
+                  };
+
+/// A ctnn::Network as a Replica, B rows per step (its compile-time batch): the passes are the
+/// Trainer's (train/evaluate.hpp). Holds the network by reference and its batch buffers.
+template <std::size_t B, class Net, class Loss>
+class CompiledReplica {
+ public:
+  using scalar = typename Net::scalar;
+  CompiledReplica(Net& net, const Loss& loss) : net_(net), loss_(loss) {}
+  static constexpr std::size_t inputs() noexcept { return Net::inputs; }
+  static constexpr std::size_t outputs() noexcept { return Net::outputs; }
+  static constexpr std::size_t num_params() noexcept { return Net::num_params; }
+  static constexpr std::size_t batch() noexcept { return B; }
+  std::span<scalar> params() noexcept { return net_.params(); }
+  std::span<scalar> grads() noexcept { return net_.grads_mutable(); }
+  template <train::LabelledData D>
+  double batch_gradient(const D& d, const std::size_t* idx, double threshold, std::size_t& right) {
+    buf_.gather(d, idx, B);
+    const auto l = net_.template gradient_and_output<B>(loss_, buf_.x.data(), buf_.y.data(), buf_.out.data());
+    right = buf_.correct(B, threshold);
+    return static_cast<double>(l);
+  }
+  template <train::LabelledData D>
+  void evaluate(const D& d, std::span<const std::size_t> rows, double threshold, double& sum,
+                train::ConfusionMatrix& cm) {
+    train::accumulate_evaluation<B>(net_, loss_, d, rows, threshold, buf_, sum, cm);
+  }
+  template <train::LabelledData D>
+  void accumulate_gradient(const D& d, std::span<const std::size_t> rows, double total, std::span<double> acc) {
+    train::accumulate_gradient<B>(net_, loss_, d, rows, total, buf_, acc);
+  }
+
+ private:
+  Net& net_;
+  Loss loss_;
+  train::BatchBuffers<Net, B> buf_;
+};
+
 namespace detail {
-/// "" when d fits a network of In inputs and Out outputs, else what is wrong: "<where>the <set>data
-/// has 5 features, the network takes 4", "<where><set>row 7 has label 3, the network has 3 classes"
-/// (set: "" or "validation ").
-template <std::size_t In, std::size_t Out, train::LabelledData D>
-std::string misfit(const D& d, const std::string& where, const std::string& set) {
-  if (d.cols != In)
+/// "" when d fits a network of `in` inputs and `out` outputs, else what is wrong: "<where>the
+/// <set>data has 5 features, the network takes 4", "<where><set>row 7 has label 3, the network has 3
+/// classes" (set: "" or "validation ").
+template <train::LabelledData D>
+std::string misfit(const D& d, std::size_t in, std::size_t out, const std::string& where, const std::string& set) {
+  if (d.cols != in)
     return where + "the " + set + "data has " + std::to_string(d.cols) + " features, the network takes " +
-           std::to_string(In);
-  if (const auto i = train::first_bad_label(d, Out))
+           std::to_string(in);
+  if (const auto i = train::first_bad_label(d, out))
     return where + set + "row " + std::to_string(*i) + " has label " +
            std::to_string(static_cast<long long>(d.labels[*i])) + ", the network has " +
-           std::to_string(Out > 1 ? Out : 2) + " classes";
+           std::to_string(out > 1 ? out : 2) + " classes";
   return {};
 }
 /// dist::agree_or_throw on a data check: the ranks whose data is fine say which rank refused its own.
@@ -216,30 +281,27 @@ inline bool requested(const std::atomic<bool>* stop) noexcept {
   return stop && stop->load(std::memory_order_relaxed);
 }
 
-/// Evaluation and gradient norm over all ranks' shares, with buffers the caller keeps.
-template <std::size_t B, class Net, class Loss, train::LabelledData D>
-train::Evaluation evaluate(Net& net, const Loss& loss, const D& data, const Comm& comm, double threshold,
-                           train::BatchBuffers<Net, B>& buf) {
-  constexpr std::size_t K = Net::outputs > 1 ? Net::outputs : 2;
+/// Evaluation and gradient norm over all ranks' shares.
+template <class R, train::LabelledData D>
+train::Evaluation evaluate(R& replica, const D& data, const Comm& comm, double threshold) {
+  const std::size_t out = replica.outputs();
   const auto idx = rows_of_rank(data.rows, comm);
   train::Evaluation e;
-  e.confusion = train::ConfusionMatrix(K);
+  e.confusion = train::ConfusionMatrix(out > 1 ? out : 2);
   double sum = 0;
-  train::accumulate_evaluation<B>(net, loss, data, std::span<const std::size_t>(idx), threshold, buf, sum,
-                                  e.confusion);
+  replica.evaluate(data, std::span<const std::size_t>(idx), threshold, sum, e.confusion);
   comm.allreduce_sum(std::span<double>(&sum, 1));
   comm.allreduce_sum(e.confusion.counts());
   comm.broadcast(std::span<double>(&sum, 1), 0);  // the same bits everywhere, whatever MPI's sum order
   e.loss = sum / static_cast<double>(data.rows);
   return e;
 }
-template <std::size_t B, class Net, class Loss, train::LabelledData D>
-double gradient_norm(Net& net, const Loss& loss, const D& data, const Comm& comm, train::BatchBuffers<Net, B>& buf,
-                     std::vector<double>& acc) {
-  acc.assign(Net::num_params, 0.0);
+template <class R, train::LabelledData D>
+double gradient_norm(R& replica, const D& data, const Comm& comm, std::vector<double>& acc) {
+  acc.assign(replica.num_params(), 0.0);
   const auto idx = rows_of_rank(data.rows, comm);
-  train::accumulate_gradient<B>(net, loss, data, std::span<const std::size_t>(idx), static_cast<double>(data.rows),
-                                buf, std::span<double>(acc));
+  replica.accumulate_gradient(data, std::span<const std::size_t>(idx), static_cast<double>(data.rows),
+                              std::span<double>(acc));
   comm.allreduce_sum(std::span<double>(acc));
   double norm = optim::global_norm(std::span<const double>(acc));
   comm.broadcast(std::span<double>(&norm, 1), 0);
@@ -247,22 +309,28 @@ double gradient_norm(Net& net, const Loss& loss, const D& data, const Comm& comm
 }
 }  // namespace detail
 
-/// The loss (mean over all rows) and confusion matrix of `net` on `data`, every rank evaluating its
-/// share (rows_of_rank) B rows at a time and the sums added over the ranks: the same Evaluation on
-/// every rank, equal to one process's train::evaluate_rows up to the order of the loss sum. The
-/// ranks must hold the same network and data (called on all of them together). One-output networks
-/// predict class 1 above `threshold`.
-template <std::size_t B, class Net, class Loss, train::LabelledData D>
-train::Evaluation evaluate(Net& net, const Loss& loss, const D& data, const Comm& comm, double threshold = 0.5) {
+/// The loss (mean over all rows) and confusion matrix of a replica's network on `data`, every rank
+/// evaluating its share (rows_of_rank) and the sums added over the ranks: the same Evaluation on
+/// every rank, equal to one process's evaluation up to the order of the loss sum. The ranks must
+/// hold the same network and data (called on all of them together). One-output networks predict
+/// class 1 above `threshold`.
+template <class R, train::LabelledData D>
+  requires Replica<R, D>
+train::Evaluation evaluate(R& replica, const D& data, const Comm& comm, double threshold = 0.5) {
   const std::string where = "ctnn::dist::evaluate: ";
-  std::string err = detail::misfit<Net::inputs, Net::outputs>(data, where, "");
+  std::string err = detail::misfit(data, replica.inputs(), replica.outputs(), where, "");
   if (err.empty() && data.rows == 0) err = where + "the data has no rows";
   detail::agree_on_data(comm, err, where);
   if (!comm.same_everywhere(data.rows))
     throw std::invalid_argument(where + "the ranks' data differ in size (" + std::to_string(data.rows) +
                                 " rows on rank " + std::to_string(comm.rank()) + "); every rank must read the same data");
-  train::BatchBuffers<Net, B> buf;
-  return detail::evaluate<B>(net, loss, data, comm, threshold, buf);
+  return detail::evaluate(replica, data, comm, threshold);
+}
+/// The same for a ctnn::Network, B rows at a time (train::evaluate_rows' passes).
+template <std::size_t B, class Net, class Loss, train::LabelledData D>
+train::Evaluation evaluate(Net& net, const Loss& loss, const D& data, const Comm& comm, double threshold = 0.5) {
+  CompiledReplica<B, Net, Loss> r(net, loss);
+  return evaluate(r, data, comm, threshold);
 }
 
 struct DataParallelOptions {
@@ -300,8 +368,9 @@ struct DataParallelResult : train::TrainResult {
   std::uint64_t bytes_sent = 0, dense_bytes = 0;  ///< this rank's, over the run (GradientReducer's)
 };
 
-/// Trains `net` with `opt` on `train` (rows with labels: one-hot targets for K > 1 outputs, the 0/1
-/// label for one output), B rows per rank and step, every rank's gradient averaged by `reducer`,
+/// Trains a replica's network (`replica`: Replica; below, the overloads for a ctnn::Network) with
+/// `opt` on `train` (rows with labels: one-hot targets for K > 1 outputs, the 0/1 label for one
+/// output), B = replica.batch() rows per rank and step, every rank's gradient averaged by `reducer`,
 /// then clipped (o.clip_norm), at the learning rate sched(t) of step t = 0, 1, ... (any
 /// optim::Schedule: step, exponential, cosine, warm restarts, warm-up). Rank 0's initial parameters
 /// are broadcast first. An epoch is floor(rows / (B x size)) steps; the rows left over fall in other
@@ -311,26 +380,27 @@ struct DataParallelResult : train::TrainResult {
 /// o.on_epoch_end runs, so that a checkpoint can save it and a resumed run continue from it.
 /// Every rank returns the same result: every stop (step limit, gradient norm, early stopping, a
 /// non-finite step or a stop request on any rank) is taken by all ranks at the same point.
-template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D, optim::Schedule Sched>
-DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train, const D* validation,
-                                       GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o,
+template <class R, class Opt, train::LabelledData D, optim::Schedule Sched>
+  requires Replica<R, D>
+DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, const D* validation,
+                                       GradientReducer<typename R::scalar>& reducer, DataParallelOptions o,
                                        const Sched& sched,
-                                       train::EarlyStopping<typename Net::scalar>* early_stopping = nullptr) {
-  using T = typename Net::scalar;
+                                       train::EarlyStopping<typename R::scalar>* early_stopping = nullptr) {
+  using T = typename R::scalar;
   using train::StopCriterion;
-  constexpr std::size_t In = Net::inputs, Out = Net::outputs, P = Net::num_params;
+  const std::size_t In = replica.inputs(), Out = replica.outputs(), P = replica.num_params(), B = replica.batch();
   const Comm& comm = reducer.comm();
   const std::size_t ranks = std::size_t(comm.size()), rank = std::size_t(comm.rank());
   // Every rank checks its own data; all of them throw if any refuses (a rank that went on alone
   // would wait in a collective forever). The data must have the same number of rows everywhere.
   const std::string where = "ctnn::dist::train_data_parallel: ";
-  const std::size_t per_epoch = train.rows / (B * ranks);
-  std::string err = detail::misfit<In, Out>(train, where, "");
+  const std::size_t per_epoch = B ? train.rows / (B * ranks) : 0;
+  std::string err = B == 0 ? where + "a batch of 0 rows" : detail::misfit(train, In, Out, where, "");
   if (err.empty() && per_epoch == 0)
     err = where + std::to_string(train.rows) + " rows are fewer than one global batch of " + std::to_string(B) +
           " x " + std::to_string(ranks);
   if (err.empty() && validation) {
-    err = detail::misfit<In, Out>(*validation, where, "validation ");
+    err = detail::misfit(*validation, In, Out, where, "validation ");
     if (err.empty() && validation->rows == 0) err = where + "the validation data has no rows";
   }
   if (err.empty() && o.patience > 0 && !validation)
@@ -351,13 +421,12 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
     throw std::invalid_argument(where + "the ranks' validation sets differ (" +
                                 (validation ? std::to_string(vrows) + " rows" : std::string("none")) + " on rank " +
                                 std::to_string(rank) + "); give every rank the same validation set, or none");
-  comm.broadcast(std::span<T>(net.params()), 0);
+  comm.broadcast(std::span<T>(replica.params()), 0);
 
   std::vector<std::size_t> order(train.rows);
   std::iota(order.begin(), order.end(), std::size_t(0));
   std::mt19937_64 rng(o.seed);
   for (std::size_t e = 1; e < o.first_epoch; ++e) std::shuffle(order.begin(), order.end(), rng);
-  train::BatchBuffers<Net, B> buf;
   std::vector<double> gfull;
   DataParallelResult res;
   res.steps = o.first_step;
@@ -376,13 +445,10 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
       double l = 0;
       bool finite = true;
       std::size_t right = 0;
-      auto g = net.grads_mutable();
+      const std::span<T> g = replica.grads();
       if (!stopping) {
-        buf.gather(train, order.data() + (s * ranks + rank) * B, B);
-        l = static_cast<double>(
-            net.template gradient_and_output<B>(loss, buf.x.data(), buf.y.data(), buf.out.data()));
+        l = replica.batch_gradient(train, order.data() + (s * ranks + rank) * B, o.binary_threshold, right);
         finite = std::isfinite(l) && kernel::all_finite(g.data(), g.size());
-        right = buf.correct(B, o.binary_threshold);
       }
       // One small allreduce before the gradient's: the loss sum, how many ranks have a non-finite
       // loss or gradient, how many were asked to stop, and the correct predictions (if a rank is
@@ -406,7 +472,7 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
       reducer.reduce(g);
       if (o.clip_norm > 0) optim::clip_grad_norm(g, o.clip_norm);
       lr = sched(res.steps);
-      opt.step(net.params(), std::span<const T>(g), lr);
+      opt.step(replica.params(), std::span<const T>(g), lr);
       loss_sum += stats[0] / static_cast<double>(ranks);
       correct += stats[3];
       ++steps;
@@ -433,12 +499,12 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
       break;
     }
     const auto t1 = std::chrono::steady_clock::now();
-    if (o.grad_norm_tolerance > 0) r.grad_norm = detail::gradient_norm<B>(net, loss, train, comm, buf, gfull);
+    if (o.grad_norm_tolerance > 0) r.grad_norm = detail::gradient_norm(replica, train, comm, gfull);
     if (validation) {
-      res.validation = detail::evaluate<B>(net, loss, *validation, comm, o.binary_threshold, buf);
+      res.validation = detail::evaluate(replica, *validation, comm, o.binary_threshold);
       r.val_loss = res.validation.loss;
       r.val_accuracy = res.validation.accuracy();
-      if (es.update(epoch, r.val_loss, std::span<const T>(net.params()), o.min_delta)) {
+      if (es.update(epoch, r.val_loss, std::span<const T>(replica.params()), o.min_delta)) {
         res.best_epoch = es.best_epoch;
         res.best_val_loss = es.best_loss;
       }
@@ -456,10 +522,10 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
       res.stopped_by = StopCriterion::early_stopping;
       res.message = es.message(o.validation_name, o.patience);
       if (o.restore_best) {
-        es.restore(net.params());
+        es.restore(replica.params());
         res.restored_best = true;
         res.message += " (its parameters restored)";
-        res.validation = detail::evaluate<B>(net, loss, *validation, comm, o.binary_threshold, buf);
+        res.validation = detail::evaluate(replica, *validation, comm, o.binary_threshold);
       }
       break;
     }
@@ -467,8 +533,27 @@ DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, con
   if (res.message.empty()) res.message = "ran the " + std::to_string(o.epochs) + " epochs requested";
   res.bytes_sent = reducer.bytes_sent();
   res.dense_bytes = reducer.dense_bytes();
-  res.replicas_agree = replicas_agree(comm, std::span<const T>(net.params()));
+  res.replicas_agree = replicas_agree(comm, std::span<const T>(replica.params()));
   return res;
+}
+
+/// Without a validation set.
+template <class R, class Opt, train::LabelledData D, optim::Schedule Sched>
+  requires Replica<R, D>
+DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train,
+                                       GradientReducer<typename R::scalar>& reducer, DataParallelOptions o,
+                                       const Sched& sched) {
+  return train_data_parallel(replica, opt, train, static_cast<const D*>(nullptr), reducer, std::move(o), sched);
+}
+
+/// A ctnn::Network `net` with loss `loss`, B rows per rank and step (CompiledReplica).
+template <std::size_t B, class Net, class Opt, class Loss, train::LabelledData D, optim::Schedule Sched>
+DataParallelResult train_data_parallel(Net& net, Opt& opt, const Loss& loss, const D& train, const D* validation,
+                                       GradientReducer<typename Net::scalar>& reducer, DataParallelOptions o,
+                                       const Sched& sched,
+                                       train::EarlyStopping<typename Net::scalar>* early_stopping = nullptr) {
+  CompiledReplica<B, Net, Loss> replica(net, loss);
+  return train_data_parallel(replica, opt, train, validation, reducer, std::move(o), sched, early_stopping);
 }
 
 /// Without a validation set.

@@ -352,6 +352,14 @@ class RuntimeNetwork {
     g.tape.forward();
     return g.tape.backward(g.root);
   }
+  /// gradient() that also copies the batch's outputs (batch x outputs) into `out`: the forward sweep
+  /// computed them anyway (a training loop's accuracy on its batches).
+  T gradient_and_output(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y, T* out) {
+    const T l = gradient(loss, batch, x, y);
+    const T* o = train_->tape.value(train_->out);
+    std::copy(o, o + batch * outputs(), out);
+    return l;
+  }
   /// The loss alone (forward sweep only).
   T loss(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y) {
     Graph& g = graph(train_, batch, &loss);

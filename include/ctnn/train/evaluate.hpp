@@ -19,18 +19,27 @@
 
 namespace ctnn::train {
 
-/// The class an output row predicts: the argmax of Out > 1 outputs, or 1 when a single output
+/// The class an output row predicts: the argmax of out > 1 outputs, or 1 when a single output
 /// exceeds `threshold`.
-template <std::size_t Out, class T>
-std::size_t predicted_class(const T* o, double threshold) noexcept {
-  if constexpr (Out == 1) return static_cast<double>(o[0]) > threshold ? 1 : 0;
-  else return static_cast<std::size_t>(std::max_element(o, o + Out) - o);
+template <class T>
+std::size_t predicted_class(const T* o, std::size_t out, double threshold) noexcept {
+  if (out == 1) return static_cast<double>(o[0]) > threshold ? 1 : 0;
+  return static_cast<std::size_t>(std::max_element(o, o + out) - o);
 }
 /// The class a target row encodes (gather_rows' one-hot row, or the 0/1 label of one output).
+template <class T>
+std::size_t target_class(const T* y, std::size_t out) noexcept {
+  if (out == 1) return y[0] > T(0.5) ? 1 : 0;
+  return static_cast<std::size_t>(std::max_element(y, y + out) - y);
+}
+/// The same with the output count known at compile time.
+template <std::size_t Out, class T>
+std::size_t predicted_class(const T* o, double threshold) noexcept {
+  return predicted_class(o, Out, threshold);
+}
 template <std::size_t Out, class T>
 std::size_t target_class(const T* y) noexcept {
-  if constexpr (Out == 1) return y[0] > T(0.5) ? 1 : 0;
-  else return static_cast<std::size_t>(std::max_element(y, y + Out) - y);
+  return target_class(y, Out);
 }
 
 /// One batch of B rows of a network: inputs, targets and outputs (aligned, allocated once).

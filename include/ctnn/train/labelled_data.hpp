@@ -62,21 +62,27 @@ std::optional<std::size_t> first_bad_label(const D& d, std::size_t outputs) {
   return std::nullopt;
 }
 
-/// Rows idx[0..rows) of d into x (rows x In) and their targets into y (rows x Out).
-template <std::size_t In, std::size_t Out, class T, LabelledData D>
-void gather_rows(const D& d, const std::size_t* idx, std::size_t rows, T* x, T* y) {
+/// Rows idx[0..rows) of d into x (rows x in) and their targets into y (rows x out): sizes known at
+/// run time (a runtime network's batch).
+template <class T, LabelledData D>
+void gather_rows(const D& d, const std::size_t* idx, std::size_t rows, std::size_t in, std::size_t out, T* x, T* y) {
   for (std::size_t j = 0; j < rows; ++j) {
     const auto* r = d.row(idx[j]);
-    for (std::size_t k = 0; k < In; ++k) x[j * In + k] = static_cast<T>(r[k]);
-    T* t = y + j * Out;
+    for (std::size_t k = 0; k < in; ++k) x[j * in + k] = static_cast<T>(r[k]);
+    T* t = y + j * out;
     const auto c = static_cast<std::size_t>(d.labels[idx[j]]);
-    if constexpr (Out == 1) {
+    if (out == 1) {
       t[0] = static_cast<T>(c);
     } else {
-      std::fill(t, t + Out, T(0));
+      std::fill(t, t + out, T(0));
       t[c] = T(1);
     }
   }
+}
+/// The same with compile-time sizes (a compiled network's batch).
+template <std::size_t In, std::size_t Out, class T, LabelledData D>
+void gather_rows(const D& d, const std::size_t* idx, std::size_t rows, T* x, T* y) {
+  gather_rows(d, idx, rows, In, Out, x, y);
 }
 
 }  // namespace ctnn::train
