@@ -431,8 +431,6 @@ int main(int argc, char** argv) {
       }
       if (!train_data.test_csv.empty() && !train_data.test_idx.empty())
         throw CLI::ValidationError("data", "give --test or --test-idx, not both");
-      if (ts.dist.on && !topology.empty())
-        throw CLI::ValidationError("--data-parallel", "trains compiled presets (--preset or --dataset), not a --topology network");
       if (ts.patience > 0 && ts.validation_split == 0)
         throw CLI::ValidationError("--patience", "needs --validation-split F: early stopping picks its epoch on rows "
                                                  "held out of the training set, never on the test set");

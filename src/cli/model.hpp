@@ -66,9 +66,9 @@ class Model {
   /// (optional) is evaluated after every epoch; settings.patience stops early on its loss.
   virtual TrainReport train(const TrainSettings& s, const io::Dataset& train, const io::Dataset* monitor) = 0;
   /// --data-parallel: trains over the MPI processes (every one calls this with the same arguments;
-  /// process 0 prints, logs and saves). Compiled presets only, in a tool built with MPI.
+  /// process 0 prints, logs and saves). In a tool built with MPI (cli/data_parallel.hpp).
   virtual TrainReport train_data_parallel(const TrainSettings&, const io::Dataset&, const io::Dataset*) {
-    throw std::invalid_argument("--data-parallel trains compiled presets only");
+    throw std::invalid_argument("--data-parallel: this ctnn was built without MPI");
   }
   virtual train::Evaluation evaluate(const io::Dataset& d) = 0;
   /// The loss a JSON topology gave (its "loss" object as JSON text), which the model file keeps for

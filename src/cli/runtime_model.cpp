@@ -4,6 +4,7 @@
 // Fisher-Yates from the end), batches in that order with the ragged last batch used as one smaller
 // batch, the optimiser and epoch schedule of optimizer.hpp, a stop flag checked before each batch,
 // NaN/Inf stops naming the step, a checkpoint after every completed epoch, Progress and RunLog.
+// --data-parallel goes through dist::train_data_parallel (cli/data_parallel.hpp), as a preset does.
 // Layer: tool (src/cli; uses nn/runtime_network.hpp, optim/, train/, io/).
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,10 @@
 #include "ctnn/nn/runtime_network.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/train/progress.hpp"
+#if CTNN_CLI_MPI
+#include "cli/data_parallel.hpp"
+#include "ctnn/dist/runtime_replica.hpp"
+#endif
 
 namespace ctnn::cli {
 namespace {
@@ -230,6 +235,15 @@ class RuntimeModel final : public Model {
     progress.message("stopped (" + std::string(train::to_string(why)) + "): " + r.message);
     return r;
   }
+
+#if CTNN_CLI_MPI
+  /// --data-parallel: the runtime network through the engine that trains the presets
+  /// (dist::RuntimeReplica); a one-output logit network's class boundary is a logit of 0.
+  TrainReport train_data_parallel(const TrainSettings& s, const io::Dataset& tr, const io::Dataset* te) override {
+    dist::RuntimeReplica<float> replica(net_, loss_, s.batch);
+    return run_data_parallel(replica, spec(), s, tr, te, binary_logit_ ? 0.0 : 0.5);
+  }
+#endif
 
   /// The L2 norm of the mean loss's gradient over the whole training set (the Trainer's convergence
   /// criterion, as train::accumulate_gradient sums it: each batch's mean gradient weighted by its share
