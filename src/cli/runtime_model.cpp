@@ -160,10 +160,8 @@ class RuntimeModel final : public Model {
             rng = saved.rng;
             lr_scale *= 0.5;
             ++rollbacks;
-            progress.end_epoch("epoch " + std::to_string(epoch) + ": rollback " + std::to_string(rollbacks) + " of " +
-                               std::to_string(max_rollbacks) + ": " + msg + "; back to the end of epoch " +
-                               std::to_string(saved.epoch) + " (step " + std::to_string(saved.steps) +
-                               "), learning rate x" + text::number(lr_scale));
+            progress.end_epoch(
+                train::rollback_note(epoch, rollbacks, max_rollbacks, msg, saved.epoch, saved.steps, lr_scale));
             rolled_back = true;
             break;
           }

@@ -51,6 +51,24 @@ inline std::string gradient_norm_stop_message(double norm, double tolerance, std
          std::to_string(epoch);
 }
 
+/// What a training loop does when a step's loss or gradient is NaN or Inf (the bad step is never
+/// applied): the Trainer's, the data-parallel loop's and the tool's runtime loop's option.
+enum class OnNonFinite {
+  stop,      ///< stop; the parameters are those before the bad step
+  rollback,  ///< put back the last checkpoint -- the parameters, optimiser state, data order and step count
+             ///< kept at the end of the last completed epoch (or at the start) -- scale the learning rate
+             ///< by rollback_lr_factor and train on from there; stop after max_rollbacks rollbacks
+};
+
+/// The line a rollback prints (the three loops say it alike): "epoch <e>: rollback <k> of <max>:
+/// <why>; back to the end of epoch <back> (step <s>), learning rate x<scale>".
+inline std::string rollback_note(std::size_t epoch, std::size_t k, std::size_t max, const std::string& why,
+                                 std::size_t back_epoch, std::size_t back_steps, double lr_scale) {
+  return "epoch " + std::to_string(epoch) + ": rollback " + std::to_string(k) + " of " + std::to_string(max) + ": " +
+         why + "; back to the end of epoch " + std::to_string(back_epoch) + " (step " + std::to_string(back_steps) +
+         "), learning rate x" + text::number(lr_scale);
+}
+
 inline constexpr double not_measured = std::numeric_limits<double>::quiet_NaN();
 
 struct EpochRecord {

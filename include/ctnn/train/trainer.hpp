@@ -59,14 +59,6 @@ namespace ctnn::train {
 /// What the schedule's t counts: optimiser steps (PyTorch's per-step schedulers) or epochs.
 enum class ScheduleUnit { step, epoch };
 
-/// What the Trainer does when a step's loss or gradient is NaN or Inf (the bad step is never applied).
-enum class OnNonFinite {
-  stop,      ///< stop; the parameters are those before the bad step
-  rollback,  ///< put back the last checkpoint -- the parameters, optimiser state, data order and step count
-             ///< kept at the end of the last completed epoch (or at the start) -- scale the learning rate
-             ///< by rollback_lr_factor and train on from there; stop after max_rollbacks rollbacks
-};
-
 struct TrainerOptions {
   std::size_t epochs = 10;        ///< maximum number of epochs
   std::size_t max_steps = 0;      ///< maximum optimiser steps; 0 = no limit
@@ -192,7 +184,7 @@ class Trainer {
       double loss_sum = 0, lr = 0;
       std::size_t seen = 0, correct = 0;
       bool rolled_back = false;
-      std::string rollback_note;
+      std::string note;  // the rollback line
       for (std::size_t s = 0; s < per_epoch; ++s) {
         if (o_.stop && o_.stop->load(std::memory_order_relaxed)) {
           res.stopped_by = StopCriterion::interrupted;
@@ -231,10 +223,7 @@ class Trainer {
             restore(ckpt, res, tr, rng);
             lr_scale *= o_.rollback_lr_factor;
             ++res.rollbacks;
-            rollback_note = "epoch " + std::to_string(epoch) + ": rollback " + std::to_string(res.rollbacks) + " of " +
-                            std::to_string(o_.max_rollbacks) + ": " + msg + "; back to the end of epoch " +
-                            std::to_string(ckpt.epoch) + " (step " + std::to_string(ckpt.steps) +
-                            "), learning rate x" + text::number(lr_scale);
+            note = train::rollback_note(epoch, res.rollbacks, o_.max_rollbacks, msg, ckpt.epoch, ckpt.steps, lr_scale);
             rolled_back = true;
             break;
           }
@@ -263,7 +252,7 @@ class Trainer {
         }
       }
       if (rolled_back) {  // the abandoned epoch leaves no record; go on after the checkpoint's epoch
-        progress.end_epoch(rollback_note);
+        progress.end_epoch(note);
         epoch = ckpt.epoch;
         continue;
       }
