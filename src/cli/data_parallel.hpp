@@ -48,6 +48,12 @@ TrainReport run_data_parallel(R& replica, const io::ModelSpec& sp, const TrainSe
   o.min_delta = s.min_delta;
   o.validation_name = s.monitor_name;
   o.binary_threshold = threshold;
+  o.on_non_finite = s.rollback_on_nan ? train::OnNonFinite::rollback : train::OnNonFinite::stop;
+  o.on_rollback = [&](const std::string& note) {
+    if (!lead || s.display == train::Display::none) return;
+    std::printf("%s\n", note.c_str());
+    std::fflush(stdout);
+  };
   const bool remainder = ro.compression != dist::Compression::none && ro.error_feedback;
   train::EarlyStopping<float> es;  // the checkpoints carry it with --patience
   train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;

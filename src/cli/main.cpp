@@ -434,8 +434,6 @@ int main(int argc, char** argv) {
       if (ts.patience > 0 && ts.validation_split == 0)
         throw CLI::ValidationError("--patience", "needs --validation-split F: early stopping picks its epoch on rows "
                                                  "held out of the training set, never on the test set");
-      if (ts.dist.on && on_nan == "rollback")
-        throw CLI::ValidationError("--data-parallel", "stops on a NaN/Inf step on any process (no --on-nan rollback)");
 #if !CTNN_CLI_MPI
       if (ts.dist.on)
         throw CLI::ValidationError("--data-parallel", "this ctnn was built without MPI (install libmpich-dev, reconfigure)");

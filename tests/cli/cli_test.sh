@@ -481,8 +481,19 @@ JSON
     [[ ! -s out.txt ]] || fail "unwritable --save with --data-parallel: trained before refusing: $(cat out.txt)"
     # what it refuses (usage errors, exit 2)
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --compress top-k
-    expect 2 "${DP[@]}" --on-nan rollback
-    contains err.txt "no --on-nan rollback"
+    # --on-nan rollback: every process goes back together, three times, then exit 4 from each
+    printf '{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"]}' > iris_topology.json
+    for net in "--preset iris" "--topology iris_topology.json"; do
+      # shellcheck disable=SC2086
+      expect 4 mpiexec -n 2 "$CTNN" train $net --dataset iris --data-dir "$DATA" --data-parallel --batch 32 \
+        --epochs 5 --optimizer sgd --lr 1e30 --on-nan rollback --progress lines
+      # 120 rows / (32 x 2): one step an epoch; step 1 is finite, step 2 is not
+      contains out.txt "epoch 2: rollback 1 of 3: non-finite loss or gradient on rank 0 at step 2"
+      contains out.txt "; back to the end of epoch 1 (step 1), learning rate x0.5"
+      contains out.txt "rollback 3 of 3"
+      [[ $(grep -c "rollback 1 of 3" out.txt) == 1 ]] || fail "the rollback line is printed once (process 0)"
+      contains err.txt "(after 3 rollbacks)"
+    done
     # A --topology network trains data-parallel too (dist::RuntimeReplica): it learns, eval of the saved
     # model gives the accuracy training printed, and a resume with top-k + error feedback ends on the
     # uninterrupted run's weights, byte for byte.

@@ -11,11 +11,13 @@
 // equal B the step is the one a single process takes on the global batch of B x size rows (up to the
 // order of the sum: rank means first).
 // A non-finite loss or gradient on any rank stops every rank at the same step, with a message naming
-// the rank and the step; the parameters are those before the bad step. So does a stop request (a
-// flag, e.g. set by SIGINT) on any rank. After each epoch, optionally: the gradient norm of the
-// whole training set's mean loss (a convergence criterion) and the loss and accuracy on a
-// validation set (early stopping with the best epoch's parameters restored), each rank computing
-// its share and the sums added over the ranks, so every rank takes the same decision.
+// the rank and the step; the parameters are those before the bad step (or, with on_non_finite =
+// rollback, every rank goes back to the end of the last completed epoch at a lower learning rate).
+// A stop request (a flag, e.g. set by SIGINT) on any rank stops every rank too. After each epoch,
+// optionally: the gradient norm of the whole training set's mean loss (a convergence criterion) and
+// the loss and accuracy on a validation set (early stopping with the best epoch's parameters
+// restored), each rank computing its share and the sums added over the ranks, so every rank takes
+// the same decision.
 // The engine sees a network through a Replica: sizes, parameters, gradient buffer and three passes
 // over chosen rows. CompiledReplica adapts a ctnn::Network at its compile-time batch (the
 // train_data_parallel<B>(net, ...) overloads build one); dist/runtime_replica.hpp adapts a
@@ -359,6 +361,16 @@ struct DataParallelOptions {
   // uninterrupted one would (the shuffles of the epochs before first_epoch are replayed from seed).
   std::size_t first_epoch = 1;  ///< the epochs before this one are done
   std::size_t first_step = 0;   ///< optimiser steps already taken (the schedule goes on from here)
+  /// A NaN/Inf step on any rank: every rank stops (default), or every rank goes back to the state at
+  /// the end of the last completed epoch (or the start): parameters, optimiser state and step count,
+  /// data order, its own error-feedback remainder and the early-stopping record; the learning rate
+  /// is scaled by rollback_lr_factor and training goes on; after max_rollbacks rollbacks, a further
+  /// non-finite step stops every rank. The Trainer's options, with the same meaning.
+  train::OnNonFinite on_non_finite = train::OnNonFinite::stop;
+  double rollback_lr_factor = 0.5;
+  std::size_t max_rollbacks = 3;
+  /// Called on every rank at each rollback with its line (train::rollback_note), e.g. to print it.
+  std::function<void(const std::string&)> on_rollback = {};
 };
 
 /// The Trainer's result (train::TrainResult: why training stopped, the epochs' records, the best
@@ -432,13 +444,48 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
   res.steps = o.first_step;
   res.best_epoch = es.best_epoch;
   if (es.best_epoch) res.best_val_loss = es.best_loss;
+  // OnNonFinite::rollback: the state at the end of the last completed epoch (at first, the start),
+  // this rank's own copy (the error-feedback remainder differs between ranks).
+  struct Snapshot {
+    std::vector<T> params, opt, remainder;
+    std::uint64_t opt_steps = 0;
+    std::size_t epoch = 0, steps = 0;
+    std::vector<std::size_t> order;
+    std::mt19937_64 rng;
+    train::EarlyStopping<T> es;
+  };
+  const bool rollback = o.on_non_finite == train::OnNonFinite::rollback;
+  Snapshot snap;
+  const auto keep = [&](std::size_t epoch) {
+    snap.params.assign(replica.params().begin(), replica.params().end());
+    if constexpr (requires { opt.state(); }) snap.opt.assign(opt.state().begin(), opt.state().end());
+    snap.remainder.assign(reducer.residual().begin(), reducer.residual().end());
+    if constexpr (requires { opt.step_count(); }) snap.opt_steps = opt.step_count();
+    snap.epoch = epoch;
+    snap.steps = res.steps;
+    snap.order = order;
+    snap.rng = rng;
+    snap.es = es;
+  };
+  const auto put_back = [&] {
+    std::copy(snap.params.begin(), snap.params.end(), replica.params().begin());
+    if constexpr (requires { opt.state(); }) std::copy(snap.opt.begin(), snap.opt.end(), opt.state().begin());
+    std::copy(snap.remainder.begin(), snap.remainder.end(), reducer.residual_mutable().begin());
+    if constexpr (requires { opt.set_step_count(snap.opt_steps); }) opt.set_step_count(snap.opt_steps);
+    res.steps = snap.steps;
+    order = snap.order;
+    rng = snap.rng;
+    es = snap.es;
+  };
+  if (rollback) keep(o.first_epoch - 1);
+  double lr_scale = 1;
   for (std::size_t epoch = o.first_epoch; epoch <= o.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     const auto t0 = std::chrono::steady_clock::now();
     const std::clock_t c0 = std::clock();
     double loss_sum = 0, correct = 0, lr = 0;
     std::size_t steps = 0;
-    bool stopped = false;
+    bool stopped = false, rolled_back = false;
     for (std::size_t s = 0; s < per_epoch; ++s) {
       // A rank asked to stop skips its gradient; the others learn it from the step's first allreduce.
       const bool stopping = detail::requested(o.stop);
@@ -458,20 +505,32 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
       if (stats[2] > 0 || stats[1] > 0) {
         const bool interrupt = stats[2] > 0;
         const int who = comm.lowest_rank_where(interrupt ? stopping : !finite);
+        const std::string msg =
+            interrupt ? "interrupted (a stop was requested on rank " + std::to_string(who) + ") in epoch " +
+                            std::to_string(epoch) + " after " + std::to_string(s) + " of " + std::to_string(per_epoch) +
+                            " steps (that epoch abandoned)"
+                      : "non-finite loss or gradient on rank " + std::to_string(who) + " at step " +
+                            std::to_string(res.steps + 1) + " (epoch " + std::to_string(epoch) + ", batch " +
+                            std::to_string(s + 1) + " of " + std::to_string(per_epoch) + "); the step was not applied";
+        if (!interrupt && rollback && res.rollbacks < o.max_rollbacks) {  // every rank: the same decision
+          put_back();
+          lr_scale *= o.rollback_lr_factor;
+          ++res.rollbacks;
+          if (o.on_rollback)
+            o.on_rollback(train::rollback_note(epoch, res.rollbacks, o.max_rollbacks, msg, snap.epoch, snap.steps,
+                                               lr_scale));
+          rolled_back = true;
+          break;
+        }
         res.stopped_by = interrupt ? StopCriterion::interrupted : StopCriterion::non_finite;
-        res.message = interrupt ? "interrupted (a stop was requested on rank " + std::to_string(who) + ") in epoch " +
-                                      std::to_string(epoch) + " after " + std::to_string(s) + " of " +
-                                      std::to_string(per_epoch) + " steps (that epoch abandoned)"
-                                : "non-finite loss or gradient on rank " + std::to_string(who) + " at step " +
-                                      std::to_string(res.steps + 1) + " (epoch " + std::to_string(epoch) +
-                                      ", batch " + std::to_string(s + 1) + " of " + std::to_string(per_epoch) +
-                                      "); the step was not applied";
+        res.message = msg;
+        if (!interrupt && rollback) res.message += " (after " + std::to_string(res.rollbacks) + " rollbacks)";
         stopped = true;
         break;
       }
       reducer.reduce(g);
       if (o.clip_norm > 0) optim::clip_grad_norm(g, o.clip_norm);
-      lr = sched(res.steps);
+      lr = lr_scale * sched(res.steps);
       opt.step(replica.params(), std::span<const T>(g), lr);
       loss_sum += stats[0] / static_cast<double>(ranks);
       correct += stats[3];
@@ -482,6 +541,10 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
         res.message = "reached the step limit of " + std::to_string(o.max_steps) + " steps";
         break;
       }
+    }
+    if (rolled_back) {  // the abandoned epoch leaves no record; go on after the snapshot's epoch
+      epoch = snap.epoch;
+      continue;
     }
     train::EpochRecord r;
     r.epoch = epoch;
@@ -512,6 +575,7 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
     r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     res.history.push_back(r);
     if (o.on_epoch_end) o.on_epoch_end(r);
+    if (rollback) keep(epoch);
     if (res.stopped_by == StopCriterion::max_steps) break;
     if (o.grad_norm_tolerance > 0 && r.grad_norm < o.grad_norm_tolerance) {
       res.stopped_by = StopCriterion::gradient_norm;
