@@ -64,7 +64,7 @@ TrainReport run_data_parallel(R& replica, const io::ModelSpec& sp, const TrainSe
     o.first_epoch = static_cast<std::size_t>(meta.epoch) + 1;
     o.first_step = static_cast<std::size_t>(meta.step);
   }
-  train::RunLog log(lead ? s.log : std::string(), "", o.first_epoch - 1);  // a resumed run continues its log
+  train::RunLog log(lead ? s.log : std::string(), "", o.first_epoch - 1, s.monitor_name);  // resumed: continues it
   std::size_t completed = o.first_epoch - 1;
   o.on_epoch_end = [&](const train::EpochRecord& e) {
     // An epoch cut short by --max-steps is printed and logged, not checkpointed (as the Trainer does).

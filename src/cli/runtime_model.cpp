@@ -94,7 +94,7 @@ class RuntimeModel final : public Model {
                             s.resume);
     }
     std::vector<float> x(B * In), y(B * Out);
-    train::RunLog log(s.log, "", first_epoch - 1);  // a resumed run continues its log
+    train::RunLog log(s.log, "", first_epoch - 1, s.monitor_name);  // a resumed run continues its log
     train::Progress progress(stdout, s.display);
     TrainReport r;
     r.epochs = first_epoch - 1;

@@ -222,13 +222,15 @@ TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CS
     const auto j = nlohmann::json::parse(read(json));
     CHECK(j["settings"]["batch"] == 8);
     CHECK(j["epochs"].size() == 3);
+    CHECK(j["format"] == "ctnn-run/2");
     CHECK(j["epochs"][2]["val_loss"].get<double>() == doctest::Approx(r.history[2].val_loss).epsilon(1e-15));
     CHECK(j["result"]["stopped_by"] == "max_epochs");
     std::size_t total = 0;
-    for (const auto& row : j["validation"]["confusion_matrix"])
+    CHECK(j["evaluation"]["set"] == "val");
+    for (const auto& row : j["evaluation"]["confusion_matrix"])
       for (const auto& v : row) total += v.get<std::size_t>();
     CHECK(total == 21);
-    CHECK(j["validation"]["per_class"].size() == 3);
+    CHECK(j["evaluation"]["per_class"].size() == 3);
   }
   // A run resumed after epoch 2 continues the CSV: rows 1 and 2 kept as they were, the first run's row 3
   // (logged after the checkpoint it resumes from) dropped, its own rows after them.
@@ -259,6 +261,28 @@ TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CS
     std::ofstream(j) << "{\"old\": 1}\n";
     train::RunLog probe("", j);
     CHECK(read(j) == "{\"old\": 1}\n");
+  }
+  {  // the evaluated set's columns carry the name the progress lines give it (here the test set)
+    const std::string c = dir / "test.csv", j = dir / "test.json";
+    Net net(4);
+    optim::Adam<double> adam(Net::num_params, {0.02});
+    train::TrainerOptions o;
+    o.epochs = 2;
+    o.display = train::Display::none;
+    o.csv_path = c;
+    o.json_path = j;
+    o.validation_name = "test";
+    const auto r = train::make_trainer<8>(net, adam, o).fit(loss, tr, &va);
+    CHECK(read(c).starts_with("epoch,steps,lr,train_loss,train_accuracy,test_loss,test_accuracy,grad_norm,"));
+    const auto doc = nlohmann::json::parse(read(j));
+    CHECK(doc["epochs"][1]["test_accuracy"].get<double>() == r.history[1].val_accuracy);
+    CHECK(!doc["epochs"][1].contains("val_loss"));
+    CHECK(doc["evaluation"]["set"] == "test");
+    o.validation_name = "test set";  // a name that cannot be a column is refused before training
+    CHECK_THROWS_WITH_AS(train::make_trainer<8>(net, adam, o).fit(loss, tr, &va),
+                         doctest::Contains("\"test set\" names log columns"), std::invalid_argument);
+    o.csv_path = o.json_path = "";  // without a log, any name does
+    CHECK_NOTHROW(train::make_trainer<8>(net, adam, o).fit(loss, tr, &va));
   }
   train::TrainerOptions bad;
   bad.csv_path = dir / "no/such/dir.csv";

@@ -5,6 +5,7 @@
 // the end (nlohmann-json).
 // Layer: train (includes train/metrics.hpp).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
@@ -103,9 +104,19 @@ class RunLog {
   /// finish(). Throws std::runtime_error naming the file if it cannot be opened. A run resumed after
   /// epoch `resumed_after` (> 0) continues the CSV its first part wrote: the rows of epochs up to
   /// `resumed_after` are kept, later ones (logged after the checkpoint it resumed from) dropped; a file
-  /// that is missing or has another header starts afresh.
-  RunLog(std::string csv_path, std::string json_path, std::size_t resumed_after = 0)
-      : csv_path_(std::move(csv_path)), json_path_(std::move(json_path)) {
+  /// that is missing or has another header starts afresh. `set` names the set evaluated after each
+  /// epoch, as the progress lines do: its columns are <set>_loss and <set>_accuracy ("val_loss" for a
+  /// validation set, "test_loss" when the test set is monitored); letters, digits and '_' only (when
+  /// a log is written).
+  RunLog(std::string csv_path, std::string json_path, std::size_t resumed_after = 0, std::string set = "val")
+      : csv_path_(std::move(csv_path)), json_path_(std::move(json_path)), set_(std::move(set)) {
+    const bool plain = !set_.empty() && std::all_of(set_.begin(), set_.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!plain && (!csv_path_.empty() || !json_path_.empty()))
+      throw std::invalid_argument("ctnn::train::RunLog: the evaluated set's name \"" + set_ +
+                                  "\" names log columns: letters, digits and '_' only");
+    const std::string csv_header = header();
     if (!csv_path_.empty()) {
       std::string kept;
       if (resumed_after > 0) {
@@ -145,10 +156,10 @@ class RunLog {
     json epochs = json::array();
     for (const auto& r : res.history)
       epochs.push_back({{"epoch", r.epoch}, {"steps", r.steps}, {"lr", n(r.lr)}, {"train_loss", n(r.train_loss)},
-                        {"train_accuracy", n(r.train_accuracy)}, {"val_loss", n(r.val_loss)},
-                        {"val_accuracy", n(r.val_accuracy)}, {"grad_norm", n(r.grad_norm)},
+                        {"train_accuracy", n(r.train_accuracy)}, {set_ + "_loss", n(r.val_loss)},
+                        {set_ + "_accuracy", n(r.val_accuracy)}, {"grad_norm", n(r.grad_norm)},
                         {"seconds", r.seconds}, {"cpu_seconds", r.cpu_seconds}, {"eval_seconds", r.eval_seconds}});
-    json doc{{"format", "ctnn-run/1"},
+    json doc{{"format", "ctnn-run/2"},  // 2: the evaluated set's keys are named after it (were val_*)
              {"settings", settings_},
              {"epochs", epochs},
              {"result",
@@ -157,7 +168,7 @@ class RunLog {
                {"epochs", res.epochs},
                {"steps", res.steps},
                {"best_epoch", res.best_epoch},
-               {"best_val_loss", n(res.best_val_loss)},
+               {"best_" + set_ + "_loss", n(res.best_val_loss)},
                {"restored_best", res.restored_best},
                {"rollbacks", res.rollbacks}}}};
     const ConfusionMatrix& cm = res.validation.confusion;
@@ -169,7 +180,8 @@ class RunLog {
         m.push_back(row);
         per.push_back({{"class", t}, {"precision", n(cm.precision(t))}, {"recall", n(cm.recall(t))}});
       }
-      doc["validation"] = {{"loss", n(res.validation.loss)},
+      doc["evaluation"] = {{"set", set_},
+                           {"loss", n(res.validation.loss)},
                            {"accuracy", n(cm.accuracy())},
                            {"confusion_matrix", m},
                            {"per_class", per}};
@@ -180,15 +192,17 @@ class RunLog {
   }
 
  private:
-  static constexpr const char* csv_header =
-      "epoch,steps,lr,train_loss,train_accuracy,val_loss,val_accuracy,grad_norm,seconds,cpu_seconds";
+  std::string header() const {
+    return "epoch,steps,lr,train_loss,train_accuracy," + set_ + "_loss," + set_ +
+           "_accuracy,grad_norm,seconds,cpu_seconds";
+  }
   static std::string num(double v) {
     if (!std::isfinite(v)) return "";
     char b[32];
     std::snprintf(b, sizeof b, "%.17g", v);
     return b;
   }
-  std::string csv_path_, json_path_;
+  std::string csv_path_, json_path_, set_;
   std::ofstream csv_;
   nlohmann::json settings_ = nlohmann::json::object();
 };

@@ -83,7 +83,7 @@ struct TrainerOptions {
   std::size_t max_rollbacks = 3;    ///< rollback: a further non-finite step after this many stops training
   Display display = Display::automatic;
   std::FILE* out = stdout;
-  std::string validation_name = "val";  ///< how the progress lines call the validation set
+  std::string validation_name = "val";  ///< how the progress lines and the log's columns call the validation set
   std::string csv_path, json_path;      ///< run logs; empty = none
   // Resuming and interruption (the command-line tool's --resume and SIGINT): with first_epoch and
   // first_step as a checkpoint saved them from on_epoch_end (and the parameters and optimiser state
@@ -159,7 +159,7 @@ class Trainer {
 
     const std::size_t n = tr.size(), full = n / B, ragged = n % B, per_epoch = full + (ragged ? 1 : 0);
     std::vector<double> gfull(o_.grad_norm_tolerance > 0 ? P : 0);
-    RunLog log(o_.csv_path, o_.json_path, o_.first_epoch - 1);  // a resumed run continues its CSV
+    RunLog log(o_.csv_path, o_.json_path, o_.first_epoch - 1, o_.validation_name);  // a resumed run continues its CSV
     fill_settings(log.settings(), n, va.size());
     Progress progress(o_.out, o_.display);
     TrainResult res;
