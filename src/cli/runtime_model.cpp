@@ -275,8 +275,8 @@ class RuntimeModel final : public Model {
     for (std::size_t s = 0; s < d.rows; s += B) {
       const std::size_t rows = std::min(B, d.rows - s);
       gather(d, idx.data() + s, rows, x, y);
-      net_.forward(rows, x.data(), out.data());
-      sum += static_cast<double>(net_.loss(loss_, rows, x.data(), y.data())) * static_cast<double>(rows);
+      sum += static_cast<double>(net_.loss_and_output(loss_, rows, x.data(), y.data(), out.data())) *
+             static_cast<double>(rows);
       for (std::size_t j = 0; j < rows; ++j) {
         const float* o = out.data() + j * Out;
         e.confusion.add(static_cast<std::size_t>(d.labels[s + j]),

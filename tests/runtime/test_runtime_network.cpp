@@ -101,6 +101,27 @@ TEST_CASE("runtime network: batch size and loss may change between calls") {
   CHECK(lb == doctest::Approx(rn.loss(bce, 2, x.data(), y.data()) + 0.25 * penalty).epsilon(1e-14));
 }
 
+TEST_CASE("runtime network: gradient_and_output and loss_and_output give forward's outputs with the loss") {
+  ctnn::RuntimeNetwork<double> rn({3, 5, 2}, {"relu", "identity"}, 0.01, 8);
+  std::vector<double> x{0.1, -0.2, 0.3, 0.5, 0.4, -0.6, -1.0, 0.7, 0.2}, y{1, 0, 0, 1, 1, 0};
+  const auto ce = ctnn::RuntimeLoss::named("softmax_ce_logits");
+  std::vector<double> fwd(6), a(6, -1.0), b(6, -1.0);
+  rn.forward(3, x.data(), fwd.data());
+  const double l = rn.loss(ce, 3, x.data(), y.data());
+  CHECK(rn.loss_and_output(ce, 3, x.data(), y.data(), b.data()) == l);
+  CHECK(b == fwd);
+  const double lg = rn.gradient_and_output(ce, 3, x.data(), y.data(), a.data());
+  CHECK(lg == l);
+  CHECK(a == fwd);
+  const std::vector<double> g(rn.grads().begin(), rn.grads().end());
+  rn.gradient(ce, 3, x.data(), y.data());
+  CHECK(std::equal(g.begin(), g.end(), rn.grads().begin()));  // the same gradient as gradient()
+  std::vector<double> one(2);  // another batch size: the outputs of that batch
+  rn.loss_and_output(ce, 1, x.data() + 3, y.data() + 2, one.data());
+  CHECK(one[0] == doctest::Approx(fwd[2]).epsilon(1e-14));
+  CHECK(one[1] == doctest::Approx(fwd[3]).epsilon(1e-14));
+}
+
 TEST_CASE("runtime network from a JSON description") {
   const auto net = ctnn::RuntimeNetwork<double>::parse(R"({
     "layer_sizes": [2, 3, 1], "activations": ["leaky_relu", "sigmoid"], "leaky_relu_negative_slope": 0.2,

@@ -50,8 +50,8 @@ class RuntimeReplica {
     for (std::size_t s = 0; s < rows.size(); s += batch_) {
       const std::size_t n = std::min(batch_, rows.size() - s);
       gather(d, rows.data() + s, n);
-      net_.forward(n, x_.data(), out_.data());
-      sum += static_cast<double>(net_.loss(loss_, n, x_.data(), y_.data())) * static_cast<double>(n);
+      sum += static_cast<double>(net_.loss_and_output(loss_, n, x_.data(), y_.data(), out_.data())) *
+             static_cast<double>(n);
       for (std::size_t j = 0; j < n; ++j)
         cm.add(train::target_class(y_.data() + j * out, out),
                train::predicted_class(out_.data() + j * out, out, threshold));

@@ -360,6 +360,14 @@ class RuntimeNetwork {
     std::copy(o, o + batch * outputs(), out);
     return l;
   }
+  /// loss() that also copies the batch's outputs into `out`: one forward sweep for both (an
+  /// evaluation's loss and predictions).
+  T loss_and_output(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y, T* out) {
+    const T l = this->loss(loss, batch, x, y);
+    const T* o = train_->tape.value(train_->out);
+    std::copy(o, o + batch * outputs(), out);
+    return l;
+  }
   /// The loss alone (forward sweep only).
   T loss(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y) {
     Graph& g = graph(train_, batch, &loss);
