@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -247,6 +248,7 @@ TEST_CASE("Trainer: plain lines when not a terminal, the live bar when asked, CS
     CHECK(after.substr(rows12.size()).starts_with("3,99,"));
     CHECK(count(after, "\n") == 4);
     CHECK(count(after, "epoch,steps") == 1);
+    CHECK(!std::filesystem::exists(csv + ".ctnn-tmp"));  // the rewrite went through a temporary, now gone
   }
   {  // a file of another format, or none, starts afresh
     const std::string other = dir / "other.csv";

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
@@ -129,9 +130,25 @@ class RunLog {
             if (end != line.c_str() && *end == ',' && epoch >= 1 && epoch <= resumed_after) kept += line + "\n";
           }
       }
-      csv_.open(csv_path_);
+      // The header and the kept rows go to a temporary file that then replaces the log: a run killed
+      // while it starts leaves the old log or the new one, never a truncated one.
+      const std::string tmp = csv_path_ + ".ctnn-tmp";
+      {
+        std::ofstream start(tmp, std::ios::trunc);
+        start << csv_header << "\n" << kept << std::flush;
+        if (!start) {
+          std::remove(tmp.c_str());
+          throw std::runtime_error("ctnn::train::RunLog: cannot write " + csv_path_);
+        }
+      }
+      std::error_code ec;
+      std::filesystem::rename(tmp, csv_path_, ec);
+      if (ec) {
+        std::remove(tmp.c_str());
+        throw std::runtime_error("ctnn::train::RunLog: cannot write " + csv_path_ + " (" + ec.message() + ")");
+      }
+      csv_.open(csv_path_, std::ios::app);
       if (!csv_) throw std::runtime_error("ctnn::train::RunLog: cannot write " + csv_path_);
-      csv_ << csv_header << "\n" << kept << std::flush;
     }
     if (!json_path_.empty()) {  // fail now, not after hours of training (append: a file there stays as it is)
       std::ofstream probe(json_path_, std::ios::app);
