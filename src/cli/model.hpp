@@ -130,9 +130,30 @@ inline void check_run_flags(const std::string& path, const io::CheckpointMeta& m
   }
 }
 
+/// Throws io::DataError when the checkpoint was written with another --validation-split, or with
+/// --patience and resumed without it (or the other way round): its buffers would not match, and the
+/// flag says why better than the buffer.
+inline void check_split_and_patience(const std::string& path, const io::CheckpointMeta& meta, const TrainSettings& s) {
+  const auto split = meta.values.find("validation_split");
+  const double saved = split == meta.values.end() ? 0.0 : split->second;
+  if (saved != s.validation_split)
+    throw io::DataError(path + ": written with --validation-split " + text::number(saved) + ", resumed with " +
+                            text::number(s.validation_split) + " (other rows would be trained on)",
+                        path);
+  const bool recorded = meta.values.contains("early_stopping.best_epoch");
+  if (recorded && s.patience == 0)
+    throw io::DataError(path + ": written with --patience, resumed without it (its early-stopping record would be "
+                               "dropped)",
+                        path);
+  if (!recorded && s.patience > 0)
+    throw io::DataError(path + ": written without --patience, resumed with --patience " + std::to_string(s.patience) +
+                            " (it holds no early-stopping record to go on from)",
+                        path);
+}
+
 /// io::load_checkpoint of a tool checkpoint; when it refuses a sound file of this network that was
 /// written with other flags, the flag is the error (another optimiser is otherwise "optimizer.state:
-/// expected 0 values").
+/// expected 0 values", --patience "the file holds a buffer early_stopping.best_params").
 inline io::CheckpointMeta load_checkpoint_of_run(const std::string& path, const io::ModelSpec& spec,
                                                  std::span<float> params,
                                                  std::span<const io::NamedBuffer<float>> buffers,
@@ -149,7 +170,10 @@ inline io::CheckpointMeta load_checkpoint_of_run(const std::string& path, const 
   } catch (const io::DataError&) {
     std::rethrow_exception(refused);  // not sound: its own error
   }
-  if (file->topology == spec.signature()) check_run_flags(path, file->meta, s);
+  if (file->topology == spec.signature()) {
+    check_run_flags(path, file->meta, s);
+    check_split_and_patience(path, file->meta, s);
+  }
   std::rethrow_exception(refused);  // another network, or the flags agree: the load's own error
 }
 
@@ -176,13 +200,7 @@ inline void put_run_record(std::vector<io::NamedBuffer<const float>>& buffers, i
 inline void get_run_record(const std::string& path, const io::CheckpointMeta& meta, const TrainSettings& s,
                            train::EarlyStopping<float>* es, std::vector<float> best) {
   check_run_flags(path, meta, s);
-  const double validation_split = s.validation_split;
-  const auto split = meta.values.find("validation_split");
-  const double saved = split == meta.values.end() ? 0.0 : split->second;
-  if (saved != validation_split)
-    throw io::DataError(path + ": written with --validation-split " + text::number(saved) + ", resumed with " +
-                            text::number(validation_split) + " (other rows would be trained on)",
-                        path);
+  check_split_and_patience(path, meta, s);
   if (!es) return;
   const auto value = [&](const std::string& key) {
     const auto it = meta.values.find(key);
