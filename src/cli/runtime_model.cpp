@@ -20,6 +20,7 @@
 #include "ctnn/nn/runtime_network.hpp"
 #include "ctnn/optim/clip.hpp"
 #include "ctnn/train/progress.hpp"
+#include "ctnn/train/runtime_evaluate.hpp"
 #if CTNN_CLI_MPI
 #include "cli/data_parallel.hpp"
 #include "ctnn/dist/runtime_replica.hpp"
@@ -68,7 +69,7 @@ class RuntimeModel final : public Model {
   std::string batch_sizes() const override { return "any"; }
 
   TrainReport train(const TrainSettings& s, const io::Dataset& tr, const io::Dataset* te) override {
-    const std::size_t n = tr.rows, B = s.batch, In = inputs(), Out = outputs(), P = net_.num_params();
+    const std::size_t n = tr.rows, B = s.batch, P = net_.num_params();
     const std::size_t per_epoch = (n + B - 1) / B;
     AnyOptimizer<float> opt(P, s.optimizer);
     const AnySchedule sched = make_schedule(s.schedule, s.optimizer.lr, s.epochs);
@@ -93,7 +94,7 @@ class RuntimeModel final : public Model {
                                 " differs from the checkpoint's (another seed or training set?)",
                             s.resume);
     }
-    std::vector<float> x(B * In), y(B * Out);
+    train::RuntimeBatch<float> buf(net_, B);
     train::RunLog log(s.log, "", first_epoch - 1, s.monitor_name);  // a resumed run continues its log
     train::Progress progress(stdout, s.display);
     TrainReport r;
@@ -140,8 +141,8 @@ class RuntimeModel final : public Model {
           return r;
         }
         const std::size_t rows = std::min(B, n - b * B);
-        gather(tr, order.data() + b * B, rows, x, y);
-        const double l = net_.gradient(loss_, rows, x.data(), y.data());
+        buf.gather(tr, order.data() + b * B, rows);
+        const double l = net_.gradient(loss_, rows, buf.x.data(), buf.y.data());
         const auto g = net_.grads_mutable();
         ++steps;
         if (!std::isfinite(l) || !kernel::all_finite(g.data(), g.size())) {
@@ -239,51 +240,27 @@ class RuntimeModel final : public Model {
   /// (dist::RuntimeReplica); a one-output logit network's class boundary is a logit of 0.
   TrainReport train_data_parallel(const TrainSettings& s, const io::Dataset& tr, const io::Dataset* te) override {
     dist::RuntimeReplica<float> replica(net_, loss_, s.batch);
-    return run_data_parallel(replica, spec(), s, tr, te, binary_logit_ ? 0.0 : 0.5);
+    return run_data_parallel(replica, spec(), s, tr, te, threshold());
   }
 #endif
 
   /// The L2 norm of the mean loss's gradient over the whole training set (the Trainer's convergence
-  /// criterion, as train::accumulate_gradient sums it: each batch's mean gradient weighted by its share
-  /// of the rows). Leaves grads() overwritten.
+  /// criterion: each batch's mean gradient weighted by its share of the rows). Leaves grads() overwritten.
   double training_gradient_norm(const io::Dataset& d, std::size_t B) {
-    const std::size_t In = inputs(), Out = outputs();
-    std::vector<std::size_t> idx(d.rows);
-    std::iota(idx.begin(), idx.end(), std::size_t{0});
-    std::vector<float> x(B * In), y(B * Out);
+    train::RuntimeBatch<float> buf(net_, B);
     std::vector<double> acc(net_.num_params(), 0.0);
-    for (std::size_t s = 0; s < d.rows; s += B) {
-      const std::size_t rows = std::min(B, d.rows - s);
-      gather(d, idx.data() + s, rows, x, y);
-      net_.gradient(loss_, rows, x.data(), y.data());
-      const auto g = net_.grads();
-      const double w = static_cast<double>(rows) / static_cast<double>(d.rows);
-      for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += w * static_cast<double>(g[i]);
-    }
+    train::accumulate_gradient(net_, loss_, d, std::span<const std::size_t>(all_rows(d)), static_cast<double>(d.rows),
+                               buf, std::span<double>(acc));
     return optim::global_norm(std::span<const double>(acc));
   }
 
   train::Evaluation evaluate(const io::Dataset& d) override {
-    constexpr std::size_t B = 64;
-    const std::size_t In = inputs(), Out = outputs();
-    std::vector<std::size_t> idx(d.rows);
-    std::iota(idx.begin(), idx.end(), std::size_t{0});
-    std::vector<float> x(B * In), y(B * Out), out(B * Out);
+    train::RuntimeBatch<float> buf(net_, 64);
     train::Evaluation e;
     e.confusion = train::ConfusionMatrix(classes());
     double sum = 0;
-    for (std::size_t s = 0; s < d.rows; s += B) {
-      const std::size_t rows = std::min(B, d.rows - s);
-      gather(d, idx.data() + s, rows, x, y);
-      sum += static_cast<double>(net_.loss_and_output(loss_, rows, x.data(), y.data(), out.data())) *
-             static_cast<double>(rows);
-      for (std::size_t j = 0; j < rows; ++j) {
-        const float* o = out.data() + j * Out;
-        e.confusion.add(static_cast<std::size_t>(d.labels[s + j]),
-                        Out == 1 ? std::size_t{probability(o[0]) > 0.5f}
-                                 : static_cast<std::size_t>(std::max_element(o, o + Out) - o));
-      }
-    }
+    train::accumulate_evaluation(net_, loss_, d, std::span<const std::size_t>(all_rows(d)), threshold(), buf, sum,
+                                 e.confusion);
     e.loss = sum / static_cast<double>(d.rows);
     return e;
   }
@@ -310,20 +287,12 @@ class RuntimeModel final : public Model {
   float probability(float out) const {
     return binary_logit_ ? static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(out)))) : out;
   }
-  /// Targets: one-hot rows, or the 0/1 label for one output.
-  void gather(const io::Dataset& d, const std::size_t* idx, std::size_t rows, std::vector<float>& x,
-              std::vector<float>& y) const {
-    const std::size_t In = inputs(), Out = outputs();
-    for (std::size_t j = 0; j < rows; ++j) {
-      std::copy(d.row(idx[j]), d.row(idx[j]) + In, x.data() + j * In);
-      const auto label = static_cast<std::size_t>(d.labels[idx[j]]);
-      if (Out == 1) {
-        y[j] = static_cast<float>(label);
-        continue;
-      }
-      std::fill(y.data() + j * Out, y.data() + (j + 1) * Out, 0.0f);
-      y[j * Out + label] = 1.0f;
-    }
+  /// A one-output network's class-1 boundary on its output: a probability above 0.5, a logit above 0.
+  double threshold() const { return binary_logit_ ? 0.0 : 0.5; }
+  static std::vector<std::size_t> all_rows(const io::Dataset& d) {
+    std::vector<std::size_t> idx(d.rows);
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    return idx;
   }
 
   RuntimeNetwork<float> net_;
