@@ -523,6 +523,13 @@ int main(int argc, char** argv) {
         d.train = d.train.subset(h.train);
         ts.monitor_name = "val";
       }
+      if (ts.dist.on && d.train.rows < ts.batch * static_cast<std::size_t>(processes)) {  // every process sees it
+        const std::string msg = "--batch " + std::to_string(ts.batch) + " x " + std::to_string(processes) +
+                                " processes = " + std::to_string(ts.batch * static_cast<std::size_t>(processes)) +
+                                " rows per step, more than the " + std::to_string(d.train.rows) +
+                                " training rows: give a smaller --batch or fewer processes";
+        return lead ? report_error(msg, exit_usage) : exit_usage;
+      }
       ts.standardize = !no_standardize;
       std::optional<io::Standardizer> st;
       if (!no_standardize) {

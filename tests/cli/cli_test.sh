@@ -481,6 +481,10 @@ JSON
     [[ ! -s out.txt ]] || fail "unwritable --save with --data-parallel: trained before refusing: $(cat out.txt)"
     # what it refuses (usage errors, exit 2)
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --compress top-k
+    # more rows per step than the training set has: a usage error, said once, before training
+    expect 2 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --batch 64
+    contains err.txt "--batch 64 x 2 processes = 128 rows per step, more than the 120 training rows"
+    [[ $(grep -c "rows per step, more than" err.txt) == 1 ]] || fail "the batch error is printed once: $(cat err.txt)"
     # --on-nan rollback: every process goes back together, three times, then exit 4 from each
     printf '{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"]}' > iris_topology.json
     for net in "--preset iris" "--topology iris_topology.json"; do
