@@ -38,17 +38,8 @@ TrainReport run_data_parallel(R& replica, const io::ModelSpec& sp, const TrainSe
   const auto sched = make_schedule(s.schedule, s.optimizer.lr, s.epochs);
   const auto by_epoch = [&](std::size_t step) { return sched(step / per_epoch); };
   dist::DataParallelOptions o;
-  o.epochs = s.epochs;
-  o.seed = s.seed;
-  o.stop = s.stop;
-  o.clip_norm = s.clip_norm;
-  o.max_steps = s.max_steps;
-  o.grad_norm_tolerance = s.grad_norm_tol;
-  o.patience = s.patience;
-  o.min_delta = s.min_delta;
-  o.validation_name = s.monitor_name;
+  put_loop_flags(o, s);
   o.binary_threshold = threshold;
-  o.on_non_finite = s.rollback_on_nan ? train::OnNonFinite::rollback : train::OnNonFinite::stop;
   o.on_rollback = [&](const std::string& note) {
     if (!lead || s.display == train::Display::none) return;
     std::printf("%s\n", note.c_str());

@@ -37,6 +37,22 @@ struct TrainReport {
   std::size_t epochs = 0;                                       ///< last completed epoch
 };
 
+/// The flags every training loop of the tool takes alike, put on its options (train::TrainerOptions or
+/// dist::DataParallelOptions: members of the same names), so that a flag reaches both loops.
+template <class Options>
+void put_loop_flags(Options& o, const TrainSettings& s) {
+  o.epochs = s.epochs;
+  o.seed = s.seed;
+  o.stop = s.stop;
+  o.clip_norm = s.clip_norm;
+  o.max_steps = s.max_steps;
+  o.grad_norm_tolerance = s.grad_norm_tol;
+  o.patience = s.patience;
+  o.min_delta = s.min_delta;
+  o.validation_name = s.monitor_name;
+  o.on_non_finite = s.rollback_on_nan ? train::OnNonFinite::rollback : train::OnNonFinite::stop;
+}
+
 /// What a training loop's result means to the tool: its message, the last completed epoch, the final
 /// accuracy on the monitored set (not after an interruption) and the exit code of a NaN/Inf stop or
 /// an interruption.

@@ -85,19 +85,10 @@ class StaticModel final : public Model {
     AnyOptimizer<float> opt(Net::num_params, s.optimizer);
     const auto sp = spec();
     train::TrainerOptions to;
-    to.epochs = s.epochs;
-    to.seed = s.seed;
+    put_loop_flags(to, s);
     to.schedule_unit = train::ScheduleUnit::epoch;
     to.display = s.display;
     to.csv_path = s.log;
-    to.validation_name = s.monitor_name;
-    to.patience = s.patience;
-    to.min_delta = s.min_delta;
-    to.stop = s.stop;
-    to.on_non_finite = s.rollback_on_nan ? train::OnNonFinite::rollback : train::OnNonFinite::stop;
-    to.clip_norm = s.clip_norm;
-    to.max_steps = s.max_steps;
-    to.grad_norm_tolerance = s.grad_norm_tol;
     train::EarlyStopping<float> es;  // the checkpoints carry it with --patience
     train::EarlyStopping<float>* kept = s.patience ? &es : nullptr;
     if (!s.resume.empty()) {

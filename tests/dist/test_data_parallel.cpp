@@ -21,16 +21,12 @@
 #include "ctnn/dist/data_parallel.hpp"
 #include "ctnn/optim/optim.hpp"
 #include "ctnn/io/csv.hpp"
+#include "dist_test_data.hpp"
 
 namespace dist = ctnn::dist;
 
 namespace {
-ctnn::io::Dataset iris() {
-  const char* dir = std::getenv("CTNN_DATA");
-  auto d = ctnn::io::load_csv(std::string(dir ? dir : "data") + "/iris_train.csv");
-  ctnn::io::Standardizer::fit(d).apply(d);
-  return d;
-}
+using dist_test::iris;
 using Net = ctnn::Network<double, ctnn::Dense<4, 6>, ctnn::Tanh, ctnn::Dense<6, 3>>;
 constexpr std::size_t B = 8;
 
@@ -297,14 +293,7 @@ TEST_CASE_FIXTURE(SgdSetup, "bad data on one rank stops every rank before any st
 
 
 namespace {
-// A copy of d's first n rows.
-ctnn::io::Dataset first_rows(const ctnn::io::Dataset& d, std::size_t n) {
-  auto c = d;
-  c.rows = n;
-  c.features.resize(n * d.cols);
-  c.labels.resize(n);
-  return c;
-}
+using dist_test::first_rows;
 // The parameters after each epoch, recorded by on_epoch_end.
 struct ParamsByEpoch {
   const Net* net;

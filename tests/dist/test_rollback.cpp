@@ -15,16 +15,12 @@
 #include "ctnn/dist/data_parallel.hpp"
 #include "ctnn/io/csv.hpp"
 #include "ctnn/optim/optim.hpp"
+#include "dist_test_data.hpp"
 
 namespace dist = ctnn::dist;
 
 namespace {
-ctnn::io::Dataset iris() {
-  const char* dir = std::getenv("CTNN_DATA");
-  auto d = ctnn::io::load_csv(std::string(dir ? dir : "data") + "/iris_train.csv");
-  ctnn::io::Standardizer::fit(d).apply(d);
-  return d;
-}
+using dist_test::iris;
 // A Softmax output with cross-entropy from probabilities and Adam at lr 4096: the first steps push the
 // logits so far apart that a target probability underflows to 0 and its log is -inf.
 using SoftNet = ctnn::Network<double, ctnn::Dense<4, 8>, ctnn::Tanh, ctnn::Dense<8, 3>, ctnn::Softmax>;

@@ -16,23 +16,12 @@
 #include "ctnn/dist/runtime_replica.hpp"
 #include "ctnn/io/csv.hpp"
 #include "ctnn/optim/optim.hpp"
+#include "dist_test_data.hpp"
 
 namespace dist = ctnn::dist;
 
 namespace {
-ctnn::io::Dataset load(const char* name) {
-  const char* dir = std::getenv("CTNN_DATA");
-  auto d = ctnn::io::load_csv(std::string(dir ? dir : "data") + "/" + name);
-  ctnn::io::Standardizer::fit(d).apply(d);
-  return d;
-}
-ctnn::io::Dataset first_rows(const ctnn::io::Dataset& d, std::size_t n) {
-  auto c = d;
-  c.rows = n;
-  c.features.resize(n * d.cols);
-  c.labels.resize(n);
-  return c;
-}
+using dist_test::first_rows;
 double worst_relative(std::span<const double> a, std::span<const double> b) {
   double w = 0;
   for (std::size_t k = 0; k < a.size(); ++k) w = std::max(w, std::abs(a[k] - b[k]) / std::max(1.0, std::abs(b[k])));
@@ -45,8 +34,8 @@ constexpr std::size_t B = 8;
 TEST_CASE("a runtime network trained data-parallel takes the compiled network's steps (records, validation, stopping)") {
   const dist::Comm comm;
   REQUIRE(comm.size() == 2);
-  const auto all = load("iris_train.csv");
-  const auto train = first_rows(all, 96), validation = load("iris_test.csv");
+  const auto all = dist_test::standardized("iris_train.csv");
+  const auto train = first_rows(all, 96), validation = dist_test::standardized("iris_test.csv");
   Net net(1);
   ctnn::RuntimeNetwork<double> rn({4, 6, 3}, {"tanh", "identity"}, 0.01, comm.rank() + 1);  // rank 0's start wins
   if (comm.rank() == 0)
@@ -86,7 +75,7 @@ TEST_CASE("a runtime network trained data-parallel takes the compiled network's 
 TEST_CASE("a runtime network's distributed evaluation: each rank its share in ragged chunks, one process's figures") {
   const dist::Comm comm;
   REQUIRE(comm.size() == 2);
-  const auto all = load("iris_train.csv");
+  const auto all = dist_test::standardized("iris_train.csv");
   Net net(7);
   ctnn::RuntimeNetwork<double> rn({4, 6, 3}, {"tanh", "identity"}, 0.01, 7);
   dist::RuntimeReplica<double> replica(rn, ctnn::RuntimeLoss::named("softmax_ce_logits"), B);
@@ -105,7 +94,7 @@ TEST_CASE("a runtime network's distributed evaluation: each rank its share in ra
 TEST_CASE("a one-output logit network: class 1 where the logit exceeds the threshold given (0: p > 0.5)") {
   const dist::Comm comm;
   REQUIRE(comm.size() == 2);
-  auto d = load("breast_cancer_train.csv");
+  auto d = dist_test::standardized("breast_cancer_train.csv");
   ctnn::RuntimeNetwork<double> rn({d.cols, 8, 1}, {"relu", "identity"}, 0.01, 3);
   dist::RuntimeReplica<double> replica(rn, ctnn::RuntimeLoss::named("bce_logits"), 16);
   ctnn::optim::Adam<double> opt(rn.num_params(), {.lr = 0.01});
@@ -129,7 +118,7 @@ TEST_CASE("a batch of 0 rows, or data of another width, is refused on every rank
   // Every rank's data is wrong here, so each throws its own message (dist::agree_or_throw).
   const dist::Comm comm;
   REQUIRE(comm.size() == 2);
-  const auto d = load("iris_train.csv");
+  const auto d = dist_test::standardized("iris_train.csv");
   const std::string where = "ctnn::dist::train_data_parallel: ";
   {
     ctnn::RuntimeNetwork<double> rn({4, 3}, {"identity"}, 0.01, 1);
