@@ -49,7 +49,9 @@ std::vector<Section> sections() {
     s.push_back({"Tanh net, Softmax layer, cross-entropy on probabilities",
                  "Network<double, Dense<4, 16>, Tanh, Dense<16, 3>, Softmax> net;\nauto loss = loss::cross_entropy;",
                  "Not simplified: the adjoint of ŷ goes through the softmax node's rule ŷ ⊙ (ḡ − Σₖ ḡ ⊙ ŷ), "
-                 "which is (softmax(z) − y)/N only after an algebra step the tape does not take.",
+                 "which is (softmax(z) − y)/N only after an algebra step the tape does not take. The picked probability "
+                 "is clamped at a floor (e^−100 in double, the smallest normal float in float) so that a class the "
+                 "softmax rounds to 0 gives a finite loss; the indicator 𝟙[·] is the clamp's derivative.",
                  nn::equations(net, loss::cross_entropy)});
   }
   {

@@ -11,6 +11,7 @@
 
 #include "ctnn/ad/ad.hpp"
 #include "ctnn/core/diagnostics.hpp"
+#include "ctnn/nn/probability_floor.hpp"
 
 namespace ctnn::loss {
 
@@ -31,16 +32,13 @@ struct MseMean {
   }
 };
 /// Binary cross-entropy from probabilities p ∈ [0, 1], mean over all elements. Each probability
-/// is clamped from below before its log, so a saturated correct prediction (p = y = 1, reached by
-/// a float sigmoid at z > 17) gives 0, not 0·log 0 = NaN, and the clamped side passes no gradient.
-/// The floor is e^-100 in double (PyTorch clamps each log term at -100) and the smallest normal
-/// float in float (log = -87.3), so that 1/p in the derivative stays finite.
+/// is clamped from below (probability_floor) before its log, so a saturated correct prediction
+/// (p = y = 1, reached by a float sigmoid at z > 17) gives 0, not 0·log 0 = NaN.
 struct BceProb {
   static constexpr const char* name = "bce_prob";
   template <class P, class Y>
   auto operator()(P p, Y y) const {
-    constexpr double floor =
-        std::is_same_v<typename P::scalar, float> ? 1.1754943508222875e-38 : 3.720075976020836e-44;
+    constexpr double floor = probability_floor<typename P::scalar>;
     return -ad::mean(y * ad::log(ad::maximum(p, floor)) + (1.0 - y) * ad::log(ad::maximum(1.0 - p, floor)));
   }
 };
@@ -62,12 +60,18 @@ struct SoftmaxCrossEntropy {
 };
 /// Cross-entropy from probabilities (a Softmax output layer) with one-hot targets:
 /// −1/N Σ_n log p_n[c_n] (the target probability is picked before the log, so a zero
-/// probability of another class never meets 0·log 0).
+/// probability of another class never meets 0·log 0). The picked probability is clamped from
+/// below (probability_floor, as Keras clips and PyTorch's BCELoss clamps): a float softmax gives
+/// exactly 0 to a class whose logit trails the largest by more than ~104, and log 0 = −inf would
+/// end training with a NaN gradient. Such a sample adds 87.3/N to the loss (float) and no gradient
+/// until another sample's update moves its logits; softmax_cross_entropy on logits has no floor
+/// and always a gradient, so prefer it for training.
 struct CrossEntropy {
   static constexpr const char* name = "cross_entropy";
   template <class P, class Y>
   auto operator()(P p, Y y) const {
-    return -ad::sum(ad::log(ad::row_sum(y * p))) * (1.0 / double(P::rows));
+    constexpr double floor = probability_floor<typename P::scalar>;
+    return -ad::sum(ad::log(ad::maximum(ad::row_sum(y * p), floor))) * (1.0 / double(P::rows));
   }
 };
 

@@ -26,6 +26,7 @@
 #include "ctnn/ad/tape_runtime.hpp"
 #include "ctnn/core/aligned.hpp"
 #include "ctnn/nn/init.hpp"
+#include "ctnn/nn/probability_floor.hpp"
 
 namespace ctnn {
 
@@ -130,7 +131,7 @@ Var<T> data_loss(const RuntimeLoss& l, Var<T> p, Var<T> y, Var<T> w) {
     case K::mse_half_sum: return rt::sum(rt::square(p - y)) * (0.5 / n);
     case K::mse_mean: return rt::mean(rt::square(p - y));
     case K::bce_prob: {
-      const double floor = std::is_same_v<T, float> ? 1.1754943508222875e-38 : 3.720075976020836e-44;
+      const double floor = loss::probability_floor<T>;
       const Var<T> pos = y * rt::log(rt::maximum(p, floor));
       const Var<T> not_y = 1.0 - y;
       const Var<T> neg = not_y * rt::log(rt::maximum(1.0 - p, floor));
@@ -144,7 +145,7 @@ Var<T> data_loss(const RuntimeLoss& l, Var<T> p, Var<T> y, Var<T> w) {
       const Var<T> lse = rt::logsumexp(p);
       return rt::sum(lse - rt::row_sum(y * p)) * (1.0 / n);
     }
-    case K::ce_prob: return -rt::sum(rt::log(rt::row_sum(y * p))) * (1.0 / n);
+    case K::ce_prob: return -rt::sum(rt::log(rt::maximum(rt::row_sum(y * p), loss::probability_floor<T>))) * (1.0 / n);
     case K::softmax_ce_logits_weighted_pytorch:
     case K::softmax_ce_logits_weighted_plain_mean: {
       const Var<T> wn = rt::row_sum(y * w);  // w[c_n], N x 1
