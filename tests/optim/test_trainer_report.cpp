@@ -66,6 +66,30 @@ TEST_CASE("ConfusionMatrix: precision, recall, accuracy on a hand-counted case")
   CHECK_THROWS_AS(m.add(3, 0), std::out_of_range);
 }
 
+TEST_CASE("ConfusionMatrix::f1: 2 tp / (2 tp + fp + fn), 0 where precision and recall are 0 or undefined") {
+  train::ConfusionMatrix m(3);
+  // truth 0: 3 right, 1 as class 1; truth 1: 2 as class 0; truth 2: none, never predicted.
+  for (int i = 0; i < 3; ++i) m.add(0, 0);
+  m.add(0, 1);
+  m.add(1, 0);
+  m.add(1, 0);
+  CHECK(m.f1(0) == doctest::Approx(2 * 0.6 * 0.75 / (0.6 + 0.75)));  // precision 3/5, recall 3/4
+  // class 1: predicted once, wrongly; its samples all missed: precision and recall 0 (the old NaN)
+  CHECK(m.precision(1) == 0.0);
+  CHECK(m.recall(1) == 0.0);
+  CHECK(m.f1(1) == 0.0);
+  // class 2: neither present nor predicted (precision and recall undefined): 0, as zero_division=0
+  CHECK(std::isnan(m.precision(2)));
+  CHECK(m.f1(2) == 0.0);
+  // a class never predicted but present: precision undefined, recall 0 -> 0
+  train::ConfusionMatrix n(2);
+  n.add(0, 1);
+  n.add(1, 1);
+  CHECK(std::isnan(n.precision(0)));
+  CHECK(n.f1(0) == 0.0);
+  CHECK(n.f1(1) == doctest::Approx(2.0 / 3));  // precision 1/2, recall 1
+}
+
 TEST_CASE("Trainer::evaluate: the confusion matrix and loss of the network's own predictions") {
   const auto d = blobs(23, 4);  // B = 8: two full chunks and 7 single rows
   Net net(5);
@@ -122,9 +146,12 @@ TEST_CASE("Trainer: a NaN stops training with a message naming the step and the 
 TEST_CASE("Trainer: the non-finite message gives the last finite loss; rollback returns to the last checkpoint") {
   // A Softmax output with cross-entropy from probabilities and Adam at lr 64: the first steps
   // push the logits so far apart that a target probability underflows to 0 and its log is -inf.
+  // The loss is written here without loss::cross_entropy's floor (which keeps it finite).
   using SoftNet = ctnn::Network<double, ctnn::Dense<2, 8>, ctnn::Tanh, ctnn::Dense<8, 3>, ctnn::Softmax>;
   const auto data = blobs(24, 3);
-  const auto loss_p = ctnn::loss::cross_entropy;
+  const auto loss_p = [](auto p, auto y) {
+    return -ctnn::ad::sum(ctnn::ad::log(ctnn::ad::row_sum(y * p))) * (1.0 / double(decltype(p)::rows));
+  };
   train::TrainerOptions o;
   o.epochs = 6;
   o.display = train::Display::none;

@@ -1,5 +1,6 @@
 // ctnn/train/metrics.hpp: classification metrics from predicted and true labels: the confusion
-// matrix, accuracy, per-class precision and recall (and F1), and a printable table.
+// matrix, accuracy, per-class precision and recall (and F1, 0 where they are 0 or undefined), and a
+// printable table.
 // Layer: train (includes nothing from ctnn).
 #pragma once
 #include <cmath>
@@ -56,9 +57,15 @@ class ConfusionMatrix {
     for (std::size_t p = 0; p < k_; ++p) row += (*this)(c, p);
     return ratio((*this)(c, c), row);
   }
+  /// The harmonic mean of precision and recall, 2 tp / (2 tp + fp + fn). 0 when no sample of class c
+  /// was predicted c (tp = 0: precision and recall are 0, or one of them is undefined), a class neither
+  /// present nor predicted included: scikit-learn's f1_score(zero_division=0) convention. Never NaN
+  /// (precision and recall stay NaN where undefined).
   double f1(std::size_t c) const noexcept {
-    const double p = precision(c), r = recall(c);
-    return p + r > 0 ? 2 * p * r / (p + r) : std::numeric_limits<double>::quiet_NaN();
+    std::size_t row = 0, col = 0;
+    for (std::size_t k = 0; k < k_; ++k) row += (*this)(c, k), col += (*this)(k, c);
+    const std::size_t tp = (*this)(c, c);
+    return tp ? 2.0 * static_cast<double>(tp) / static_cast<double>(row + col) : 0.0;
   }
 
   /// Prints the matrix and a per-class precision / recall / F1 / support table.
