@@ -175,13 +175,21 @@ Dataset load(const std::string& path, const std::string& label_column, bool labe
     std::string names;
     for (std::size_t j = 0; j < ncols && j < 8; ++j) names += (j ? ", " : "") + quoted(fields[j]);
     if (ncols > 8) names += ", ... (" + std::to_string(ncols) + " columns)";
-    throw DataError(where(line_no) + ": header has no label column \"" + label_column +
-                        "\" (found: " + names + ")",
+    // A file without a header row: its first data row was read as the column names.
+    const bool numbers = std::all_of(fields.begin(), fields.end(), [](std::string_view f) {
+      double v = 0;
+      const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+      return !f.empty() && ec == std::errc() && ptr == f.data() + f.size();
+    });
+    throw DataError(where(line_no) + ": header has no label column \"" + label_column + "\" (found: " + names + ")" +
+                        (numbers ? "; the first row is all numbers: does the file lack its header row of column names?"
+                                 : ""),
                     path, line_no);
   }
 
   Dataset d;
   d.cols = label_idx == ncols ? ncols : ncols - 1;
+  d.label_column = label_idx == ncols ? 0 : label_idx + 1;
   for (std::size_t j = 0; j < ncols; ++j)
     if (j != label_idx) d.feature_names.emplace_back(fields[j]);
   const std::vector<std::string> header(fields.begin(), fields.end());

@@ -198,6 +198,9 @@ std::vector<Case> cases() {
   add(S, "header only", csv_case("header.csv", "a,b,label\n"), "header.csv: no data rows after the header");
   add(S, "no label column", csv_case("nolabel.csv", "a,b,class\n1,2,0\n"),
       "nolabel.csv:1: header has no label column \"label\" (found: \"a\", \"b\", \"class\")");
+  add(S, "no header row (the first row is numbers)", csv_case("noheader.csv", "4.9,3,1.4,0\n5.1,3.5,1.4,0\n"),
+      "noheader.csv:1: header has no label column \"label\" (found: \"4.9\", \"3\", \"1.4\", \"0\"); the first row is "
+      "all numbers: does the file lack its header row of column names?");
   add(S, "label column twice", csv_case("twice.csv", "label,a,label\n0,1,0\n"),
       "twice.csv:1: column \"label\" appears twice (columns 1 and 3)");
   add(S, "ragged row: too few fields", csv_case("ragged.csv", "a,b,label\n1,2,0\n1,0\n"),

@@ -20,6 +20,9 @@ struct Dataset {
   std::vector<float> features;
   std::vector<int> labels;
   std::vector<std::string> feature_names;
+  // load_csv: the 1-based column of the file that holds the labels (0: none, or not from a CSV file),
+  // so that a message about a label can name its cell (file:line:column).
+  std::size_t label_column = 0;
 
   // One more than the largest label (0 for an empty dataset).
   std::size_t num_classes() const {
@@ -36,6 +39,7 @@ struct Dataset {
     d.rows = idx.size();
     d.cols = cols;
     d.feature_names = feature_names;
+    d.label_column = label_column;
     d.features.reserve(idx.size() * cols);
     d.labels.reserve(idx.size());
     for (const std::size_t i : idx) {
