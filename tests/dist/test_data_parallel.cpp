@@ -382,6 +382,24 @@ TEST_CASE_FIXTURE(SgdSetup, "validation each epoch and early stopping: every ran
   for (std::size_t e = 0; e < res2.history.size(); ++e)
     if (res2.history[e].val_loss < res2.history[best].val_loss) best = e;
   CHECK(res2.best_epoch == best + 1);
+
+  // The epoch limit comes before patience runs out: the run still ends on the best epoch's parameters
+  // (it used to keep the last epoch's, so a --patience run's saved model depended on which limit hit).
+  Net net3(1);
+  ctnn::optim::SGD<double> opt3(Net::num_params, {.lr = 0.1});
+  ParamsByEpoch rec3{&net3, {}};
+  const auto res3 = dist::train_data_parallel<B>(net3, opt3, ctnn::loss::softmax_cross_entropy, train, &val, red,
+                                                 {.epochs = 3, .seed = 4, .patience = 10, .min_delta = 10.0,
+                                                  .on_epoch_end = std::ref(rec3)});
+  CHECK(res3.stopped_by == ctnn::train::StopCriterion::max_epochs);
+  CHECK(res3.best_epoch == 1);
+  CHECK(res3.restored_best);
+  CHECK(res3.message.ends_with("; the parameters of epoch 1 (best val loss " +
+                               ctnn::text::number(res3.history[0].val_loss) + ") restored"));
+  REQUIRE(rec3.p.size() == 3);
+  CHECK(std::equal(net3.params().begin(), net3.params().end(), rec3.p[0].begin()));
+  CHECK(res3.validation.loss == res3.history[0].val_loss);
+  CHECK(res3.replicas_agree);
 }
 
 TEST_CASE_FIXTURE(SgdSetup, "early stopping resumed from its record stops where the uninterrupted run does") {
@@ -455,7 +473,8 @@ TEST_CASE_FIXTURE(SgdSetup, "a stop request on one rank stops every rank before 
   const std::size_t per_epoch = data.rows / (2 * B);
   CHECK(res.stopped_by == ctnn::train::StopCriterion::interrupted);
   CHECK(res.steps == 2 * per_epoch);
-  CHECK(res.epochs == 3);
+  CHECK(res.epochs == 2);  // epoch 3 stopped before its first step: no record (it had no loss, no learning rate)
+  CHECK(res.history.size() == 2);
   CHECK(res.message == "interrupted (a stop was requested on rank 1) in epoch 3 after 0 of " +
                            std::to_string(per_epoch) + " steps (that epoch abandoned)");
   CHECK(res.replicas_agree);

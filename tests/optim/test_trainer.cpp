@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -161,6 +162,55 @@ TEST_CASE("Trainer: early stopping on a validation loss that only rises, best ep
   // ... and the reported validation figures are theirs.
   CHECK(t.evaluate(loss, va).loss == doctest::Approx(r.best_val_loss).epsilon(1e-12));
   CHECK(r.validation.loss == doctest::Approx(r.best_val_loss).epsilon(1e-12));
+}
+
+TEST_CASE("Trainer: with early stopping, the epoch limit also ends on the best epoch's parameters") {
+  // The same rising validation loss, but the epoch limit (3) comes before patience (10) runs out.
+  const auto tr = blobs(60, 3);
+  auto va = tr;
+  for (int& c : va.labels) c = (c + 1) % 3;
+  auto o = quiet(3, 9);
+  o.patience = 10;
+  Net net(4), ref1(4);
+  optim::Adam<double> a1(Net::num_params, {0.05}), a2(Net::num_params, {0.05});
+  auto t = train::make_trainer<8>(net, a1, o);
+  const auto r = t.fit(loss, tr, &va);
+  REQUIRE(r.stopped_by == train::StopCriterion::max_epochs);
+  CHECK(r.best_epoch == 1);
+  CHECK(r.restored_best);
+  CHECK(r.message == "ran the 3 epochs requested; the parameters of epoch 1 (best val loss " +
+                         ctnn::text::number(r.history[0].val_loss) + ") restored");
+  auto t1 = train::make_trainer<8>(ref1, a2, quiet(1, 9));
+  t1.fit(loss, tr, &va);
+  CHECK(params(net) == params(ref1));
+  CHECK(r.validation.loss == doctest::Approx(r.best_val_loss).epsilon(1e-12));
+  // restore_best = false keeps the last epoch's parameters.
+  Net last(4);
+  optim::Adam<double> a3(Net::num_params, {0.05});
+  o.restore_best = false;
+  auto t3 = train::make_trainer<8>(last, a3, o);
+  const auto r3 = t3.fit(loss, tr, &va);
+  CHECK_FALSE(r3.restored_best);
+  CHECK(r3.validation.loss == doctest::Approx(r3.history[2].val_loss).epsilon(1e-12));
+}
+
+TEST_CASE("Trainer: a stop before an epoch's first step reports no epoch for it") {
+  // An interrupt landing between epochs used to add a record (and a progress line and a log row)
+  // with loss NaN and learning rate 0 for the epoch that never ran.
+  const auto tr = blobs(40, 3);
+  Net net(4);
+  optim::Adam<double> adam(Net::num_params, {0.05});
+  std::atomic<bool> stop{false};
+  auto o = quiet(5);
+  o.stop = &stop;
+  o.on_epoch_end = [&](std::size_t epoch, std::size_t, const std::mt19937_64&) { stop = epoch == 2; };
+  auto t = train::make_trainer<8>(net, adam, o);
+  const auto r = t.fit(loss, tr);
+  CHECK(r.stopped_by == train::StopCriterion::interrupted);
+  CHECK(r.epochs == 2);
+  CHECK(r.history.size() == 2);
+  CHECK(r.steps == 10);
+  CHECK(r.message == "interrupted in epoch 3 after 0 of 5 batches (that epoch abandoned)");
 }
 
 TEST_CASE("Trainer: validation_split holds out a seeded subset; early stopping without validation is refused") {

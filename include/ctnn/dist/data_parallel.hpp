@@ -44,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include "ctnn/core/text.hpp"
 #include "ctnn/dist/compress.hpp"
 #include "ctnn/dist/mpi.hpp"
 #include "ctnn/kernel/reduce.hpp"
@@ -345,7 +346,7 @@ struct DataParallelOptions {
   double grad_norm_tolerance = 0;
   std::size_t patience = 0;  ///< early stopping: epochs without a lower validation loss; 0 = off
   double min_delta = 0;      ///< an improvement must lower the validation loss by more than this
-  bool restore_best = true;  ///< on early stopping, put back the best epoch's parameters (on every rank)
+  bool restore_best = true;  ///< with patience > 0: end on the best epoch's parameters, however the run ends but an interruption (every rank)
   std::string validation_name = "val";  ///< how the stop message calls the validation set (as the Trainer's)
   double binary_threshold = 0.5;  ///< one-output networks: class 1 when the output exceeds this
   /// Checked before each step on every rank (e.g. set by a SIGINT handler): when it is set on any
@@ -558,7 +559,8 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
     }
     res.epochs = epoch;
     if (stopped) {
-      res.history.push_back(r);
+      if (steps) res.history.push_back(r);  // a partial epoch: its steps' record
+      else res.epochs = epoch - 1;          // stopped before its first step: no epoch to report
       break;
     }
     const auto t1 = std::chrono::steady_clock::now();
@@ -585,16 +587,24 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
     if (es.exhausted(o.patience)) {
       res.stopped_by = StopCriterion::early_stopping;
       res.message = es.message(o.validation_name, o.patience);
-      if (o.restore_best) {
-        es.restore(replica.params());
-        res.restored_best = true;
-        res.message += " (its parameters restored)";
-        res.validation = detail::evaluate(replica, *validation, comm, o.binary_threshold);
-      }
       break;
     }
   }
   if (res.message.empty()) res.message = "ran the " + std::to_string(o.epochs) + " epochs requested";
+  // As train::Trainer: with early stopping, the best epoch's parameters however the run ended (but
+  // an interruption). Every rank holds the same record, so every rank decides alike.
+  if (o.patience > 0 && o.restore_best && es.best_epoch != 0 && res.stopped_by != StopCriterion::interrupted) {
+    const bool moved = es.wait > 0 || res.stopped_by == StopCriterion::non_finite;
+    es.restore(replica.params());
+    if (moved) {
+      res.restored_best = true;
+      res.message += res.stopped_by == StopCriterion::early_stopping
+                         ? " (its parameters restored)"
+                         : "; the parameters of epoch " + std::to_string(es.best_epoch) + " (best " +
+                               o.validation_name + " loss " + text::number(es.best_loss) + ") restored";
+      res.validation = detail::evaluate(replica, *validation, comm, o.binary_threshold);
+    }
+  }
   res.bytes_sent = reducer.bytes_sent();
   res.dense_bytes = reducer.dense_bytes();
   res.replicas_agree = replicas_agree(comm, std::span<const T>(replica.params()));

@@ -76,7 +76,7 @@ struct TrainerOptions {
   double validation_split = 0;
   std::size_t patience = 0;       ///< early stopping: epochs without improvement; 0 = off
   double min_delta = 0;           ///< an improvement must lower the validation loss by more
-  bool restore_best = true;       ///< on early stopping, put back the best epoch's parameters
+  bool restore_best = true;       ///< with patience > 0: end on the best epoch's parameters (however the run ends, but an interruption)
   double binary_threshold = 0.5;  ///< one-output networks: class 1 when output > this
   OnNonFinite on_non_finite = OnNonFinite::stop;
   double rollback_lr_factor = 0.5;  ///< rollback: the schedule's learning rate is multiplied by this each time
@@ -268,9 +268,13 @@ class Trainer {
       }
       res.epochs = epoch;
       if (res.stopped_by == StopCriterion::non_finite || res.stopped_by == StopCriterion::interrupted) {
-        res.history.push_back(r);
-        log.add(r);
-        progress.end_epoch(line(r, has_val));
+        if (seen) {  // a partial epoch: its steps' record
+          res.history.push_back(r);
+          log.add(r);
+          progress.end_epoch(line(r, has_val));
+        } else {  // stopped before its first step: no epoch to report (its loss and lr do not exist)
+          res.epochs = epoch - 1;
+        }
         break;
       }
       const auto t1 = std::chrono::steady_clock::now();
@@ -300,12 +304,6 @@ class Trainer {
       if (es.exhausted(o_.patience)) {
         res.stopped_by = StopCriterion::early_stopping;
         res.message = es.message(o_.validation_name, o_.patience);
-        if (o_.restore_best) {
-          es.restore(net_.params());
-          res.restored_best = true;
-          res.message += " (its parameters restored)";
-          res.validation = evaluate_rows(loss, vdata, va);
-        }
         break;
       }
       if (epoch == o_.epochs) {
@@ -314,6 +312,21 @@ class Trainer {
       }
     }
     if (res.message.empty()) res.message = "ran the " + std::to_string(o_.epochs) + " epochs requested";
+    // With early stopping, the run returns the best epoch's parameters however it ended (patience
+    // running out, the epoch or step limit, the gradient-norm criterion, a non-finite value), not
+    // only when patience ran out; an interrupted run keeps its own, to be resumed.
+    if (o_.patience > 0 && o_.restore_best && es.best_epoch != 0 && res.stopped_by != StopCriterion::interrupted) {
+      const bool moved = es.wait > 0 || res.stopped_by == StopCriterion::non_finite;  // steps after the best
+      es.restore(net_.params());
+      if (moved) {
+        res.restored_best = true;
+        res.message += res.stopped_by == StopCriterion::early_stopping
+                           ? " (its parameters restored)"
+                           : "; the parameters of epoch " + std::to_string(es.best_epoch) + " (best " +
+                                 o_.validation_name + " loss " + text::number(es.best_loss) + ") restored";
+        res.validation = evaluate_rows(loss, vdata, va);
+      }
+    }
     progress.message("stopped (" + std::string(to_string(res.stopped_by)) + "): " + res.message);
     log.finish(res);
     return res;
