@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "ctnn/io/atomic_file.hpp"
+#include "ctnn/io/json_file.hpp"
 #include "weights_detail.hpp"
 
 namespace ctnn::io {
@@ -137,12 +138,34 @@ double file_number(const std::string& path, const json& v, const std::string& at
   return d;
 }
 
+// The inputs of a network: the first Dense layer's `in` (0 without one).
+std::size_t inputs_of(const ModelSpec& spec) {
+  for (const auto& l : spec.layers)
+    if (l.has_params()) return l.in;
+  return 0;
+}
+
 }  // namespace
 
 template <class T>
-std::string model_json_text(const ModelSpec& spec, std::span<const T> params, const std::string& path) {
+std::string model_json_text(const ModelSpec& spec, std::span<const T> params, const std::string& path,
+                            const Standardizer* standardizer) {
   check_size(spec, params.size(), path.c_str());
   check_finite_for_save(path, spec, params);
+  if (standardizer) {
+    const std::size_t n = inputs_of(spec);
+    if (standardizer->mean.size() != n || standardizer->inv_std.size() != n)
+      throw DataError(path + ": cannot save: the standardizer has " + std::to_string(standardizer->mean.size()) +
+                          " means and " + std::to_string(standardizer->inv_std.size()) + " inv_std values, the network " +
+                          std::to_string(n) + " inputs",
+                      path);
+    for (const auto* v : {&standardizer->mean, &standardizer->inv_std})
+      for (std::size_t i = 0; i < v->size(); ++i)
+        if (!std::isfinite((*v)[i]))
+          throw DataError(path + ": cannot save: standardizer " + (v == &standardizer->mean ? "mean" : "inv_std") +
+                              " value " + std::to_string(i) + " is non-finite (" + number_string((*v)[i]) + ")",
+                          path);
+  }
   ordered_json j;
   j["format"] = json_format;
   j["version"] = json_version;
@@ -170,6 +193,12 @@ std::string model_json_text(const ModelSpec& spec, std::span<const T> params, co
     layers.push_back(std::move(e));
   }
   j["layers"] = std::move(layers);
+  if (standardizer) {
+    ordered_json st;
+    st["mean"] = standardizer->mean;
+    st["inv_std"] = standardizer->inv_std;
+    j["ctnn_tool"]["standardize"] = std::move(st);
+  }
   // nlohmann prints a double with the shortest digits that read back to the same double, so a
   // float (widened exactly to double) and a double both round-trip bit for bit.
   return j.dump() + "\n";
@@ -179,14 +208,76 @@ template <class T>
 void save_model_json(const std::string& path, const ModelSpec& spec, std::span<const T> params) {
   write_file_atomically(path, model_json_text(spec, params, path));
 }
-
 template <class T>
-void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T> params) {
-  check_size(spec, params.size(), path.c_str());
+void save_model_json(const std::string& path, const ModelSpec& spec, std::span<const T> params,
+                     const Standardizer& standardizer) {
+  write_file_atomically(path, model_json_text(spec, params, path, &standardizer));
+}
+
+// ---- reading a model file -------------------------------------------------------------------------
+namespace {
+
+// The top level's object, format, version and dtype; returns whether the file holds float32 values.
+bool check_header(const std::string& path, const json& j) {
+  if (!j.is_object()) bad(path, "/", std::string("expected an object, found ") + type_of(j));
+  if (!j.contains("format") && j.contains("layer_sizes"))
+    bad(path, "/format",
+        "missing key: this looks like a topology (it has \"layer_sizes\"), which ctnn train --topology takes; a "
+        "model file is what save_model_json and ctnn train --save write");
+  const json& format = member(path, j, "", "format");
+  if (!format.is_string() || format.get<std::string>() != json_format)
+    bad(path, "/format", std::string("expected \"") + json_format + "\", found " + format.dump());
+  const json& version = member(path, j, "", "version");
+  if (!version.is_number_integer() || version.get<long long>() != json_version)
+    bad(path, "/version", "unsupported version " + version.dump() + " (this build reads version 1)");
+  const json& dtype = member(path, j, "", "dtype");
+  if (!dtype.is_string() || (dtype != "float32" && dtype != "float64"))
+    bad(path, "/dtype", "expected \"float32\" or \"float64\", found " + dtype.dump());
+  return dtype == "float32";
+}
+
+const json& layer_list(const std::string& path, const json& j) {
+  const json& layers = member(path, j, "", "layers");
+  if (!layers.is_array()) bad(path, "/layers", std::string("expected an array, found ") + type_of(layers));
+  return layers;
+}
+
+// The "ctnn_tool" object, or nullptr without one.
+const json* tool_object(const std::string& path, const json& j) {
+  const auto it = j.find("ctnn_tool");
+  if (it == j.end()) return nullptr;
+  if (!it->is_object()) bad(path, "/ctnn_tool", std::string("expected an object, found ") + type_of(*it));
+  return &*it;
+}
+
+// /ctnn_tool/standardize, checked against a network of `inputs` inputs (nullopt without one).
+std::optional<Standardizer> read_standardizer(const std::string& path, const json& j, std::size_t inputs) {
+  const json* tool = tool_object(path, j);
+  if (!tool || !tool->contains("standardize")) return std::nullopt;
+  const std::string at = "/ctnn_tool/standardize";
+  const json& s = (*tool)["standardize"];
+  if (!s.is_object()) bad(path, at, std::string("expected an object, found ") + type_of(s));
+  Standardizer st;
+  for (const char* key : {"mean", "inv_std"}) {
+    const json& v = member(path, s, at, key);
+    const std::string vat = at + "/" + key;
+    if (!v.is_array()) bad(path, vat, std::string("expected an array, found ") + type_of(v));
+    if (v.size() != inputs)
+      bad(path, vat, "expected " + std::to_string(inputs) + " values (one per input of the network), found " +
+                         std::to_string(v.size()));
+    auto& out = key[0] == 'm' ? st.mean : st.inv_std;
+    for (std::size_t i = 0; i < v.size(); ++i)
+      out.push_back(static_cast<float>(file_number(path, v[i], vat + "/" + std::to_string(i), true)));
+  }
+  return st;
+}
+
+}  // namespace
+
+json read_json_file(const std::string& path) {
   const std::string text = read_file(path);
-  json j;
   try {
-    j = json::parse(text);
+    return json::parse(text);
   } catch (const json::parse_error& e) {
     // e.byte counts from 1; report line:column of that byte and nlohmann's explanation.
     std::size_t line = 1, col = 1;
@@ -205,29 +296,52 @@ void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T
     if (const auto m = why.find("] "); m != std::string::npos) why = why.substr(m + 2);
     throw DataError(path + ": invalid JSON: " + why, path);
   }
-  if (!j.is_object()) bad(path, "/", std::string("expected an object, found ") + type_of(j));
-  const json& format = member(path, j, "", "format");
-  if (!format.is_string() || format.get<std::string>() != json_format)
-    bad(path, "/format", std::string("expected \"") + json_format + "\", found " + format.dump());
-  const json& version = member(path, j, "", "version");
-  if (!version.is_number_integer() || version.get<long long>() != json_version)
-    bad(path, "/version", "unsupported version " + version.dump() + " (this build reads version 1)");
-  const json& dtype = member(path, j, "", "dtype");
-  if (!dtype.is_string() || (dtype != "float32" && dtype != "float64"))
-    bad(path, "/dtype", "expected \"float32\" or \"float64\", found " + dtype.dump());
-  const bool file_f32 = dtype == "float32";
+}
+
+ModelFileInfo read_model_info(const std::string& path) {
+  const json j = read_json_file(path);
+  ModelFileInfo info;
+  info.spec.dtype = check_header(path, j) ? "float32" : "float64";
+  const json& layers = layer_list(path, j);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string at = "/layers/" + std::to_string(i);
+    const json& l = layers[i];
+    if (!l.is_object()) bad(path, at, std::string("expected an object, found ") + type_of(l));
+    const json& type = member(path, l, at, "type");
+    if (!type.is_string()) bad(path, at + "/type", std::string("expected a string, found ") + type_of(type));
+    LayerSpec ls{type.get<std::string>(), 0, 0};
+    if (ls.type == "Dense") {
+      ls.in = size_value(path, member(path, l, at, "in"), at + "/in");
+      ls.out = size_value(path, member(path, l, at, "out"), at + "/out");
+      if (ls.in == 0 || ls.out == 0) bad(path, at, "a Dense layer needs positive sizes, found in " +
+                                                       std::to_string(ls.in) + ", out " + std::to_string(ls.out));
+    }
+    info.spec.layers.push_back(std::move(ls));
+  }
+  info.has_standardizer = read_standardizer(path, j, inputs_of(info.spec)).has_value();
+  if (const json* tool = tool_object(path, j)) info.tool = tool->dump();
+  return info;
+}
+
+namespace {
+
+// Reads and checks the whole file into tmp; with `standardizer`, also its standardisation, else a
+// file that carries one is refused.
+template <class T>
+void read_model(const std::string& path, const ModelSpec& spec, std::vector<T>& tmp,
+                std::optional<Standardizer>* standardizer) {
+  const json j = read_json_file(path);
+  const bool file_f32 = check_header(path, j);
   if (!file_f32 && std::is_same_v<T, float>)
     bad(path, "/dtype",
         "the file holds float64 weights, the network is float32 (narrowing would round; load it into a double "
         "network)");
-  const json& layers = member(path, j, "", "layers");
-  if (!layers.is_array()) bad(path, "/layers", std::string("expected an array, found ") + type_of(layers));
+  const json& layers = layer_list(path, j);
   if (layers.size() != spec.layers.size())
     bad(path, "/layers",
         "expected " + std::to_string(spec.layers.size()) + " layers (" + spec.signature() + "), found " +
             std::to_string(layers.size()));
 
-  std::vector<T> tmp(params.size());
   T* out = tmp.data();
   for (std::size_t i = 0; i < spec.layers.size(); ++i) {
     const LayerSpec& want = spec.layers[i];
@@ -270,13 +384,46 @@ void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T
     for (std::size_t r = 0; r < want.out; ++r)
       *out++ = static_cast<T>(file_number(path, b[r], at + "/b/" + std::to_string(r), file_f32));
   }
-  std::copy(tmp.begin(), tmp.end(), params.begin());  // commit: everything above has been checked
+  auto st = read_standardizer(path, j, inputs_of(spec));
+  if (st && !standardizer)
+    bad(path, "/ctnn_tool/standardize",
+        "the file holds the feature standardisation the network was trained with (" + std::to_string(st->mean.size()) +
+            " means and inverse standard deviations); on raw inputs its outputs are wrong. Load it with "
+            "io::load_model_json(net, path, io::with_standardizer) and apply the Standardizer it returns to the "
+            "inputs (st->apply(data): x' = (x - mean) * inv_std)");
+  if (standardizer) *standardizer = std::move(st);
+}
+
+}  // namespace
+
+template <class T>
+void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T> params) {
+  check_size(spec, params.size(), path.c_str());
+  std::vector<T> tmp(params.size());
+  read_model(path, spec, tmp, static_cast<std::optional<Standardizer>*>(nullptr));
+  std::copy(tmp.begin(), tmp.end(), params.begin());  // commit: everything has been checked
+}
+
+template <class T>
+std::optional<Standardizer> load_model_json(const std::string& path, const ModelSpec& spec, std::span<T> params,
+                                            WithStandardizer) {
+  check_size(spec, params.size(), path.c_str());
+  std::vector<T> tmp(params.size());
+  std::optional<Standardizer> st;
+  read_model(path, spec, tmp, &st);
+  std::copy(tmp.begin(), tmp.end(), params.begin());  // commit: everything has been checked
+  return st;
 }
 
 #define CTNN_IO_WEIGHTS_INSTANTIATE(T)                                                         \
-  template std::string model_json_text<T>(const ModelSpec&, std::span<const T>, const std::string&); \
+  template std::string model_json_text<T>(const ModelSpec&, std::span<const T>, const std::string&,    \
+                                          const Standardizer*);                                        \
   template void save_model_json<T>(const std::string&, const ModelSpec&, std::span<const T>);  \
-  template void load_model_json<T>(const std::string&, const ModelSpec&, std::span<T>);
+  template void save_model_json<T>(const std::string&, const ModelSpec&, std::span<const T>,   \
+                                   const Standardizer&);                                       \
+  template void load_model_json<T>(const std::string&, const ModelSpec&, std::span<T>);        \
+  template std::optional<Standardizer> load_model_json<T>(const std::string&, const ModelSpec&, std::span<T>, \
+                                                          WithStandardizer);
 CTNN_IO_WEIGHTS_INSTANTIATE(float)
 CTNN_IO_WEIGHTS_INSTANTIATE(double)
 

@@ -126,6 +126,16 @@ std::function<void()> json_case(const std::string& file, std::function<void(json
     untouched([&](std::span<float> p) { ctnn::io::load_model_json<float>(file, spec_f, p); });
   };
 }
+// The same loaded with io::with_standardizer (a file that may carry a feature standardisation).
+std::function<void()> json_standardized_case(const std::string& file, std::function<void(json&)> edit) {
+  return [=] {
+    ctnn::io::save_model_json<float>(file, spec_f, some_params(), ctnn::io::Standardizer{{1, 2, 3}, {0.5f, 1, 2}});
+    json j = json::parse(read(file));
+    edit(j);
+    write(file, j.dump());
+    untouched([&](std::span<float> p) { ctnn::io::load_model_json<float>(file, spec_f, p, ctnn::io::with_standardizer); });
+  };
+}
 // A valid JSON model file whose text is replaced by `edit(text)`.
 std::function<void()> json_text_case(const std::string& file, std::function<std::string(std::string)> edit) {
   return [=] {
@@ -332,6 +342,29 @@ std::vector<Case> cases() {
       "place)");
   add(S, "value beyond float32", json_case(m, [](json& j) { j["layers"][2]["b"][1] = 1e300; }),
       "model.json: /layers/2/b/1: value 1.0000000000000001e+300 is out of range for float32");
+  add(S, "a topology, not a model file", json_text_case(m, [](std::string) {
+        return std::string(R"({"layer_sizes": [3, 4, 2], "activations": ["relu", "identity"]})");
+      }),
+      "model.json: /format: missing key: this looks like a topology (it has \"layer_sizes\"), which ctnn train "
+      "--topology takes; a model file is what save_model_json and ctnn train --save write");
+  add(S, "a feature standardisation, loaded without with_standardizer",
+      json_case(m, [](json& j) { j["ctnn_tool"]["standardize"] = {{"mean", {1, 2, 3}}, {"inv_std", {1, 1, 1}}}; }),
+      "model.json: /ctnn_tool/standardize: the file holds the feature standardisation the network was trained with "
+      "(3 means and inverse standard deviations); on raw inputs its outputs are wrong. Load it with "
+      "io::load_model_json(net, path, io::with_standardizer) and apply the Standardizer it returns to the inputs "
+      "(st->apply(data): x' = (x - mean) * inv_std)");
+  add(S, "ctnn_tool not an object", json_case(m, [](json& j) { j["ctnn_tool"] = "iris"; }),
+      "model.json: /ctnn_tool: expected an object, found string");
+  add(S, "standardisation: another count than the inputs",
+      json_standardized_case(m, [](json& j) { j["ctnn_tool"]["standardize"]["mean"].erase(2); }),
+      "model.json: /ctnn_tool/standardize/mean: expected 3 values (one per input of the network), found 2");
+  add(S, "standardisation: a NaN (null)",
+      json_standardized_case(m, [](json& j) { j["ctnn_tool"]["standardize"]["inv_std"][1] = nullptr; }),
+      "model.json: /ctnn_tool/standardize/inv_std/1: expected a number, found null (JSON has no NaN or Infinity; "
+      "writers put null in their place)");
+  add(S, "standardisation: a key missing",
+      json_standardized_case(m, [](json& j) { j["ctnn_tool"]["standardize"].erase("inv_std"); }),
+      "model.json: /ctnn_tool/standardize/inv_std: missing key");
 
   // ---- .npy folder: load_weights_npy(net, dir) --------------------------------------------------------
   S = ".npy folder";

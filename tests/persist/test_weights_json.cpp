@@ -137,6 +137,61 @@ TEST_CASE("model_json_text is the text save_model_json writes") {
   CHECK_THROWS_AS(io::model_json_text<float>(io::model_spec<NetF>(), net.params(), "m.json"), io::DataError);
 }
 
+TEST_CASE("a feature standardisation in the file: returned by with_standardizer, refused by the plain load") {
+  persist::TempDir dir("json-standardize");
+  const std::string with = dir / "with.json", without = dir / "without.json";
+  NetF trained(5, Init::xavier_normal);
+  // awkward floats: they must come back bit for bit
+  const io::Standardizer st{{0.1f, -3.25f, 1e-7f}, {1.0f / 3.0f, 7.5f, 1e5f}};
+  io::save_model_json(trained, with, st);
+  io::save_model_json(trained, without);
+  CHECK(read_json(with)["ctnn_tool"]["standardize"]["mean"].size() == 3);
+
+  NetF net(1, Init::xavier_normal);
+  const auto params = std::span<const float>(net.params());
+  SUBCASE("the plain load refuses it, says what it holds and which overload reads it, loads nothing") {
+    check_rejected(params, [&] { io::load_model_json(net, with); },
+                   with + ": /ctnn_tool/standardize: the file holds the feature standardisation the network was "
+                          "trained with (3 means and inverse standard deviations); on raw inputs its outputs are "
+                          "wrong. Load it with io::load_model_json(net, path, io::with_standardizer) and apply the "
+                          "Standardizer it returns to the inputs (st->apply(data): x' = (x - mean) * inv_std)");
+  }
+  SUBCASE("with_standardizer returns it, bit for bit, with the weights") {
+    const std::optional<io::Standardizer> got = io::load_model_json(net, with, io::with_standardizer);
+    REQUIRE(got.has_value());
+    CHECK(persist::same_bits<float>(got->mean, st.mean));
+    CHECK(persist::same_bits<float>(got->inv_std, st.inv_std));
+    CHECK(persist::same_bits<float>(std::vector<float>(net.params().begin(), net.params().end()),
+                                    std::span<const float>(trained.params())));
+  }
+  SUBCASE("a file without one: the plain load reads it, with_standardizer returns nullopt") {
+    io::load_model_json(net, without);
+    CHECK(persist::same_bits<float>(std::vector<float>(net.params().begin(), net.params().end()),
+                                    std::span<const float>(trained.params())));
+    NetF again(2, Init::xavier_normal);
+    CHECK_FALSE(io::load_model_json(again, without, io::with_standardizer).has_value());
+  }
+  SUBCASE("read_model_info: the topology and whether a standardisation is there, without a network") {
+    const io::ModelFileInfo a = io::read_model_info(with), b = io::read_model_info(without);
+    CHECK(a.spec.signature() == io::model_spec<NetF>().signature());
+    CHECK(a.has_standardizer);
+    CHECK_FALSE(b.has_standardizer);
+    CHECK(b.tool.empty());
+    CHECK(nlohmann::json::parse(a.tool).contains("standardize"));
+  }
+  SUBCASE("a standardisation that does not fit the network is refused on save and on load") {
+    CHECK_THROWS_WITH_AS(io::save_model_json(trained, dir / "x.json", io::Standardizer{{1, 2}, {1, 2}}),
+                         doctest::Contains("the standardizer has 2 means and 2 inv_std values, the network 3 inputs"),
+                         io::DataError);
+    ojson j = read_json(with);
+    j["ctnn_tool"]["standardize"]["inv_std"][2] = 1e300;
+    write_json(dir / "big.json", j);
+    check_rejected(params, [&] { (void)io::load_model_json(net, dir / "big.json", io::with_standardizer); },
+                   dir / "big.json" + ": /ctnn_tool/standardize/inv_std/2: value 1.0000000000000001e+300 is out of "
+                                      "range for float32");
+  }
+}
+
 TEST_CASE("bad JSON model files are rejected whole with a message naming file and place") {
   persist::TempDir dir("json-bad");
   const std::string good = dir / "good.json", p = dir / "bad.json";
