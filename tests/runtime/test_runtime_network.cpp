@@ -162,7 +162,10 @@ TEST_CASE("runtime network: a bad description names the place and loads nothing"
   CHECK_THROWS_AS(Net::parse("{\"layer_sizes\": [2, 1], ", "net.json"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(Net::from_file("/nonexistent/net.json"), "/nonexistent/net.json: cannot open",
                        std::invalid_argument);
-  CHECK_THROWS_WITH_AS(ctnn::RuntimeLoss::named("hinge", "loss.type"), "loss.type: unknown loss \"hinge\"",
+  CHECK_THROWS_WITH_AS(ctnn::RuntimeLoss::named("hinge", "loss.type"),
+                       "loss.type: unknown loss \"hinge\" (mse_half_sum, mse_mean, bce_prob, bce_logits, "
+                       "softmax_ce_logits, softmax_cross_entropy, ce_prob, cross_entropy, "
+                       "softmax_ce_logits_weighted_pytorch, softmax_ce_logits_weighted_plain_mean, huber)",
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(ctnn::RuntimeLoss::from_json(nlohmann::json::parse(R"({"type": "softmax_ce_logits_weighted_pytorch"})"),
                                                     "case.loss"),

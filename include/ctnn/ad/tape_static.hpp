@@ -663,9 +663,10 @@ class StaticTape {
       check_payloads(e, seen, ok);
       if (!ok)
         throw std::invalid_argument(
-            "ctnn: two nodes of the same expression type carry different constants (or leaves of one "
-            "tag point to different buffers); the static tape identifies nodes by type: give such "
-            "constants distinct ctnn::ad::constant<Id, R, C> leaves or fold them into one node");
+            "ctnn: two nodes of the same expression type carry different constants (e.g. x - 0.1 and "
+            "x - 0.9, or leaves of one tag pointing to different buffers); the static tape identifies "
+            "nodes by type: give such numbers as ctnn::ad::constant<Id, 1, 1>(&value) leaves with "
+            "distinct Ids (they broadcast like a number), or fold them into one node");
     }
     constexpr std::size_t n_ws = (Backward ? P::workspace_size : P::value_size) + scratch_size<P, Mode>() + 1;
     auto body = [&](T* ws) {

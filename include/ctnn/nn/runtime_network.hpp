@@ -82,7 +82,9 @@ struct RuntimeLoss {
         {"huber", Kind::huber}};
     for (const auto& [n, k] : known)
       if (n == name) return RuntimeLoss{k, {}, 1.0, 0.0};
-    throw std::invalid_argument(std::string(where) + ": unknown loss \"" + std::string(name) + "\"");
+    std::string names;
+    for (const auto& [n, k] : known) names += (names.empty() ? "" : ", ") + std::string(n);
+    throw std::invalid_argument(std::string(where) + ": unknown loss \"" + std::string(name) + "\" (" + names + ")");
   }
   /// From {"type": name, "class_weights": [...], "delta": δ, "l2_lambda": λ} (the reference's
   /// loss object; the optional keys as the loss needs them).
