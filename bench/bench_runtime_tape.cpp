@@ -22,8 +22,8 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/nn/runtime_network.hpp"
-#ifdef CTNN_BENCH_TORCH
 #include "median_reporter.hpp"
+#ifdef CTNN_BENCH_TORCH
 #include "runtime_tape_torch.hpp"
 #endif
 
