@@ -6,6 +6,9 @@
 // Layer: tool (src/cli).
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -273,6 +276,40 @@ void add_data_options(CLI::App& cmd, DataArgs& a, bool train) {
   }
 }
 
+// ---- numeric flags: CLI11 checks with messages that name the bound and the value given ----------
+/// A real-valued flag: a finite number in [lo, hi], an open end excluding the bound (hi infinite: no
+/// upper bound). "--lr: must be > 0, got 0", "--lr: not a number: abc" (CLI11 prefixes the flag).
+CLI::Validator real_in(double lo, bool lo_open, double hi = std::numeric_limits<double>::infinity(),
+                       bool hi_open = true) {
+  const std::string bound =
+      std::isinf(hi) ? (lo_open ? "> " : ">= ") + text::number(lo)
+                     : std::string("in ") + (lo_open ? "(" : "[") + text::number(lo) + ", " + text::number(hi) +
+                           (hi_open ? ")" : "]");
+  return CLI::Validator(
+      [=](std::string& in) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(in, v)) return "not a number: " + in;
+        const bool ok = std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+        return ok ? std::string() : "must be " + bound + ", got " + in;
+      },
+      "NUMBER " + bound);
+}
+/// A count flag: a whole number in [lo, hi] (hi the largest: no upper bound).
+CLI::Validator count_in(std::uint64_t lo, std::uint64_t hi = std::numeric_limits<std::uint64_t>::max()) {
+  const std::string bound = hi == std::numeric_limits<std::uint64_t>::max()
+                                ? ">= " + std::to_string(lo)
+                                : "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  return CLI::Validator(
+      [=](std::string& in) -> std::string {
+        std::int64_t negative = 0;  // (CLI11 reads "-1" as an unsigned 2^64 - 1)
+        if (CLI::detail::lexical_cast(in, negative) && negative < 0) return "must be " + bound + ", got " + in;
+        std::uint64_t v = 0;
+        if (!CLI::detail::lexical_cast(in, v)) return "not a whole number: " + in;
+        return v >= lo && v <= hi ? std::string() : "must be " + bound + ", got " + in;
+      },
+      "WHOLE NUMBER " + bound);
+}
+
 std::string percent(double fraction) {
   char b[32];
   std::snprintf(b, sizeof b, "%g%%", 100 * fraction);
@@ -314,37 +351,41 @@ int main(int argc, char** argv) {
   train->add_option("--lr", ts.optimizer.lr,
                     "learning rate; with --dataset, when not given: " +
                         recipe_help([](const Recipe& r) { return text::number(r.lr); }))
-      ->check(CLI::PositiveNumber)
+      ->check(real_in(0, true))
       ->capture_default_str();
   train->add_option("--momentum", ts.optimizer.momentum, "momentum/nesterov's mu, rmsprop's momentum")
-      ->check(CLI::Range(0.0, 0.999999))
+      ->check(real_in(0, false, 1, true))
       ->capture_default_str();
   train->add_option("--weight-decay", ts.optimizer.weight_decay, "L2 weight decay (decoupled for adamw)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(real_in(0, false))
       ->capture_default_str();
-  train->add_option("--beta1", ts.optimizer.beta1, "adam/adamw")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
-  train->add_option("--beta2", ts.optimizer.beta2, "adam/adamw")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
-  train->add_option("--eps", ts.optimizer.eps, "adam/adamw/rmsprop")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--beta1", ts.optimizer.beta1, "adam/adamw")->check(real_in(0, false, 1, true))->capture_default_str();
+  train->add_option("--beta2", ts.optimizer.beta2, "adam/adamw")->check(real_in(0, false, 1, true))->capture_default_str();
+  train->add_option("--eps", ts.optimizer.eps, "adam/adamw/rmsprop")->check(real_in(0, true))->capture_default_str();
   train->add_option("--schedule", ts.schedule.name, "learning-rate schedule over epochs: none, step, exp, cosine")
       ->check(CLI::IsMember({"none", "step", "exp", "cosine"}))
       ->capture_default_str();
   train->add_option("--step-size", ts.schedule.step_size, "step: epochs between decays")
-      ->check(CLI::PositiveNumber)
+      ->check(count_in(1))
       ->capture_default_str();
-  train->add_option("--gamma", ts.schedule.gamma, "step, exp: decay factor")->check(CLI::PositiveNumber)->capture_default_str();
-  train->add_option("--t-max", ts.schedule.t_max, "cosine: epochs to anneal over (0: all)")->capture_default_str();
+  train->add_option("--gamma", ts.schedule.gamma, "step, exp: decay factor")->check(real_in(0, true))->capture_default_str();
+  train->add_option("--t-max", ts.schedule.t_max, "cosine: epochs to anneal over (0: all)")
+      ->check(count_in(0))
+      ->capture_default_str();
   train->add_option("--eta-min", ts.schedule.eta_min, "cosine: final learning rate")
-      ->check(CLI::NonNegativeNumber)
+      ->check(real_in(0, false))
       ->capture_default_str();
   train->add_option("--epochs", ts.epochs,
                     "epochs to train (in all, counting those of a resumed checkpoint); with --dataset, when not "
                     "given: " + recipe_help([](const Recipe& r) { return std::to_string(r.epochs); }))
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->check(count_in(1, 1000000))
       ->capture_default_str();
   train->add_option("--batch", ts.batch, "mini-batch size (presets: 32 or 64; a JSON topology: any)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->check(count_in(1, std::uint64_t{1} << 20))
       ->capture_default_str();
-  train->add_option("--seed", ts.seed, "initialisation and shuffling seed")->capture_default_str();
+  train->add_option("--seed", ts.seed, "initialisation and shuffling seed")
+      ->check(count_in(0))
+      ->capture_default_str();
   train->add_option("--checkpoint", ts.checkpoint, "write a checkpoint here after every epoch (atomically)");
   train->add_option("--resume", ts.resume, "continue from this checkpoint (same data, topology and flags)");
   train->add_option("--log", ts.log, "CSV run log, one row per epoch");
@@ -354,27 +395,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   train->add_option("--clip-norm", ts.clip_norm,
                     "clip the gradient's global L2 norm to this before each step (PyTorch's clip_grad_norm_; 0: off)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(real_in(0, false))
       ->capture_default_str();
   train->add_option("--max-steps", ts.max_steps,
                     "stop after this many optimiser steps in all, counting a resumed checkpoint's (0: no limit)")
+      ->check(count_in(0))
       ->capture_default_str();
   train->add_option("--grad-norm-tol", ts.grad_norm_tol,
                     "stop when the gradient norm of the mean loss over the whole training set, computed after each "
                     "epoch (one more pass), is below this (0: off)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(real_in(0, false))
       ->capture_default_str();
   train->add_option("--validation-split", ts.validation_split,
                     "hold out this fraction of the training rows (seeded by --seed) and evaluate them after every "
                     "epoch instead of the test set, which is then evaluated once, after training (0: none)")
-      ->check(CLI::Range(0.0, 0.9))
+      ->check(real_in(0, false, 0.9, false))
       ->capture_default_str();
   auto* patience = train->add_option("--patience", ts.patience,
                                      "early stopping: stop when the --validation-split rows' loss has not improved "
-                                     "for this many epochs, and put back the best epoch's parameters (0: off)")
+                                     "for this many epochs; the run ends on the best epoch's parameters, whatever "
+                                     "ends it (0: off)")
+                       ->check(count_in(0))
                        ->capture_default_str();
   train->add_option("--min-delta", ts.min_delta, "--patience: an improvement must lower the loss by more than this")
-      ->check(CLI::NonNegativeNumber)
+      ->check(real_in(0, false))
       ->capture_default_str()
       ->needs(patience);
   std::string on_nan = "stop";
@@ -394,7 +438,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->needs(data_parallel);
   train->add_option("--compress-ratio", ts.dist.ratio, "--compress top-k: the fraction of entries sent per step")
-      ->check(CLI::Range(1e-6, 1.0))
+      ->check(real_in(1e-6, false, 1, false))
       ->capture_default_str()
       ->needs(data_parallel);
   bool no_error_feedback = false;

@@ -132,6 +132,24 @@ case $CASE in
     expect 2 "$CTNN" train --dataset digits --optimizer sgdx
     expect 2 "$CTNN" train --dataset digits --epochs 0
     expect 2 "$CTNN" train --dataset digits --lr abc
+    contains err.txt "--lr: not a number: abc"
+    # numeric flags: the bound and the value given, never CLI11's 300-digit range
+    flag_error() {  # flag_error "FLAG VALUE" MESSAGE
+      # shellcheck disable=SC2086
+      expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" $1
+      contains err.txt "$2"
+      [[ $(head -1 err.txt | wc -c) -lt 80 ]] || fail "$1: a long message: $(head -1 err.txt)"
+    }
+    flag_error "--lr 0" "--lr: must be > 0, got 0"
+    flag_error "--lr -1" "--lr: must be > 0, got -1"
+    flag_error "--lr inf" "--lr: must be > 0, got inf"
+    flag_error "--gamma 0" "--gamma: must be > 0, got 0"
+    flag_error "--momentum 1" "--momentum: must be in [0, 1), got 1"
+    flag_error "--validation-split 0.95" "--validation-split: must be in [0, 0.9], got 0.95"
+    flag_error "--epochs 0" "--epochs: must be in [1, 1000000], got 0"
+    flag_error "--batch 2.5" "--batch: not a whole number: 2.5"
+    flag_error "--max-steps -1" "--max-steps: must be >= 0, got -1"
+    flag_error "--weight-decay -0.1" "--weight-decay: must be >= 0, got -0.1"
     expect 2 "$CTNN" train --dataset digits --batch 48
     contains err.txt "batch sizes 32, 64"
     expect 2 "$CTNN" train --preset nope --dataset digits
