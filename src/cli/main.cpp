@@ -619,6 +619,10 @@ int main(int argc, char** argv) {
       if (r.exit == exit_diverged)  // (with --data-parallel every process has the same message: one prints it)
         return lead ? report_error("training diverged: " + r.message + " (try a smaller --lr)", exit_diverged)
                     : exit_diverged;
+      if (r.kept_epoch && lead)  // --patience: whatever ended the run, it ends on the best epoch's parameters
+        std::printf("kept the parameters of epoch %zu, the lowest %s_loss (%s)%s\n", r.kept_epoch,
+                    ts.monitor_name.c_str(), text::number(r.kept_loss).c_str(),
+                    ts.save.empty() ? "" : (": " + ts.save + " holds them").c_str());
       if (!ts.save.empty() && lead) save_model(ts.save, *model, topology.empty() ? preset : "", st ? &*st : nullptr);
       if (has_val && lead) std::printf("val accuracy %.4f\n", r.monitored_accuracy);
       if (d.has_test && lead)  // with --validation-split the test set's only evaluation is this one

@@ -35,7 +35,25 @@ struct TrainReport {
   /// On the set evaluated after every epoch (settings.monitor_name) with the final parameters; NaN without one.
   double monitored_accuracy = std::numeric_limits<double>::quiet_NaN();
   std::size_t epochs = 0;                                       ///< last completed epoch
+  /// --patience: the epoch whose parameters the run ended on (the best by the monitored loss, which is
+  /// kept_loss), whatever ended it; 0 otherwise.
+  std::size_t kept_epoch = 0;
+  double kept_loss = std::numeric_limits<double>::quiet_NaN();
 };
+
+/// --patience: whatever ended the run (patience running out, the epoch limit, --max-steps, the
+/// gradient-norm criterion), it ends on the best validation epoch's parameters. Puts them into
+/// `params` (after an early stop the loop already did: the same values) and records the epoch in the
+/// report; the caller then evaluates the monitored set again. Not after a NaN/Inf stop or an
+/// interruption (nothing is saved then). Returns whether it did.
+inline bool keep_best_epoch(const TrainSettings& s, const train::EarlyStopping<float>& es, std::span<float> params,
+                            TrainReport& r) {
+  if (s.patience == 0 || es.best_epoch == 0 || r.exit != exit_ok) return false;
+  es.restore(params);
+  r.kept_epoch = es.best_epoch;
+  r.kept_loss = es.best_loss;
+  return true;
+}
 
 /// The flags every training loop of the tool takes alike, put on its options (train::TrainerOptions or
 /// dist::DataParallelOptions: members of the same names), so that a flag reaches both loops.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <numeric>
 #include <stdexcept>
 
@@ -119,6 +120,20 @@ class RuntimeModel final : public Model {
       saved.order = order;
       saved.rng = rng;
     };
+    // --patience, as the Trainer and dist: the run ends on the best epoch's parameters however it ends
+    // (patience running out, the epoch or step limit, the gradient-norm criterion, a NaN/Inf stop), but
+    // an interruption (the checkpoint is resumed from); the stop line says so when they are not the last.
+    auto keep_best = [&](train::StopCriterion why_stopped) {
+      if (!s.patience || es.best_epoch == 0) return;
+      const bool moved = es.wait > 0 || why_stopped == train::StopCriterion::non_finite;  // steps after the best
+      es.restore(net_.params());
+      if (!moved) return;
+      r.message += why_stopped == train::StopCriterion::early_stopping
+                       ? " (its parameters restored)"
+                       : "; the parameters of epoch " + std::to_string(es.best_epoch) + " (best " + s.monitor_name +
+                             " loss " + text::number(es.best_loss) + ") restored";
+      r.monitored_accuracy = evaluate(*te).accuracy();
+    };
     constexpr std::size_t max_rollbacks = 3;
     std::size_t rollbacks = 0;
     double lr_scale = 1, last_finite_loss = 0;
@@ -128,9 +143,10 @@ class RuntimeModel final : public Model {
       shuffle();
       progress.begin_epoch(epoch, s.epochs, per_epoch);
       const auto t0 = std::chrono::steady_clock::now();
+      const std::clock_t c0 = std::clock();
       const double lr = lr_scale * sched(epoch - 1);
       double loss_sum = 0;
-      std::size_t seen = 0;
+      std::size_t seen = 0, correct = 0;
       bool rolled_back = false, step_limit = false;
       for (std::size_t b = 0; b < per_epoch; ++b) {
         if (s.stop && s.stop->load(std::memory_order_relaxed)) {
@@ -142,7 +158,8 @@ class RuntimeModel final : public Model {
         }
         const std::size_t rows = std::min(B, n - b * B);
         buf.gather(tr, order.data() + b * B, rows);
-        const double l = net_.gradient(loss_, rows, buf.x.data(), buf.y.data());
+        // the batch's outputs come with its gradient (the training accuracy, as the Trainer counts it)
+        const double l = net_.gradient_and_output(loss_, rows, buf.x.data(), buf.y.data(), buf.o.data());
         const auto g = net_.grads_mutable();
         ++steps;
         if (!std::isfinite(l) || !kernel::all_finite(g.data(), g.size())) {
@@ -168,11 +185,13 @@ class RuntimeModel final : public Model {
           }
           r.exit = exit_diverged;
           r.message = msg + (s.rollback_on_nan ? " (after " + std::to_string(rollbacks) + " rollbacks)" : "");
+          keep_best(train::StopCriterion::non_finite);
           progress.message("stopped (non_finite): " + r.message);
           return r;
         }
         last_finite_loss = l;
         last_finite_step = steps;
+        correct += buf.correct(rows, threshold());
         if (s.clip_norm > 0) optim::clip_grad_norm(g, s.clip_norm);
         opt.step(net_.params(), std::span<const float>(g), lr);
         loss_sum += l * static_cast<double>(rows);
@@ -189,27 +208,36 @@ class RuntimeModel final : public Model {
         epoch = saved.epoch;  // the loop's ++ continues after the restored epoch
         continue;
       }
+      if (seen == 0) break;  // no step ran in this epoch: no line, no log row (as the Trainer and dist)
       train::EpochRecord rec;
       rec.epoch = epoch;
       rec.steps = steps;
       rec.lr = lr;
       rec.train_loss = loss_sum / static_cast<double>(seen);
+      rec.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
       rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      rec.cpu_seconds = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+      const auto t1 = std::chrono::steady_clock::now();
       if (s.grad_norm_tol > 0) rec.grad_norm = training_gradient_norm(tr, B);
-      char line[256];
-      int k = std::snprintf(line, sizeof line, "epoch %zu/%zu  loss %.4f", epoch, s.epochs, rec.train_loss);
       if (te) {
         const auto e = evaluate(*te);
         rec.val_loss = e.loss;
         rec.val_accuracy = e.accuracy();
         r.monitored_accuracy = e.accuracy();
         es.update(epoch, e.loss, net_.params(), s.min_delta);
-        k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  %s_loss %.4f  %s_acc %.4f",
-                           s.monitor_name.c_str(), e.loss, s.monitor_name.c_str(), e.accuracy());
       }
+      rec.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      // The Trainer's epoch line, column for column.
+      char line[320];
+      int k = std::snprintf(line, sizeof line, "epoch %zu/%zu  loss %.4f  acc %.4f", epoch, s.epochs, rec.train_loss,
+                            rec.train_accuracy);
+      if (te)
+        k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  %s_loss %.4f  %s_acc %.4f",
+                           s.monitor_name.c_str(), rec.val_loss, s.monitor_name.c_str(), rec.val_accuracy);
       if (s.grad_norm_tol > 0)
         k += std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  grad_norm %.3g", rec.grad_norm);
-      std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  lr %.3g  %.2f s", lr, rec.seconds);
+      std::snprintf(line + k, sizeof line - static_cast<std::size_t>(k), "  lr %.3g  %.2f s (cpu %.2f s; +%.2f s eval)",
+                    lr, rec.seconds, rec.cpu_seconds, rec.eval_seconds);
       log.add(rec);
       progress.end_epoch(line);
       if (step_limit) break;
@@ -223,15 +251,15 @@ class RuntimeModel final : public Model {
         r.message = train::gradient_norm_stop_message(rec.grad_norm, s.grad_norm_tol, epoch);
         break;
       }
-      if (es.exhausted(s.patience)) {  // as the Trainer: the best epoch's parameters are put back
+      if (es.exhausted(s.patience)) {  // as the Trainer: the best epoch's parameters are put back (keep_best)
         why = train::StopCriterion::early_stopping;
-        r.message = es.message(s.monitor_name, s.patience) + " (its parameters restored)";
-        es.restore(net_.params());
-        r.monitored_accuracy = evaluate(*te).accuracy();
+        r.message = es.message(s.monitor_name, s.patience);
         break;
       }
     }
+    keep_best(why);
     progress.message("stopped (" + std::string(train::to_string(why)) + "): " + r.message);
+    keep_best_epoch(s, es, net_.params(), r);  // the tool's report: which epoch's parameters the run ended on
     return r;
   }
 

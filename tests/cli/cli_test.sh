@@ -239,11 +239,14 @@ case $CASE in
     for net in "--preset iris" "--topology iris_topology.json"; do
       # shellcheck disable=SC2086
       expect 4 "$CTNN" train $net --dataset iris --data-dir "$DATA" --epochs 5 --optimizer sgd --lr 1e30 \
-        --on-nan rollback --progress lines
+        --on-nan rollback --progress lines --log rb.csv
       contains out.txt "rollback 1 of 3: non-finite value at step 2"
       contains out.txt "back to the end of epoch 0 (step 0), learning rate x0.5"
       contains out.txt "rollback 3 of 3"
       contains err.txt "(after 3 rollbacks)"
+      # no epoch line or log row with a NaN loss: a stopped epoch is reported only for the steps it took
+      lacks out.txt "loss nan"
+      lacks rb.csv "nan"
     done
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --on-nan retry ;;
 
@@ -363,7 +366,32 @@ JSON
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --validation-split 0.001
     contains err.txt "--validation-split 0.001 of 120 training rows leaves no validation rows"
     expect 2 "${BASE[@]}" --validation-split 1
-    expect 2 "${BASE[@]}" --validation-split 0.2 --min-delta 0.1 ;;
+    expect 2 "${BASE[@]}" --validation-split 0.2 --min-delta 0.1
+    # --patience: the run ends on the best validation epoch's parameters whatever ends it (here the epoch
+    # limit, patience never running out): the epoch of the lowest val_loss in the log is the one named,
+    # and the saved model is byte for byte the one a run stopped at that epoch saves
+    for net in "" "--topology net.json"; do
+      # shellcheck disable=SC2086
+      KEEP=("${BASE[@]}" $net --validation-split 0.2 --patience 100)
+      expect 0 "${KEEP[@]}" --epochs 12 --log keep.csv --save keep12.json
+      best=$(awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i; next}
+                      NR == 2 || $c["val_loss"] < min {min = $c["val_loss"]; e = $1} END {print e}' keep.csv)
+      [[ -n $best ]] || fail "no val_loss in keep.csv"
+      contains out.txt "stopped (max_epochs)"
+      contains out.txt "kept the parameters of epoch $best, the lowest val_loss ("
+      [[ $(sed -n 's/^val accuracy //p' out.txt) == $(sed -n "s/^epoch $best\/12 .* val_acc \([0-9.]*\) .*/\1/p" out.txt) ]] ||
+        fail "$net: the val accuracy printed is not epoch $best's"
+      expect 0 "${KEEP[@]}" --epochs "$best" --save keep_best.json
+      cmp keep12.json keep_best.json || fail "$net: the 12-epoch run did not end on epoch $best's parameters"
+      [[ $best != 12 ]] || echo "note: the best epoch was the last; the byte comparison is weaker"
+      # ... and when --max-steps or the gradient-norm criterion ends it
+      expect 0 "${KEEP[@]}" --epochs 12 --max-steps 100
+      contains out.txt "stopped (max_steps)"
+      contains out.txt "kept the parameters of epoch"
+      expect 0 "${KEEP[@]}" --epochs 12 --grad-norm-tol 1e9
+      contains out.txt "stopped (gradient_norm)"
+      contains out.txt "kept the parameters of epoch 1, the lowest val_loss"
+    done ;;
   topology)
     cat > net.json <<'JSON'
 {"layer_sizes": [64, 24, 10], "activations": ["tanh", "identity"]}
