@@ -13,8 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -30,6 +28,7 @@
 #include "ctnn/io/atomic_file.hpp"
 #include "ctnn/io/csv.hpp"
 #include "ctnn/io/idx.hpp"
+#include "ctnn/io/weights.hpp"
 #include "ctnn/nn/init.hpp"
 #include "ctnn/train/labelled_data.hpp"
 #if CTNN_CLI_MPI
@@ -159,39 +158,44 @@ Loaded load_data(const DataArgs& a, bool need_train, bool need_labels = true) {
   return d;
 }
 
+/// The data has the network's feature count. Throws DataError naming the file; when a CSV file read
+/// without a label column (predict) has one column more, that column may be the label under another name.
+void check_features(const io::Dataset& d, const std::string& name, std::size_t inputs, const char* who, bool csv) {
+  if (d.cols == inputs) return;
+  std::string hint;
+  if (csv && d.label_column == 0 && d.cols == inputs + 1)
+    hint = " (is one of them the label? name its column with --label-column)";
+  throw io::DataError(name + ": " + std::to_string(d.cols) + " feature columns, " + who + " takes " +
+                          std::to_string(inputs) + hint,
+                      name);
+}
+
 /// The data fits the network: the feature count and labels < the output count. Throws DataError,
-/// naming the line and the label column of a CSV file (`label_column`; empty: IDX, named by item).
+/// naming the cell (file:line:column) and the label column of a CSV file (`label_column`; empty: IDX,
+/// named by item).
 void check_fits(const io::Dataset& d, const std::string& name, const Model& m, const std::string& label_column) {
-  if (d.cols != m.inputs())
-    throw io::DataError(name + ": " + std::to_string(d.cols) + " feature columns, the network takes " +
-                            std::to_string(m.inputs()),
-                        name);
+  check_features(d, name, m.inputs(), "the network", !label_column.empty());
   for (std::size_t i = 0; i < d.rows; ++i)
     if (d.labels[i] < 0 || static_cast<std::size_t>(d.labels[i]) >= m.classes()) {
-      const std::string where = label_column.empty()
-                                    ? name + ": item " + std::to_string(i) + " (0-based)"
-                                    : name + ":" + std::to_string(i + 2) + " (column \"" + label_column + "\")";
+      // a CSV file's data row i is line i + 2 (a header row first; blank lines only at the end)
+      const std::size_t line = label_column.empty() ? 0 : i + 2, col = label_column.empty() ? 0 : d.label_column;
+      const std::string where = label_column.empty() ? name + ": item " + std::to_string(i) + " (0-based)"
+                                                     : name + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                                                           " (column \"" + label_column + "\")";
       throw io::DataError(where + ": label " + std::to_string(d.labels[i]) + ", but the network has " +
                               std::to_string(m.classes()) + " classes (0.." + std::to_string(m.classes() - 1) + ")",
-                          name, label_column.empty() ? 0 : i + 2);
+                          name, line, col);
     }
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io::DataError(path + ": cannot open", path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-/// Saves the model file (io::save_model_json's format) with the tool's extra key "ctnn_tool":
-/// the preset, the feature standardisation fitted on the training data and a topology's own loss.
+/// Saves the model file: io::save_model_json's format with the feature standardisation fitted on the
+/// training data (io reads it back: io::load_model_json(..., io::with_standardizer)), and the tool's own
+/// keys in "ctnn_tool": the preset and a topology's own loss (what eval reports).
 void save_model(const std::string& path, Model& m, const std::string& preset, const io::Standardizer* st) {
-  auto j = nlohmann::ordered_json::parse(io::model_json_text<float>(m.spec(), m.params(), path));
-  nlohmann::ordered_json tool;
+  auto j = nlohmann::ordered_json::parse(io::model_json_text<float>(m.spec(), m.params(), path, st));
+  auto& tool = j["ctnn_tool"];
   tool["preset"] = preset;
-  if (st) tool["standardize"] = {{"mean", st->mean}, {"inv_std", st->inv_std}};
   if (const std::string loss = m.loss_json(); !loss.empty()) tool["loss"] = nlohmann::ordered_json::parse(loss);
-  j["ctnn_tool"] = std::move(tool);
   io::write_file_atomically(path, j.dump() + "\n");
 }
 
@@ -202,54 +206,31 @@ struct LoadedModel {
   std::optional<io::Standardizer> standardize;
 };
 
+/// Everything about the file is read and checked by the io layer (io::read_model_info for the topology
+/// and the tool's record, io::load_model_json for the weights and the standardisation): its messages,
+/// JSON paths and line:column, are the ones docs/errors.md lists. Throws io::DataError.
 LoadedModel load_model(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw io::DataError(path + ": invalid JSON: " + e.what(), path);
-  }
-  io::ModelSpec spec{"float32", {}};
-  try {  // the topology only; io::load_model_json checks everything below
-    for (const auto& l : j.at("layers")) {
-      io::LayerSpec s{l.at("type").get<std::string>(), 0, 0};
-      if (l.contains("in")) s.in = l.at("in").get<std::size_t>(), s.out = l.at("out").get<std::size_t>();
-      spec.layers.push_back(s);
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw io::DataError(path + ": /layers: not a ctnn model's layer list: " + e.what(), path);
-  }
-  // A topology's own loss (what eval reports); a preset's is softmax cross-entropy.
-  const bool own_loss = j.contains("ctnn_tool") && j["ctnn_tool"].is_object() && j["ctnn_tool"].contains("loss");
+  const io::ModelFileInfo info = io::read_model_info(path);
+  std::string loss_json;  // a topology's own loss (what eval reports); a preset's is softmax cross-entropy
+  if (!info.tool.empty())
+    if (const auto tool = nlohmann::json::parse(info.tool); tool.contains("loss")) loss_json = tool["loss"].dump();
   LoadedModel lm;
   for (const auto& p : presets()) {
     auto m = p.make(0);
-    if (!own_loss && m->spec().signature() == spec.signature()) {
+    if (loss_json.empty() && m->spec().signature() == info.spec.signature()) {
       lm.model = std::move(m);
       break;
     }
   }
   if (!lm.model) {
     try {
-      lm.model = make_runtime_model(spec, own_loss ? j["ctnn_tool"]["loss"].dump() : std::string());
+      lm.model = make_runtime_model(info.spec, loss_json);
     } catch (const std::exception& e) {
       const std::string what = e.what();
       throw io::DataError(path + (what.starts_with("/ctnn_tool/loss") ? ": " : ": /layers: ") + what, path);
     }
   }
-  io::load_model_json<float>(path, lm.model->spec(), lm.model->params());
-  if (j.contains("ctnn_tool") && j["ctnn_tool"].contains("standardize")) {
-    try {
-      io::Standardizer st;
-      st.mean = j["ctnn_tool"]["standardize"].at("mean").get<std::vector<float>>();
-      st.inv_std = j["ctnn_tool"]["standardize"].at("inv_std").get<std::vector<float>>();
-      if (st.mean.size() != lm.model->inputs() || st.inv_std.size() != lm.model->inputs())
-        throw std::invalid_argument("expected " + std::to_string(lm.model->inputs()) + " values each");
-      lm.standardize = std::move(st);
-    } catch (const std::exception& e) {
-      throw io::DataError(path + ": /ctnn_tool/standardize: " + e.what(), path);
-    }
-  }
+  lm.standardize = io::load_model_json<float>(path, lm.model->spec(), lm.model->params(), io::with_standardizer);
   return lm;
 }
 
@@ -597,7 +578,8 @@ int main(int argc, char** argv) {
                     ts.optimizer.name.c_str(), ts.optimizer.lr, ts.schedule.name.c_str(), ts.batch, ts.epochs,
                     static_cast<unsigned long long>(ts.seed), ts.resume.empty() ? "" : (", resuming " + ts.resume).c_str());
         if (ts.dist.on)
-          std::printf("data-parallel: %d processes x %zu rows per step, gradients %s%s\n", processes, ts.batch,
+          std::printf("data-parallel: %d %s x %zu rows per step, gradients %s%s\n", processes,
+                      processes == 1 ? "process" : "processes", ts.batch,
                       ts.dist.compress == "none"  ? "averaged by allreduce"
                       : ts.dist.compress == "sign" ? "sent as signs and a scale"
                                                    : ("top-k, " + percent(ts.dist.ratio) + " of the entries").c_str(),
@@ -637,10 +619,7 @@ int main(int argc, char** argv) {
     Loaded d = load_data(a, false, is_eval);
     io::Dataset& data = d.test;
     const std::string& name = d.test_name;
-    if (data.cols != lm.model->inputs())
-      throw io::DataError(name + ": " + std::to_string(data.cols) + " feature columns, the model takes " +
-                              std::to_string(lm.model->inputs()),
-                          name);
+    check_features(data, name, lm.model->inputs(), "the model", d.test_csv);
     if (lm.standardize) lm.standardize->apply(data);
     if (is_eval) {
       check_fits(data, name, *lm.model, d.test_csv ? a.label_column : "");

@@ -4,6 +4,7 @@
 // schedule position, epoch, shuffling RNG) on top of io/checkpoint.hpp.
 // Layer: tool (src/cli; uses train/, io/).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -185,6 +186,27 @@ inline void check_split_and_patience(const std::string& path, const io::Checkpoi
                         path);
 }
 
+/// Throws io::DataError when a checkpoint of a --data-parallel run (it holds the buffer
+/// "data_parallel.processes") is resumed without --data-parallel, or a one-process checkpoint with it:
+/// the buffer alone would be the error ("a buffer that nothing expects").
+inline void check_data_parallel(const std::string& path, const io::CheckpointData<float>& file, const TrainSettings& s) {
+  const auto it = std::find_if(file.buffers.begin(), file.buffers.end(),
+                               [](const auto& b) { return b.first == "data_parallel.processes"; });
+  const bool written_dp = it != file.buffers.end();
+  if (written_dp && !s.dist.on) {
+    const auto n = it->second.size() == 1 ? static_cast<long long>(it->second[0]) : 0;
+    const std::string np = std::to_string(n);
+    throw io::DataError(path + ": written by a --data-parallel run of " + np + (n == 1 ? " process" : " processes") +
+                            "; resume it with mpiexec -n " + np + " ctnn train ... --data-parallel (and the run's "
+                            "other flags)",
+                        path);
+  }
+  if (!written_dp && s.dist.on)
+    throw io::DataError(path + ": written by a run without --data-parallel (one process); resume it without "
+                               "--data-parallel, or start the data-parallel run afresh",
+                        path);
+}
+
 /// io::load_checkpoint of a tool checkpoint; when it refuses a sound file of this network that was
 /// written with other flags, the flag is the error (another optimiser is otherwise "optimizer.state:
 /// expected 0 values", --patience "the file holds a buffer early_stopping.best_params").
@@ -205,6 +227,7 @@ inline io::CheckpointMeta load_checkpoint_of_run(const std::string& path, const 
     std::rethrow_exception(refused);  // not sound: its own error
   }
   if (file->topology == spec.signature()) {
+    check_data_parallel(path, *file, s);
     check_run_flags(path, file->meta, s);
     check_split_and_patience(path, file->meta, s);
   }

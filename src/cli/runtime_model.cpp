@@ -17,6 +17,7 @@
 #include "cli/model.hpp"
 #include "cli/optimizer.hpp"
 #include "ctnn/core/text.hpp"
+#include "ctnn/io/json_file.hpp"
 #include "ctnn/kernel/reduce.hpp"
 #include "ctnn/nn/runtime_network.hpp"
 #include "ctnn/optim/clip.hpp"
@@ -338,14 +339,56 @@ RuntimeLoss default_loss(const RuntimeNetwork<float>& net) {
   return RuntimeLoss::named(last == RuntimeActivation::softmax ? "ce_prob" : "softmax_ce_logits");
 }
 
+/// A topology's (or a model file's) "loss" object, read by RuntimeLoss::from_json (an unknown name
+/// lists the known ones), then the checks it leaves out: a key the loss does not use (class_weights on
+/// an unweighted loss, delta on any but huber) is refused rather than ignored; delta > 0,
+/// l2_lambda >= 0. `where` names the object ("net.json.loss"). Throws std::invalid_argument.
+RuntimeLoss read_loss(const nlohmann::json& j, const std::string& where) {
+  const RuntimeLoss l = RuntimeLoss::from_json(j, where);
+  using K = RuntimeLoss::Kind;
+  const bool weighted = l.kind == K::softmax_ce_logits_weighted_pytorch || l.kind == K::softmax_ce_logits_weighted_plain_mean;
+  const std::string type = j["type"].get<std::string>();
+  if (j.contains("class_weights") && !weighted)
+    throw std::invalid_argument(where + ".class_weights: " + type + " takes no class weights (the weighted losses "
+                                "softmax_ce_logits_weighted_pytorch and softmax_ce_logits_weighted_plain_mean do)");
+  if (j.contains("delta") && l.kind != K::huber)
+    throw std::invalid_argument(where + ".delta: " + type + " takes no delta (huber's threshold)");
+  if (j.contains("delta") && !(l.huber_delta > 0))
+    throw std::invalid_argument(where + ".delta: must be > 0, got " + text::number(l.huber_delta));
+  if (!(l.l2_lambda >= 0)) throw std::invalid_argument(where + ".l2_lambda: must be >= 0, got " + text::number(l.l2_lambda));
+  return l;
+}
+
 /// The tool's classifiers: one output per class (2 or more), or one output for two classes, read as a
 /// probability (after a sigmoid: the binary cross-entropy on it, or a squared error or Huber loss to
-/// the 0/1 label) or as a logit (after an identity: the binary cross-entropy on logits). Throws
-/// std::invalid_argument naming `where` otherwise.
-void check_classifier(const RuntimeNetwork<float>& net, const RuntimeLoss& loss, const std::string& where) {
-  if (net.outputs() != 1) return;
+/// the 0/1 label) or as a logit (after an identity: the binary cross-entropy on logits). With one
+/// output per class the loss must fit the last activation: a loss on probabilities (ce_prob; bce_prob)
+/// after a softmax (bce_prob: or a sigmoid), a softmax loss on logits not after a softmax (it applies
+/// one itself), and one class weight per output. Throws std::invalid_argument naming `where` (the file)
+/// and `loss_where` (its loss object) otherwise, before any step.
+void check_classifier(const RuntimeNetwork<float>& net, const RuntimeLoss& loss, const std::string& where,
+                      const std::string& loss_where) {
   using K = RuntimeLoss::Kind;
   const auto last = net.activations().back();
+  if (net.outputs() != 1) {
+    const std::string after = std::string("the last activation is ") + activation_name(last);
+    const bool weighted =
+        loss.kind == K::softmax_ce_logits_weighted_pytorch || loss.kind == K::softmax_ce_logits_weighted_plain_mean;
+    if (loss.kind == K::ce_prob && last != RuntimeActivation::softmax)
+      throw std::invalid_argument(loss_where + ": ce_prob (cross_entropy) takes probabilities: a probability loss "
+                                  "needs a softmax output, " + after + " (softmax_ce_logits takes its logits)");
+    if (loss.kind == K::bce_prob && last != RuntimeActivation::softmax && last != RuntimeActivation::sigmoid)
+      throw std::invalid_argument(loss_where + ": bce_prob takes probabilities: it needs a sigmoid or softmax "
+                                  "output, " + after);
+    if ((loss.kind == K::softmax_ce_logits || weighted) && last == RuntimeActivation::softmax)
+      throw std::invalid_argument(loss_where + ": the softmax losses on logits apply a softmax themselves: after a "
+                                  "softmax layer it would be applied twice (end with identity, or use ce_prob on the "
+                                  "softmax's probabilities)");
+    if (weighted && loss.class_weights.size() != net.outputs())
+      throw std::invalid_argument(loss_where + ".class_weights: " + std::to_string(loss.class_weights.size()) +
+                                  " weights for " + std::to_string(net.outputs()) + " outputs (one per class)");
+    return;
+  }
   const bool on_probability = loss.kind == K::bce_prob || loss.kind == K::mse_half_sum ||
                               loss.kind == K::mse_mean || loss.kind == K::huber;
   if (last == RuntimeActivation::sigmoid) {
@@ -364,14 +407,12 @@ void check_classifier(const RuntimeNetwork<float>& net, const RuntimeLoss& loss,
 }  // namespace
 
 std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std::uint64_t seed) {
-  std::ifstream in(topology_file);
-  if (!in) throw io::DataError(topology_file + ": cannot open the topology file", topology_file);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw io::DataError(topology_file + ": invalid JSON: " + e.what(), topology_file);
-  }
+  const nlohmann::json j = io::read_json_file(topology_file);  // DataError: file:line:column for a syntax error
+  if (j.is_object() && j.contains("format"))
+    throw io::DataError(topology_file + ": a model file (\"format\": " + j["format"].dump() +
+                            "), not a topology: eval and predict take it as --model; --topology takes "
+                            "{\"layer_sizes\": [...], \"activations\": [...], \"loss\"?: {...}}",
+                        topology_file);
   try {
     // RuntimeNetwork::from_json reads its keys and leaves the rest (it also reads the reference
     // figures' files); a topology file holds nothing else, so a misspelt optional key is an error.
@@ -390,9 +431,8 @@ std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std:
     if (j.contains("loss"))
       only(j["loss"], topology_file + ".loss", "a loss", {"type", "class_weights", "delta", "l2_lambda"});
     auto net = RuntimeNetwork<float>::from_json(j, topology_file, seed);
-    const RuntimeLoss loss =
-        j.contains("loss") ? RuntimeLoss::from_json(j["loss"], topology_file + ".loss") : default_loss(net);
-    check_classifier(net, loss, topology_file);
+    const RuntimeLoss loss = j.contains("loss") ? read_loss(j["loss"], topology_file + ".loss") : default_loss(net);
+    check_classifier(net, loss, topology_file, topology_file + ".loss");
     return std::make_unique<RuntimeModel>(std::move(net), loss, j.contains("loss") ? j["loss"].dump() : "");
   } catch (const std::invalid_argument& e) {
     throw io::DataError(e.what(), topology_file);
@@ -416,8 +456,8 @@ std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec, const std::
   if (sizes.size() >= 2 && acts.size() < sizes.size() - 1) acts.push_back("identity");
   RuntimeNetwork<float> net(sizes, acts);
   const RuntimeLoss loss =
-      loss_json.empty() ? default_loss(net) : RuntimeLoss::from_json(nlohmann::json::parse(loss_json), "/ctnn_tool/loss");
-  check_classifier(net, loss, "the model");
+      loss_json.empty() ? default_loss(net) : read_loss(nlohmann::json::parse(loss_json), "/ctnn_tool/loss");
+  check_classifier(net, loss, "the model", "/ctnn_tool/loss");
   return std::make_unique<RuntimeModel>(std::move(net), loss, loss_json);
 }
 

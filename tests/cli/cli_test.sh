@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# tests/cli/cli_test.sh CTNN CASE: end-to-end tests of the `ctnn` command-line tool (src/cli), one
+# tests/cli/cli_test.sh CTNN CASE [LOADER]: end-to-end tests of the `ctnn` command-line tool (src/cli), one
 # case per meson test. Data from $CTNN_DATA (the repo's data/). Each case runs in a fresh temporary
 # directory and fails with a message saying what differed.
 set -uo pipefail
 CTNN=$(realpath "$1")
 CASE=$2
+LOADER=${3:+$(realpath "$3")}  # model_file: tests/cli/load_tool_model
 DATA=${CTNN_DATA:?CTNN_DATA must point at the repo data/ directory}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -19,6 +20,7 @@ expect() {
   [[ $rc == "$want" ]] || { cat out.txt err.txt >&2; fail "exit code $rc, expected $want: $*"; }
 }
 contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 does not contain '$2'"; }; }
+lacks() { ! grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 contains '$2'"; }; }
 accuracy() { sed -n 's/^test accuracy //p' "$1"; }
 
 # The digits run of the README: long enough (many short epochs) to be interrupted mid-run.
@@ -214,9 +216,23 @@ case $CASE in
     contains err.txt "wine_test.csv"
     { head -3 "$DATA/iris_train.csv"; sed -n 2p "$DATA/iris_train.csv" | sed 's/,[0-9]*$/,3/'; } > bad_label.csv
     expect 3 "$CTNN" train --train bad_label.csv --preset iris --epochs 1
-    contains err.txt 'bad_label.csv:4 (column "label"): label 3, but the network has 3 classes (0..2)'
+    contains err.txt 'bad_label.csv:4:5 (column "label"): label 3, but the network has 3 classes (0..2)'
     expect 3 "$CTNN" eval --model iris.json --data bad_label.csv
-    contains err.txt 'bad_label.csv:4 (column "label"): label 3'
+    contains err.txt 'bad_label.csv:4:5 (column "label"): label 3'
+    # the label in the first column: its cell is named by that column
+    awk -F, -v OFS=, 'NR == 4 {$5 = 7} {print $5, $1, $2, $3, $4}' "$DATA/iris_train.csv" > label_first.csv
+    expect 3 "$CTNN" train --train label_first.csv --preset iris --epochs 1
+    contains err.txt 'label_first.csv:4:1 (column "label"): label 7, but the network has 3 classes (0..2)'
+    # a CSV file without its header row: the first data row is read as the header, and the message says so
+    tail -n +2 "$DATA/iris_train.csv" > no_header.csv
+    expect 3 "$CTNN" train --train no_header.csv --preset iris --epochs 1
+    contains err.txt "no_header.csv:1: header has no label column \"label\" (found: "
+    contains err.txt "; the first row is all numbers: does the file lack its header row of column names?"
+    # predict on a file whose label column has another name: one column too many, and the hint names the flag
+    sed '1s/label/species/' "$DATA/iris_test.csv" > species.csv
+    expect 3 "$CTNN" predict --model iris.json --data species.csv
+    contains err.txt "species.csv: 5 feature columns, the model takes 4 (is one of them the label? name its column with --label-column)"
+    expect 0 "$CTNN" predict --model iris.json --data species.csv --label-column species
     # 1: a destination that cannot be written, refused before training (not after it), nothing left behind
     mkdir outdir
     for flag in --save --checkpoint --log; do
@@ -440,6 +456,51 @@ JSON
     refuse sigmoid softmax_ce_logits "one sigmoid output is the probability of class 1: its loss must be bce_prob,"
     refuse tanh mse_mean "one output classifies two classes after a sigmoid (a probability) or an identity (a logit), not after tanh"
     refuse softmax ce_prob "not after softmax"
+    # one output per class: the loss must fit the last activation, refused before any step (exit 3, the
+    # file's loss object named), not a NaN at step 1 (exit 4) or a softmax applied twice without a word
+    refuse3() {  # refuse3 ACTIVATION LOSS-OBJECT MESSAGE
+      echo "{\"layer_sizes\": [4, 8, 3], \"activations\": [\"relu\", \"$1\"], \"loss\": $2}" > multi.json
+      expect 3 "$CTNN" train --topology multi.json --dataset iris --data-dir "$DATA" --progress lines
+      contains err.txt "$3"
+      [[ ! -s out.txt ]] || fail "multi.json ($1, $2): refused after training started: $(cat out.txt)"
+    }
+    refuse3 identity '{"type": "ce_prob"}' \
+      "multi.json.loss: ce_prob (cross_entropy) takes probabilities: a probability loss needs a softmax output, the last activation is identity"
+    refuse3 relu '{"type": "cross_entropy"}' "a probability loss needs a softmax output, the last activation is relu"
+    refuse3 softmax '{"type": "softmax_ce_logits"}' \
+      "multi.json.loss: the softmax losses on logits apply a softmax themselves: after a softmax layer it would be applied twice"
+    refuse3 identity '{"type": "softmax_ce_logits_weighted_pytorch", "class_weights": [1, 2]}' \
+      "multi.json.loss.class_weights: 2 weights for 3 outputs (one per class)"
+    refuse3 identity '{"type": "mse_meen"}' \
+      'multi.json.loss.type: unknown loss "mse_meen" (mse_half_sum, mse_mean, bce_prob, bce_logits, softmax_ce_logits'
+    refuse3 identity '{"type": "mse_mean", "delta": 0.5}' "multi.json.loss.delta: mse_mean takes no delta (huber's threshold)"
+    refuse3 identity '{"type": "huber", "delta": 0}' "multi.json.loss.delta: must be > 0, got 0"
+    refuse3 identity '{"type": "softmax_ce_logits", "class_weights": [1, 1, 1]}' \
+      "multi.json.loss.class_weights: softmax_ce_logits takes no class weights"
+    # what fits trains: a probability loss after a softmax, huber with its delta, the weights one per class
+    for ok in 'softmax {"type": "ce_prob"}' 'identity {"type": "huber", "delta": 0.5}' \
+              'identity {"type": "softmax_ce_logits_weighted_pytorch", "class_weights": [1, 2, 1]}'; do
+      echo "{\"layer_sizes\": [4, 8, 3], \"activations\": [\"relu\", \"${ok%% *}\"], \"loss\": ${ok#* }}" > multi.json
+      expect 0 "$CTNN" train --topology multi.json --dataset iris --data-dir "$DATA" --progress none --epochs 3
+    done
+    # "param_count" checks the count the sizes give (4*8+8 + 8*3+3 = 67)
+    echo '{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"], "param_count": 67}' > counted.json
+    expect 0 "$CTNN" train --topology counted.json --dataset iris --data-dir "$DATA" --progress none --epochs 1
+    echo '{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"], "param_count": 68}' > counted.json
+    expect 3 "$CTNN" train --topology counted.json --dataset iris --data-dir "$DATA" --progress none --epochs 1
+    contains err.txt "counted.json.param_count: the sizes give 67 parameters"
+    # a topology run's lines and log carry the preset's columns, with real values: the training accuracy
+    # counted on the batches as they are trained, and the epoch's CPU time
+    expect 0 "$CTNN" train --topology net.json --dataset digits --data-dir "$DATA" --epochs 5 --progress lines \
+      --log topo.csv
+    [[ $(grep -c '^epoch [0-9]*/5  loss [0-9.]*  acc [0-9.]*  test_loss .* s (cpu [0-9.]* s; +[0-9.]* s eval)$' out.txt) == 5 ]] ||
+      { cat out.txt >&2; fail "a topology run's epoch lines lack the preset's acc and cpu columns"; }
+    expect 0 "$CTNN" train --preset digits --dataset digits --data-dir "$DATA" --epochs 1 --progress none --log preset.csv
+    [[ $(head -1 topo.csv) == "$(head -1 preset.csv)" ]] || fail "log columns: topology '$(head -1 topo.csv)', preset '$(head -1 preset.csv)'"
+    awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i; next}
+             {a = $c["train_accuracy"]; t = $c["cpu_seconds"]; if (!(a > 0 && a <= 1 && t > 0)) bad++; last = a}
+             END {exit !(bad == 0 && NR == 6 && last > 0.9)}' topo.csv ||
+      { cat topo.csv >&2; fail "topology log: train_accuracy and cpu_seconds must be measured (0 < acc <= 1, cpu > 0; last acc > 0.9)"; }
     cmp full.json resumed.json || fail "resumed JSON-topology weights differ"
     expect 0 "$CTNN" eval --model full.json --dataset digits --data-dir "$DATA"
     [[ $(sed -n 's/^accuracy //p' out.txt) == "$full_acc" ]] || fail "eval of the JSON-topology model differs" ;;
@@ -510,6 +571,16 @@ JSON
     contains err.txt "dps.ckpt: written by 2 processes, resumed with 1"
     expect 3 "${DPS[@]}" --resume dps.ckpt --seed 8
     contains err.txt "written with another --seed"
+    # a data-parallel checkpoint resumed without --data-parallel (and a one-process one with it): the flag is the error
+    expect 3 "$CTNN" train --dataset digits --data-dir "$DATA" --optimizer adam --lr 0.003 --schedule exp --gamma 0.99 \
+      --progress lines --epochs 150 --resume dps.ckpt
+    contains err.txt "dps.ckpt: written by a --data-parallel run of 2 processes; resume it with mpiexec -n 2 ctnn train ... --data-parallel"
+    lacks err.txt "nothing expects"
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 1 --checkpoint one.ckpt --progress none
+    expect 3 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 2 --data-parallel --resume one.ckpt
+    contains err.txt "one.ckpt: written by a run without --data-parallel (one process); resume it without --data-parallel"
+    expect 0 mpiexec -n 1 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 1 --data-parallel --progress none
+    contains out.txt "data-parallel: 1 process x 32 rows per step"
     expect 3 "${DPS[@]}" --resume dps.ckpt --weight-decay 0.1
     contains err.txt "dps.ckpt: written with --weight-decay 0, resumed with --weight-decay 0.1"
     # a NaN/Inf on one process stops all of them at the same step: exit code 4, one message
@@ -573,6 +644,60 @@ JSON
     acc=$(accuracy out.txt)
     expect 0 "$CTNN" eval --model dpb.json --dataset breast_cancer --data-dir "$DATA"
     [[ $(sed -n 's/^accuracy //p' out.txt) == "$acc" ]] || fail "data-parallel binary model: trained $acc, eval $(cat out.txt)" ;;
+
+  model_file)
+    # A model saved by the tool carries the standardisation its network was trained with. A C++ user's
+    # io::load_model_json(net, path) refuses it, naming the overload that returns it; applied, that
+    # standardisation gives the classes `ctnn predict` gives; not applied, other (wrong) classes.
+    [[ -x $LOADER ]] || fail "model_file needs the load_tool_model program as its third argument"
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none --save iris.json
+    expect 0 "$CTNN" predict --model iris.json --data "$DATA/iris_test.csv" --out pred.csv
+    tail -n +2 pred.csv | cut -d, -f1 > tool_classes.txt
+    expect 0 "$LOADER" iris.json "$DATA/iris_test.csv"
+    cmp out.txt tool_classes.txt || fail "the standardisation io::load_model_json returns does not give predict's classes"
+    expect 0 "$LOADER" iris.json "$DATA/iris_test.csv" --raw
+    ! cmp -s out.txt tool_classes.txt || fail "raw inputs gave predict's classes: the test shows nothing"
+    expect 3 "$LOADER" iris.json "$DATA/iris_test.csv" --plain
+    contains err.txt "iris.json: /ctnn_tool/standardize: the file holds the feature standardisation the network was trained with (4 means"
+    contains err.txt "Load it with io::load_model_json(net, path, io::with_standardizer)"
+    # without standardisation the file has none: the plain load reads it, to predict's classes
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none --no-standardize --save raw.json
+    expect 0 "$CTNN" predict --model raw.json --data "$DATA/iris_test.csv" --out pred_raw.csv
+    expect 0 "$LOADER" raw.json "$DATA/iris_test.csv" --plain
+    cmp out.txt <(tail -n +2 pred_raw.csv | cut -d, -f1) || fail "a model without standardisation: the plain load's classes differ"
+    # the tool's model and topology file messages are the io layer's (docs/errors.md): file:line:column
+    # for JSON syntax, JSON pointers, never nlohmann's own "[json.exception...]" text; exit code 3
+    bad_file() {  # bad_file MESSAGE CTNN-ARGS...
+      local msg=$1; shift
+      expect 3 "$CTNN" "$@"
+      contains err.txt "$msg"
+      lacks err.txt "json.exception"
+    }
+    E=(--dataset iris --data-dir "$DATA")
+    bad_file "ctnn: error: nonexist.json: cannot open file (No such file or directory)" eval --model nonexist.json "${E[@]}"
+    head -c 300 iris.json > truncated.json
+    bad_file "ctnn: error: truncated.json:1:301: invalid JSON: syntax error while parsing" eval --model truncated.json "${E[@]}"
+    echo '[1, 2]' > array.json
+    bad_file "ctnn: error: array.json: /: expected an object, found array" eval --model array.json "${E[@]}"
+    echo '{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"]}' > topo.json
+    bad_file 'topo.json: /format: missing key: this looks like a topology (it has "layer_sizes"), which ctnn train --topology takes' \
+      predict --model topo.json "${E[@]}"
+    bad_file 'iris.json: a model file ("format": "ctnn-model"), not a topology: eval and predict take it as --model' \
+      train --topology iris.json "${E[@]}"
+    printf '{"layer_sizes": [4, 8, 3],\n "activations": ["relu", "identity"],}\n' > comma.json
+    bad_file "ctnn: error: comma.json:2:38: invalid JSON: syntax error while parsing object key" train --topology comma.json "${E[@]}"
+    bad_file "ctnn: error: none.json: cannot open file (No such file or directory)" train --topology none.json "${E[@]}"
+    python3 -c 'import json,sys; j = json.load(open("iris.json")); j["layers"][2]["W"][1] = [1, 2]; json.dump(j, open("ragged.json", "w"))'
+    bad_file "ragged.json: /layers/2/W/1: layer 2 (Dense(8,3)) W: expected a row of 8 numbers, found a row of 2" \
+      eval --model ragged.json "${E[@]}"
+    python3 -c 'import json,sys; j = json.load(open("iris.json")); j["ctnn_tool"]["standardize"]["mean"].pop(); json.dump(j, open("short.json", "w"))'
+    bad_file "short.json: /ctnn_tool/standardize/mean: expected 4 values (one per input of the network), found 3" \
+      eval --model short.json "${E[@]}"
+    # eval: F1 is 0, not nan, where a class's precision and recall are 0 (5 epochs of iris)
+    expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none --epochs 5 --save weak.json
+    expect 0 "$CTNN" eval --model weak.json "${E[@]}"
+    grep -q '^ *[0-9] *0.0000 *0.0000 *0.0000 ' out.txt || { cat out.txt >&2; fail "no class with precision and recall 0 (the case of F1 = 0)"; }
+    lacks out.txt "nan" ;;
 
   *) fail "unknown case" ;;
 esac
