@@ -204,6 +204,31 @@ TEST_CASE("forward: one sample equals row 0 of the batch forward") {
   for (std::size_t i = 0; i < B * 2; ++i) CHECK(raw[i] == Y[i]);
 }
 
+TEST_CASE("forward: any number of rows known at run time, in blocks of 64 and 8 and single rows") {
+  Net net(9);
+  // 64 + 2 x 8 + 5 rows: every kind of block, each row compared with its own one-row forward.
+  for (const std::size_t rows : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(85)}) {
+    INFO("rows " << rows);
+    const auto xs = uniform_values(rows * 3, 11, -2.0, 2.0);
+    std::vector<double> ys(rows * 2, -1.0);
+    net.forward(std::span<const double>(xs), std::span<double>(ys));
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto y1 = net.forward(std::array<double, 3>{xs[3 * r], xs[3 * r + 1], xs[3 * r + 2]});
+      for (std::size_t k = 0; k < 2; ++k) CHECK(ys[2 * r + k] == doctest::Approx(y1[k]).epsilon(1e-15));
+    }
+  }
+  std::vector<double> x(10), y(6, 7.0);
+  CHECK_THROWS_WITH_AS(net.forward(std::span<const double>(x), std::span<double>(y)),
+                       "ctnn::Network::forward: x holds 10 values, not a whole number of rows of 3 inputs",
+                       std::invalid_argument);
+  x.resize(9);
+  y.resize(5);
+  CHECK_THROWS_WITH_AS(net.forward(std::span<const double>(x), std::span<double>(y)),
+                       "ctnn::Network::forward: y holds 5 values; 3 rows need 6 (2 outputs each)",
+                       std::invalid_argument);
+  CHECK(std::all_of(y.begin(), y.end(), [](double v) { return v == 7.0; }));  // nothing written
+}
+
 TEST_CASE("forward: a float network is close to the double network with the same weights") {
   Net d(10);
   NetF f(0);
