@@ -2,7 +2,9 @@
 // type, instantiated in one translation unit per net (gradient_diagnostics_{sigmoid,relu}.cpp) so
 // that each compiles in reasonable time.
 #pragma once
+#include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +29,7 @@ struct Report {
   double first_to_last = 0;                      // ‖∂J/∂W(1)‖ / ‖∂J/∂W(L)‖
   std::vector<double> sv_max, sv_min;            // layer Jacobian ∂a(l)/∂a(l−1) at sample 0
   ctnn::optim::Conditioning fisher;              // true Fisher over kFisherSamples samples
+  std::vector<double> fisher_ev;                 // its eigenvalues, largest first
   std::size_t params = 0;
 };
 
@@ -66,6 +69,8 @@ Report diagnose(const char* name, const Batch& b, std::uint64_t seed) {
   f.compute(net, b.X.data(), b.Y.data(), kFisherSamples, grad);
   const auto ev = ctnn::optim::fisher_eigenvalues(f);
   r.fisher = ctnn::optim::conditioning(ev);
+  r.fisher_ev = ev;
+  std::sort(r.fisher_ev.begin(), r.fisher_ev.end(), std::greater<>());
   return r;
 }
 
