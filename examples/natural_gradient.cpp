@@ -120,8 +120,10 @@ std::pair<Run, Run> compare(const char* title, const Problem& p) {
   double best_lr = 0;
   for (double lr : {10.0, 3.0, 1.0, 0.3, 0.1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6}) {
     const Run r = gradient_descent_run<Net>(p, lr);
-    std::printf("  gradient descent lr %-6g: epochs to threshold %-11s loss at the end %.4g\n", lr, epochs_text(r).c_str(),
-                r.final_loss);
+    // From zero weights the loss starts at ln K; a run that ends above it has diverged.
+    const bool diverged = !std::isfinite(r.final_loss) || r.final_loss > std::log(double(K));
+    std::printf("  gradient descent lr %-6g: epochs to threshold %-11s loss at the end %.4g%s\n", lr, epochs_text(r).c_str(),
+                r.final_loss, diverged ? "  DIVERGED (above the starting loss ln K)" : "");
     if (r.epochs && (!best.epochs || r.epochs < best.epochs)) best = r, best_lr = lr;
   }
   const Run ng = natural_gradient_run<Net>(p, ctnn::optim::FisherKind::true_fisher, 1e-3);
