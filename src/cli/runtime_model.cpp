@@ -447,10 +447,16 @@ std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec, const std::
       if (sizes.empty()) sizes.push_back(l.in);
       else if (acts.size() < sizes.size() - 1) acts.push_back("identity");
       sizes.push_back(l.out);
-    } else {
-      if (sizes.size() < 2 || acts.size() != sizes.size() - 2)
-        throw std::invalid_argument("layer \"" + l.type + "\" does not follow a Dense layer");
-      acts.push_back(l.type);
+    } else if (sizes.size() < 2) {
+      throw std::invalid_argument("layer \"" + l.type + "\" does not follow a Dense layer");
+    } else if (acts.size() == sizes.size() - 2) {
+      acts.push_back(l.type);  // the Dense layer's activation
+    } else if (l.type != "identity") {  // a second one: identity (nn.Identity) applies nothing, so it gives way
+      if (acts.back() != "identity")
+        throw std::invalid_argument("Dense layer " + std::to_string(sizes.size() - 1) + " is followed by \"" +
+                                    acts.back() + "\" and \"" + l.type +
+                                    "\"; a network of the ctnn tool applies one activation after each Dense layer");
+      acts.back() = l.type;
     }
   }
   if (sizes.size() >= 2 && acts.size() < sizes.size() - 1) acts.push_back("identity");

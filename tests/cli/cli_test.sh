@@ -693,6 +693,30 @@ JSON
     python3 -c 'import json,sys; j = json.load(open("iris.json")); j["ctnn_tool"]["standardize"]["mean"].pop(); json.dump(j, open("short.json", "w"))'
     bad_file "short.json: /ctnn_tool/standardize/mean: expected 4 values (one per input of the network), found 3" \
       eval --model short.json "${E[@]}"
+    # A PyTorch nn.Sequential written by tools/torch-export ends Linear, Identity, Softmax: the identity gives
+    # way to the softmax after it (it was refused: "layer softmax does not follow a Dense layer"), and predict
+    # gives PyTorch's own float32 outputs. Two activations that both do something after one Dense are refused.
+    T="$DATA/../tests/data/torch"
+    python3 - "$T/mlp_io.json" <<'PY'
+import json, sys
+io = json.load(open(sys.argv[1]))
+with open("torch_x.csv", "w") as f:
+    f.write(",".join(f"f{i}" for i in range(5)) + "\n")
+    for row in io["inputs"]:
+        f.write(",".join(repr(v) for v in row) + "\n")
+PY
+    expect 0 "$CTNN" predict --model "$T/mlp_float32.json" --data torch_x.csv --out torch_pred.csv
+    python3 - "$T/mlp_io.json" torch_pred.csv <<'PY' || fail "predict on the PyTorch model differs from PyTorch's outputs"
+import csv, json, sys
+want = json.load(open(sys.argv[1]))["outputs_float32"]
+got = [[float(v) for v in r[1:]] for r in list(csv.reader(open(sys.argv[2])))[1:]]
+worst = max(abs(a - b) for w, g in zip(want, got) for a, b in zip(w, g))
+print(f"largest difference from PyTorch: {worst:.2e}")
+sys.exit(0 if len(got) == len(want) == 32 and worst < 1e-5 else 1)
+PY
+    python3 -c 'import json; j = json.load(open("iris.json")); j["layers"].insert(2, {"type": "sigmoid"}); json.dump(j, open("two_acts.json", "w"))'
+    bad_file 'two_acts.json: /layers: Dense layer 1 is followed by "relu" and "sigmoid"; a network of the ctnn tool applies one activation after each Dense layer' \
+      eval --model two_acts.json "${E[@]}"
     # eval: F1 is 0, not nan, where a class's precision and recall are 0 (5 epochs of iris)
     expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none --epochs 5 --save weak.json
     expect 0 "$CTNN" eval --model weak.json "${E[@]}"
