@@ -2,7 +2,8 @@
 # tests/consumer/pkgconfig.sh CTNN_ROOT BUILD_DIR: installs the build (meson install --destdir into a
 # temporary folder), then compiles tests/consumer/io_main.cpp with g++ and nothing but
 # `pkg-config --cflags --libs ctnn-io` from the installed .pc files (as a program built with make or
-# CMake would), and runs it on data/iris_train.csv. Any failure fails the test.
+# CMake would), and runs it on data/iris_train.csv; checks that the installed ctnn tool runs. Any
+# failure fails the test.
 set -euo pipefail
 if [[ $# -ne 2 || ! -f "$1/meson.build" || ! -f "$2/build.ninja" ]]; then
   echo "usage: $0 CTNN_ROOT BUILD_DIR" >&2
@@ -26,4 +27,8 @@ echo "== pkg-config --cflags --libs ctnn-io: $flags"
 # shellcheck disable=SC2086  # a list of flags
 "${CXX:-c++}" -std=c++20 -O1 -Wall -Wextra "$root/tests/consumer/io_main.cpp" -o "$work/consumer_io" $flags
 "$work/consumer_io" "$root/data/iris_train.csv" "$work"
+# The command-line tool is installed too (bin/ctnn) and runs from there.
+tool=$(find "$work/dest" -path '*/bin/ctnn' | head -1)
+[[ -x $tool ]] || { echo "pkgconfig: the ctnn tool was not installed" >&2; exit 1; }
+"$tool" --version
 echo "consumer_pkgconfig: OK"
