@@ -24,7 +24,7 @@
 // The claims checked (exit status), over subset seeds 1..10: the mean malignant test recall rises
 // by at least one test row's worth (1/42); it rises on more than half of the seeds; it falls on none.
 //
-// Run: build/examples/class_weights [data folder]   (default: $CTNN_DATA, else ./data)
+// Run: build-test/examples/class_weights [data folder]   (default: $CTNN_DATA, else ./data)
 #include <array>
 #include <cstdio>
 #include <cstdint>

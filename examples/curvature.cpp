@@ -10,7 +10,7 @@
 // steps at lr = 1/L lower the loss at every step; power iteration converges. Also printed: the cost
 // of one HVP against one gradient on the same data.
 //
-// Run: build/examples/curvature [data folder]   (default: $CTNN_DATA, else ./data)
+// Run: build-test/examples/curvature [data folder]   (default: $CTNN_DATA, else ./data)
 #include <chrono>
 #include <cmath>
 #include <cstdio>

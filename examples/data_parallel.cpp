@@ -1,6 +1,6 @@
 // examples/data_parallel.cpp: data-parallel training over MPI, with and without gradient compression.
 //
-// Run: mpiexec -n 2 build/examples/data_parallel [data folder]   (2 or more ranks; 1 rank exits 2)
+// Run: mpiexec -n 2 build-test/examples/data_parallel [data folder]   (2 or more ranks; 1 rank exits 2)
 // data/digits (standardised with the training set's statistics), a 64-64-10 ReLU network (float),
 // softmax cross-entropy, SGD with momentum 0.9, 32 rows per rank and step (global batch 32 x ranks),
 // the same seeded start and order for four ways of averaging the ranks' gradients

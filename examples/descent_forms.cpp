@@ -24,7 +24,7 @@
 // forms reach a lower training loss than the batch form; lr < 2/L at each epoch where L was
 // measured; the batch form's loss decreases at every epoch.
 //
-// Run: build/examples/descent_forms [data folder] [curves.csv]
+// Run: build-test/examples/descent_forms [data folder] [curves.csv]
 //   data folder default: $CTNN_DATA, else ./data; curves.csv default: descent_forms.csv (the
 //   working directory, i.e. the build directory under meson test).
 // Draw (gnuplot, Debian gnuplot-nox; docs/img/descent_forms.png was made so):

@@ -14,7 +14,7 @@
 // orders of magnitude (> 100x) below its last layer's, while the ReLU twin's first/last ratio is
 // within a factor 10 of 1.
 //
-// Run: build/examples/gradient_diagnostics [data folder]   (default: $CTNN_DATA, else ./data)
+// Run: build-test/examples/gradient_diagnostics [data folder]   (default: $CTNN_DATA, else ./data)
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

@@ -25,7 +25,7 @@
 // beats the tuned momentum methods there, and needs 3x more iterations once H is rotated), and
 // its best lr comes from a grid while the momentum methods use the closed-form tuning.
 //
-// Run: build/examples/ill_conditioned
+// Run: build-test/examples/ill_conditioned
 #include <array>
 #include <cmath>
 #include <cstdio>

@@ -27,7 +27,7 @@
 // lr than squared error ever does, and squared error at a larger lr than cross-entropy ever does
 // (cross-entropy loses at large lrs); (2c) squared error's best lr is at least 10x cross-entropy's.
 //
-// Run: build/examples/mse_vs_cross_entropy [data folder]   (default: $CTNN_DATA, else ./data)
+// Run: build-test/examples/mse_vs_cross_entropy [data folder]   (default: $CTNN_DATA, else ./data)
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -12,7 +12,7 @@
 // well-scaled problem) gradient descent at its best learning rate needs no more epochs than the
 // natural gradient (2 and 2 here) and is far faster in seconds.
 //
-// Run: build/examples/natural_gradient [data folder]   (default: $CTNN_DATA, else ./data)
+// Run: build-test/examples/natural_gradient [data folder]   (default: $CTNN_DATA, else ./data)
 #include <chrono>
 #include <cmath>
 #include <cstdio>

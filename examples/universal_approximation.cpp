@@ -27,7 +27,7 @@
 // wider net's test RMSE lies between 1/10 of W = 4's and W = 4's (no rise; the steep fall has
 // stopped): each bound fails if the error rose, or kept falling 10x per doubling.
 //
-// Run: build/examples/universal_approximation
+// Run: build-test/examples/universal_approximation
 #include <algorithm>
 #include <array>
 #include <chrono>

@@ -19,7 +19,7 @@
 // This file holds main and the narrower half of the candidates' code (explicit instantiation);
 // width_sweep_wide.cpp the wider half, to keep each translation unit's compile time moderate.
 //
-// Run: build/examples/width_sweep [data folder] [run.csv]
+// Run: build-test/examples/width_sweep [data folder] [run.csv]
 //   data folder: default $CTNN_DATA, else ./data
 //   run.csv:     optional; the final run's per-epoch log (Trainer's CSV, the test set as its
 //                monitored validation set), e.g. for tools/plot-run.

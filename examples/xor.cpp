@@ -13,7 +13,7 @@
 // The claims checked (exit status): the documented seed 2 learns XOR in all three forms, and at
 // least kRequiredShare (60%) of the surveyed seeds put all four outputs on the right side of 0.5.
 //
-// Run: build/examples/xor
+// Run: build-test/examples/xor
 #include <cstdint>
 #include <cstdio>
 
