@@ -230,7 +230,12 @@ LoadedModel load_model(const std::string& path) {
       throw io::DataError(path + (what.starts_with("/ctnn_tool/loss") ? ": " : ": /layers: ") + what, path);
     }
   }
-  lm.standardize = io::load_model_json<float>(path, lm.model->spec(), lm.model->params(), io::with_standardizer);
+  // Checked against the file's own topology: a runtime model built from it may drop layers that apply
+  // nothing (an identity before another activation), which have no parameters; the Dense layers, and
+  // so the parameters, are the same.
+  if (info.spec.num_params() != lm.model->params().size())
+    throw std::logic_error(path + ": the model built from the file has another parameter count");
+  lm.standardize = io::load_model_json<float>(path, info.spec, lm.model->params(), io::with_standardizer);
   return lm;
 }
 
