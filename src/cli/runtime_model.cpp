@@ -126,13 +126,11 @@ class RuntimeModel final : public Model {
     // an interruption (the checkpoint is resumed from); the stop line says so when they are not the last.
     auto keep_best = [&](train::StopCriterion why_stopped) {
       if (!s.patience || es.best_epoch == 0) return;
-      const bool moved = es.wait > 0 || why_stopped == train::StopCriterion::non_finite;  // steps after the best
-      es.restore(net_.params());
-      if (!moved) return;
-      r.message += why_stopped == train::StopCriterion::early_stopping
-                       ? " (its parameters restored)"
-                       : "; the parameters of epoch " + std::to_string(es.best_epoch) + " (best " + s.monitor_name +
-                             " loss " + text::number(es.best_loss) + ") restored";
+      const std::string note =
+          es.restore_at_end(net_.params(), s.monitor_name, why_stopped == train::StopCriterion::early_stopping,
+                            why_stopped == train::StopCriterion::non_finite);
+      if (note.empty()) return;
+      r.message += note;
       r.monitored_accuracy = evaluate(*te).accuracy();
     };
     constexpr std::size_t max_rollbacks = 3;

@@ -44,7 +44,6 @@
 #include <string>
 #include <vector>
 
-#include "ctnn/core/text.hpp"
 #include "ctnn/dist/compress.hpp"
 #include "ctnn/dist/mpi.hpp"
 #include "ctnn/kernel/reduce.hpp"
@@ -594,14 +593,12 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
   // As train::Trainer: with early stopping, the best epoch's parameters however the run ended (but
   // an interruption). Every rank holds the same record, so every rank decides alike.
   if (o.patience > 0 && o.restore_best && es.best_epoch != 0 && res.stopped_by != StopCriterion::interrupted) {
-    const bool moved = es.wait > 0 || res.stopped_by == StopCriterion::non_finite;
-    es.restore(replica.params());
-    if (moved) {
+    const std::string note =
+        es.restore_at_end(std::span<T>(replica.params()), o.validation_name,
+                          res.stopped_by == StopCriterion::early_stopping, res.stopped_by == StopCriterion::non_finite);
+    if (!note.empty()) {
       res.restored_best = true;
-      res.message += res.stopped_by == StopCriterion::early_stopping
-                         ? " (its parameters restored)"
-                         : "; the parameters of epoch " + std::to_string(es.best_epoch) + " (best " +
-                               o.validation_name + " loss " + text::number(es.best_loss) + ") restored";
+      res.message += note;
       res.validation = detail::evaluate(replica, *validation, comm, o.binary_threshold);
     }
   }

@@ -53,6 +53,19 @@ struct EarlyStopping {
                              " parameters, the network has " + std::to_string(params.size()));
     std::copy(best_params.begin(), best_params.end(), params.begin());
   }
+  /// At the end of a run with early stopping (the Trainer's and dist::train_data_parallel's rule:
+  /// however the run ended, but an interruption): puts the best epoch's parameters into `params` and
+  /// returns what the run's message should add, "" when they are the last epoch's anyway (nothing
+  /// changed). `patience_ran_out`: the message already names the best epoch; `stepped_on`: steps
+  /// were taken after the last validated epoch (a non-finite stop). `set` names the validation set.
+  std::string restore_at_end(std::span<T> params, const std::string& set, bool patience_ran_out,
+                             bool stepped_on) const {
+    restore(params);
+    if (wait == 0 && !stepped_on) return "";
+    return patience_ran_out ? " (its parameters restored)"
+                            : "; the parameters of epoch " + std::to_string(best_epoch) + " (best " + set + " loss " +
+                                  text::number(best_loss) + ") restored";
+  }
   /// Checks a record restored from a checkpoint against a network of `num_params` parameters that
   /// has completed `epochs` epochs; "" if it is consistent, else what is wrong.
   std::string check(std::size_t num_params, std::size_t epochs) const {

@@ -316,14 +316,12 @@ class Trainer {
     // running out, the epoch or step limit, the gradient-norm criterion, a non-finite value), not
     // only when patience ran out; an interrupted run keeps its own, to be resumed.
     if (o_.patience > 0 && o_.restore_best && es.best_epoch != 0 && res.stopped_by != StopCriterion::interrupted) {
-      const bool moved = es.wait > 0 || res.stopped_by == StopCriterion::non_finite;  // steps after the best
-      es.restore(net_.params());
-      if (moved) {
+      const std::string note = es.restore_at_end(net_.params(), o_.validation_name,
+                                                 res.stopped_by == StopCriterion::early_stopping,
+                                                 res.stopped_by == StopCriterion::non_finite);
+      if (!note.empty()) {
         res.restored_best = true;
-        res.message += res.stopped_by == StopCriterion::early_stopping
-                           ? " (its parameters restored)"
-                           : "; the parameters of epoch " + std::to_string(es.best_epoch) + " (best " +
-                                 o_.validation_name + " loss " + text::number(es.best_loss) + ") restored";
+        res.message += note;
         res.validation = evaluate_rows(loss, vdata, va);
       }
     }
