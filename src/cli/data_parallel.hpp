@@ -89,10 +89,7 @@ TrainReport run_data_parallel(R& replica, const io::ModelSpec& sp, const TrainSe
   if (!res.replicas_agree)
     throw std::runtime_error("data-parallel training ended with different parameters on the processes");
   TrainReport r = report_of(res, completed, te != nullptr);
-  // --patience: the engine ended on the best epoch's parameters (re-evaluated when they were not the last);
-  // put back again (the same values, on every process: all hold the same record) for the report
-  if (keep_best_epoch(s, es, replica.params(), r) && !res.restored_best)
-    r.monitored_accuracy = dist::evaluate(replica, *te, comm, threshold).accuracy();
+  note_kept_epoch(s, es, r);  // --patience: the engine ended on the best epoch's parameters
   return r;
 }
 

@@ -43,17 +43,14 @@ struct TrainReport {
 };
 
 /// --patience: whatever ended the run (patience running out, the epoch limit, --max-steps, the
-/// gradient-norm criterion), it ends on the best validation epoch's parameters. Puts them into
-/// `params` (after an early stop the loop already did: the same values) and records the epoch in the
-/// report; the caller then evaluates the monitored set again. Not after a NaN/Inf stop or an
-/// interruption (nothing is saved then). Returns whether it did.
-inline bool keep_best_epoch(const TrainSettings& s, const train::EarlyStopping<float>& es, std::span<float> params,
-                            TrainReport& r) {
-  if (s.patience == 0 || es.best_epoch == 0 || r.exit != exit_ok) return false;
-  es.restore(params);
+/// gradient-norm criterion), the training loop (the Trainer, dist::train_data_parallel, the topology
+/// loop: EarlyStopping::restore_at_end) ended it on the best validation epoch's parameters and
+/// evaluated them; this records that epoch in the report. Not after a NaN/Inf stop or an
+/// interruption (nothing is saved then).
+inline void note_kept_epoch(const TrainSettings& s, const train::EarlyStopping<float>& es, TrainReport& r) {
+  if (s.patience == 0 || es.best_epoch == 0 || r.exit != exit_ok) return;
   r.kept_epoch = es.best_epoch;
   r.kept_loss = es.best_loss;
-  return true;
 }
 
 /// The flags every training loop of the tool takes alike, put on its options (train::TrainerOptions or

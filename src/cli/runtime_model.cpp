@@ -258,7 +258,7 @@ class RuntimeModel final : public Model {
     }
     keep_best(why);
     progress.message("stopped (" + std::string(train::to_string(why)) + "): " + r.message);
-    keep_best_epoch(s, es, net_.params(), r);  // the tool's report: which epoch's parameters the run ended on
+    note_kept_epoch(s, es, r);  // the tool's report: which epoch's parameters the run ended on
     return r;
   }
 
@@ -344,9 +344,8 @@ RuntimeLoss default_loss(const RuntimeNetwork<float>& net) {
 RuntimeLoss read_loss(const nlohmann::json& j, const std::string& where) {
   const RuntimeLoss l = RuntimeLoss::from_json(j, where);
   using K = RuntimeLoss::Kind;
-  const bool weighted = l.kind == K::softmax_ce_logits_weighted_pytorch || l.kind == K::softmax_ce_logits_weighted_plain_mean;
   const std::string type = j["type"].get<std::string>();
-  if (j.contains("class_weights") && !weighted)
+  if (j.contains("class_weights") && !l.weighted())
     throw std::invalid_argument(where + ".class_weights: " + type + " takes no class weights (the weighted losses "
                                 "softmax_ce_logits_weighted_pytorch and softmax_ce_logits_weighted_plain_mean do)");
   if (j.contains("delta") && l.kind != K::huber)
@@ -370,8 +369,7 @@ void check_classifier(const RuntimeNetwork<float>& net, const RuntimeLoss& loss,
   const auto last = net.activations().back();
   if (net.outputs() != 1) {
     const std::string after = std::string("the last activation is ") + activation_name(last);
-    const bool weighted =
-        loss.kind == K::softmax_ce_logits_weighted_pytorch || loss.kind == K::softmax_ce_logits_weighted_plain_mean;
+    const bool weighted = loss.weighted();
     if (loss.kind == K::ce_prob && last != RuntimeActivation::softmax)
       throw std::invalid_argument(loss_where + ": ce_prob (cross_entropy) takes probabilities: a probability loss "
                                   "needs a softmax output, " + after + " (softmax_ce_logits takes its logits)");

@@ -114,10 +114,7 @@ class StaticModel final : public Model {
       throw io::DataError(s.resume + ": " + e.what(), s.resume);
     }
     TrainReport r = report_of(res, completed, te != nullptr);
-    // --patience: the Trainer ended on the best epoch's parameters (re-evaluated when they were not the
-    // last); put back again (the same values) for the report
-    if (keep_best_epoch(s, es, net_->params(), r) && !res.restored_best)
-      r.monitored_accuracy = t.evaluate(loss::softmax_cross_entropy, *te).accuracy();
+    note_kept_epoch(s, es, r);  // --patience: the Trainer ended on the best epoch's parameters
     return r;
   }
 

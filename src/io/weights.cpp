@@ -394,24 +394,28 @@ void read_model(const std::string& path, const ModelSpec& spec, std::vector<T>& 
   if (standardizer) *standardizer = std::move(st);
 }
 
+// Both loads: the whole file is read and checked before params is written (all or nothing).
+template <class T>
+void load_checked(const std::string& path, const ModelSpec& spec, std::span<T> params,
+                  std::optional<Standardizer>* standardizer) {
+  check_size(spec, params.size(), path.c_str());
+  std::vector<T> tmp(params.size());
+  read_model(path, spec, tmp, standardizer);
+  std::copy(tmp.begin(), tmp.end(), params.begin());  // commit: everything has been checked
+}
+
 }  // namespace
 
 template <class T>
 void load_model_json(const std::string& path, const ModelSpec& spec, std::span<T> params) {
-  check_size(spec, params.size(), path.c_str());
-  std::vector<T> tmp(params.size());
-  read_model(path, spec, tmp, static_cast<std::optional<Standardizer>*>(nullptr));
-  std::copy(tmp.begin(), tmp.end(), params.begin());  // commit: everything has been checked
+  load_checked(path, spec, params, nullptr);
 }
 
 template <class T>
 std::optional<Standardizer> load_model_json(const std::string& path, const ModelSpec& spec, std::span<T> params,
                                             WithStandardizer) {
-  check_size(spec, params.size(), path.c_str());
-  std::vector<T> tmp(params.size());
   std::optional<Standardizer> st;
-  read_model(path, spec, tmp, &st);
-  std::copy(tmp.begin(), tmp.end(), params.begin());  // commit: everything has been checked
+  load_checked(path, spec, params, &st);
   return st;
 }
 

@@ -64,6 +64,11 @@ struct RuntimeLoss {
   double huber_delta = 1.0;
   double l2_lambda = 0.0;  // > 0: + λ/2 Σ_l ‖W_l‖²_F (loss::with_l2)
 
+  /// A class-weighted softmax cross-entropy (it needs class_weights, one per output).
+  bool weighted() const noexcept {
+    return kind == Kind::softmax_ce_logits_weighted_pytorch || kind == Kind::softmax_ce_logits_weighted_plain_mean;
+  }
+
   /// By name: mse_half_sum, mse_mean, bce_prob, bce_logits, softmax_ce_logits (or
   /// softmax_cross_entropy), ce_prob (or cross_entropy), softmax_ce_logits_weighted_pytorch,
   /// softmax_ce_logits_weighted_plain_mean, huber.
@@ -108,9 +113,7 @@ struct RuntimeLoss {
         l.class_weights.push_back(cw[i].get<double>());
       }
     }
-    const bool weighted = l.kind == Kind::softmax_ce_logits_weighted_pytorch ||
-                          l.kind == Kind::softmax_ce_logits_weighted_plain_mean;
-    if (weighted && l.class_weights.empty())
+    if (l.weighted() && l.class_weights.empty())
       throw std::invalid_argument(w + ".class_weights: required by " + j["type"].get<std::string>());
     return l;
   }
