@@ -4,6 +4,7 @@
 // from the reference's own pre-activations z and weights.
 #include <cmath>
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,29 @@ TEST_CASE("per-layer gradient norms are the norms of the reference's per-layer g
   CHECK(g.weight_ratio_to_last(2) == 1.0);
   std::vector<double> short_grad(3);
   CHECK_THROWS_AS(ctnn::layer_gradient_norms<Deep>(std::span<const double>(short_grad)), std::invalid_argument);
+}
+
+TEST_CASE("gradient-norm ratios refuse a layer index out of range, naming it and the layer count") {
+  ctnn::GradientNorms<3> g;
+  g.weight = {1.0, 2.0, 4.0};
+  CHECK(g.weight_ratio_to_next(1) == 0.5);  // the last valid l: layer 1 over layer 2
+  CHECK(g.weight_ratio_to_last(2) == 1.0);
+  // The last layer has no next one (it used to read weight[3], past the array).
+  CHECK_THROWS_WITH_AS(g.weight_ratio_to_next(2),
+                       "ctnn::GradientNorms::weight_ratio_to_next: layer l = 2, but the network has 3 layers (l < 2)",
+                       std::out_of_range);
+  CHECK_THROWS_AS(g.weight_ratio_to_next(static_cast<std::size_t>(-1)), std::out_of_range);  // l + 1 wraps to 0
+  CHECK_THROWS_WITH_AS(g.weight_ratio_to_last(3),
+                       "ctnn::GradientNorms::weight_ratio_to_last: layer l = 3, but the network has 3 layers (l < 3)",
+                       std::out_of_range);
+  // One layer: no ratio to a next layer at all; its ratio to the last is 1.
+  ctnn::GradientNorms<1> one;
+  one.weight = {3.0};
+  CHECK(one.first_to_last() == 1.0);
+  CHECK_THROWS_WITH_AS(one.weight_ratio_to_next(0),
+                       "ctnn::GradientNorms::weight_ratio_to_next: layer l = 0, but the network has 1 layer "
+                       "(no layer has a next one)",
+                       std::out_of_range);
 }
 
 TEST_CASE("layer Jacobians by reverse mode equal diag(g'(z)) W from the reference's z") {

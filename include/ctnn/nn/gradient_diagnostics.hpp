@@ -73,17 +73,34 @@ struct DenseLayers {
   static constexpr std::size_t param_begin(std::size_t l) { return Net::block_offset[Net::first_block(begin[l])]; }
 };
 
-/// Per-layer gradient norms and their ratios across depth.
+/// Per-layer gradient norms and their ratios across depth (layers 0 … L−1). A layer index out of
+/// range throws std::out_of_range naming it and L.
 template <std::size_t L>
 struct GradientNorms {
   std::array<double, L> weight{};  ///< ‖∂J/∂W(l)‖_F
   std::array<double, L> bias{};    ///< ‖∂J/∂b(l)‖₂
-  /// ‖∂J/∂W(l)‖ / ‖∂J/∂W(L)‖ (the last layer's): the vanishing-gradient picture across depth.
-  double weight_ratio_to_last(std::size_t l) const { return weight[l] / weight[L - 1]; }
-  /// ‖∂J/∂W(l)‖ / ‖∂J/∂W(l+1)‖: how much one layer shrinks (< 1) or grows (> 1) the gradient.
-  double weight_ratio_to_next(std::size_t l) const { return weight[l] / weight[l + 1]; }
-  /// First layer / last layer.
-  double first_to_last() const { return weight[0] / weight[L - 1]; }
+  /// ‖∂J/∂W(l)‖ / ‖∂J/∂W(L−1)‖ (the last layer's), l < L: the vanishing-gradient picture across depth.
+  double weight_ratio_to_last(std::size_t l) const {
+    if (l >= L) out_of_range("weight_ratio_to_last", l, "l < " + std::to_string(L));
+    return weight[l] / weight[L - 1];
+  }
+  /// ‖∂J/∂W(l)‖ / ‖∂J/∂W(l+1)‖, l < L − 1 (the last layer has no next): how much one layer shrinks
+  /// (< 1) or grows (> 1) the gradient.
+  double weight_ratio_to_next(std::size_t l) const {
+    if (L < 2 || l >= L - 1)  // not l + 1 >= L: l = SIZE_MAX would wrap
+      out_of_range("weight_ratio_to_next", l,
+                   L < 2 ? std::string("no layer has a next one") : "l < " + std::to_string(L - 1));
+    return weight[l] / weight[l + 1];
+  }
+  /// First layer / last layer (weight_ratio_to_last(0)).
+  double first_to_last() const { return weight_ratio_to_last(0); }
+
+ private:
+  [[noreturn]] static void out_of_range(const char* what, std::size_t l, const std::string& allowed) {
+    throw std::out_of_range("ctnn::GradientNorms::" + std::string(what) + ": layer l = " + std::to_string(l) +
+                            ", but the network has " + std::to_string(L) + " layer" + (L == 1 ? "" : "s") +
+                            " (" + allowed + ")");
+  }
 };
 
 /// The per-layer norms of a gradient in Net's flat layout (e.g. net.grads() after net.gradient).
