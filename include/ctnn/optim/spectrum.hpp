@@ -3,7 +3,9 @@
 // all P eigenvalues of a Fisher (optim/fisher.hpp) — for P above the number of gradient rows R
 // through the R x R Gram matrix of its rows (F = Vᵀ diag(w) V and diag(√w) V Vᵀ diag(√w) share their
 // nonzero eigenvalues; the other P − R are exactly 0) — and the condition number over the
-// numerical rank. The decompositions are Eigen 3's (JacobiSVD, SelfAdjointEigenSolver), compiled once
+// numerical rank (conditioning: over |λ|, with the count of negative eigenvalues, so an indefinite
+// Hessian is reported as such rather than losing its negative half).
+// The decompositions are Eigen 3's (JacobiSVD, SelfAdjointEigenSolver), compiled once
 // in src/optim/spectrum.cpp (link ctnn_spectrum_dep): Eigen's solvers cost ~40 s of compiling per
 // translation unit, and this header includes no Eigen.
 // Not in the umbrella. Layer: optim (includes nn).
@@ -13,6 +15,8 @@
 #include <cstddef>
 #include <limits>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "ctnn/optim/fisher.hpp"
@@ -54,27 +58,48 @@ std::vector<double> fisher_eigenvalues(const FisherFactors<Net, Likelihood>& f) 
   return ev;
 }
 
-/// Conditioning of a positive semi-definite matrix from its eigenvalues.
+/// Conditioning of a symmetric matrix from its eigenvalues (in any order): a Fisher's or a Gram
+/// matrix's (positive semi-definite), or a Hessian's, which away from a minimum is indefinite.
+/// Every figure is over the magnitudes |λ|, the singular values of a symmetric matrix: `condition`
+/// is its 2-norm condition number κ₂ = σ_max / σ_min on the numerical range (for a positive
+/// semi-definite matrix, λ_max / the smallest eigenvalue above the tolerance). No eigenvalue is
+/// dropped for its sign: `negative` counts those below −tolerance (0: positive semi-definite up to
+/// rounding; > 0: indefinite or negative definite, e.g. a saddle point's Hessian) and `min_eigenvalue`
+/// is the most negative curvature. A NaN or infinite eigenvalue throws std::invalid_argument.
 struct Conditioning {
-  double largest = 0;      ///< λ_max
-  double smallest = 0;     ///< the smallest eigenvalue above the tolerance
-  double condition = 0;    ///< λ_max / smallest: the condition number on the numerical range
-  std::size_t rank = 0;    ///< eigenvalues above the tolerance
+  double largest = 0;         ///< max |λ| (λ_max for a positive semi-definite matrix): the spectral norm
+  double smallest = 0;        ///< the smallest |λ| above the tolerance
+  double condition = 0;       ///< largest / smallest: κ₂ on the numerical range (∞ when the rank is 0)
+  std::size_t rank = 0;       ///< eigenvalues with |λ| above the tolerance
+  std::size_t negative = 0;   ///< eigenvalues below −tolerance (0 for a positive semi-definite matrix)
+  double min_eigenvalue = 0;  ///< λ_min, signed: the most negative curvature when negative > 0
+  double max_eigenvalue = 0;  ///< λ_max, signed
   std::size_t dimension = 0;
-  double tolerance = 0;    ///< λ_max · n · ε (NumPy's matrix_rank default)
+  double tolerance = 0;       ///< max |λ| · n · ε (NumPy's matrix_rank default)
+  bool positive_semidefinite() const noexcept { return negative == 0; }
 };
 inline Conditioning conditioning(std::span<const double> eigenvalues) {
   Conditioning c;
   c.dimension = eigenvalues.size();
   if (eigenvalues.empty()) return c;
-  c.largest = *std::max_element(eigenvalues.begin(), eigenvalues.end());
+  for (std::size_t i = 0; i < eigenvalues.size(); ++i)
+    if (!std::isfinite(eigenvalues[i]))
+      throw std::invalid_argument("ctnn::optim::conditioning: eigenvalue " + std::to_string(i) + " of " +
+                                  std::to_string(eigenvalues.size()) + " is " + std::to_string(eigenvalues[i]) +
+                                  " (a matrix with NaN or infinite entries?)");
+  const auto [lo, hi] = std::minmax_element(eigenvalues.begin(), eigenvalues.end());
+  c.min_eigenvalue = *lo;
+  c.max_eigenvalue = *hi;
+  c.largest = std::max(std::abs(*lo), std::abs(*hi));
   c.tolerance = c.largest * static_cast<double>(eigenvalues.size()) * std::numeric_limits<double>::epsilon();
   c.smallest = c.largest;
-  for (double v : eigenvalues)
-    if (v > c.tolerance) {
+  for (double v : eigenvalues) {
+    if (std::abs(v) > c.tolerance) {
       ++c.rank;
-      c.smallest = std::min(c.smallest, v);
+      c.smallest = std::min(c.smallest, std::abs(v));
     }
+    if (v < -c.tolerance) ++c.negative;
+  }
   c.condition = c.rank > 0 ? c.largest / c.smallest : std::numeric_limits<double>::infinity();
   return c;
 }
