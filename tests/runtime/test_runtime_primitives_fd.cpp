@@ -2,9 +2,11 @@
 // differences (tests/support/gradcheck.hpp): f(θ) = Σ u ⊙ node(inputs) with a random weight u, the
 // inputs' gradients from one reverse sweep. Shapes are chosen to exercise the SIMD tails (5, 9
 // columns) and every broadcasting form; inputs keep away from kinks (0, clamp bounds) so that the
-// finite differences are valid. Also a node used twice (adjoints summed) and a two-layer net.
+// finite differences are valid. Also a node used twice (adjoints summed), a two-layer net, the 0
+// written for leaves the root does not reach, and the refusal of overlapping grad buffers.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -167,4 +169,66 @@ TEST_CASE("runtime tape: gradients are overwritten, constants get none, shapes a
   const V w = tape.leaf(2, 3, z.data());
   CHECK_THROWS_AS(static_cast<void>(w + m), std::invalid_argument);
   CHECK_THROWS_AS(tape.backward(x), std::invalid_argument);  // not 1 x 1
+}
+
+TEST_CASE("runtime tape: a leaf the root does not depend on gets gradient 0, as in the static tape") {
+  rt::Tape<double> tape;
+  std::vector<double> x{0.5, -1.0}, z{1.0, 2.0}, gx(2, 99.0), gz(2, 99.0), gs(2, 99.0), gl(2, 99.0);
+  const V a = tape.leaf(1, 2, x.data(), gx.data());
+  const V unused = tape.leaf(1, 2, z.data(), gz.data());  // on the tape, not below the root
+  const V stepped = tape.leaf(1, 2, z.data(), gs.data());  // below the root, through a zero derivative
+  const V f = rt::sum(rt::square(a)) + rt::sum(rt::step(stepped));
+  const V late = tape.leaf(1, 2, z.data(), gl.data());  // recorded after the root
+  const V f2 = rt::sum(late * late);  // a second root, above it
+  CHECK(tape.backward(f) == doctest::Approx(0.25 + 1.0 + 2.0));
+  CHECK(gx == std::vector<double>{2 * x[0], 2 * x[1]});  // d/dx Σx² = 2x
+  CHECK(gz == std::vector<double>{0, 0});
+  CHECK(gs == std::vector<double>{0, 0});
+  CHECK(gl == std::vector<double>{0, 0});
+  // A grad buffer given later (by rebind) is written too, with or without a re-planned sweep.
+  std::vector<double> gz2(2, 99.0), gz3(2, 99.0);
+  tape.rebind(unused, z.data(), gz2.data());
+  tape.backward(f);
+  CHECK(gz2 == std::vector<double>{0, 0});
+  tape.rebind(unused, z.data());
+  tape.backward(f);  // re-planned without it
+  tape.rebind(unused, z.data(), gz3.data());
+  tape.backward(f);  // and with it again
+  CHECK(gz3 == std::vector<double>{0, 0});
+  // The other root: its leaves receive their gradient, the first root's leaves 0.
+  std::fill(gx.begin(), gx.end(), 99.0);
+  tape.backward(f2);
+  CHECK(gl == std::vector<double>{2 * z[0], 2 * z[1]});
+  CHECK(gx == std::vector<double>{0, 0});
+  // A 1 x 1 leaf as the root: 1 for itself, 0 for the rest.
+  double s = 3.0, gsr = 99.0;
+  const V r = tape.leaf(1, 1, &s, &gsr);
+  std::fill(gl.begin(), gl.end(), 99.0);
+  CHECK(tape.backward(r) == 3.0);
+  CHECK(gsr == 1.0);
+  CHECK(gl == std::vector<double>{0, 0});
+}
+
+TEST_CASE("runtime tape: leaves with overlapping grad buffers are refused; a weight used twice is one leaf") {
+  rt::Tape<double> tape;
+  std::vector<double> w{1.5, -2.0}, h(3, 99.0);
+  const V a = tape.leaf(1, 2, w.data(), h.data());
+  CHECK_THROWS_WITH_AS(tape.leaf(1, 2, w.data(), h.data()),
+                       "ctnn runtime tape: the grad buffer of leaf 1 (1 x 2) overlaps that of leaf 0 (1 x 2): each "
+                       "would overwrite the other's gradient; a weight used twice is one leaf (use its variable twice)",
+                       std::invalid_argument);
+  CHECK_THROWS_AS(tape.leaf(2, 1, w.data(), h.data() + 1), std::invalid_argument);  // a partial overlap
+  CHECK(tape.size() == 1);                                                          // nothing recorded
+  // Adjacent buffers do not overlap; one leaf used twice gets the sum of both uses.
+  std::vector<double> c{3.0}, gc(1, 99.0);
+  const V k = tape.leaf(1, 1, c.data(), h.data() + 2);
+  const V f = rt::sum(a * a) + rt::sum(a) * k;
+  CHECK(tape.backward(f) == doctest::Approx(1.5 * 1.5 + 4.0 + (1.5 - 2.0) * 3.0));
+  CHECK(h == std::vector<double>{2 * 1.5 + 3.0, 2 * -2.0 + 3.0, 1.5 - 2.0});  // d/dw (Σw² + c Σw), d/dc = Σw
+  // rebind() checks a new grad buffer against the other leaves' as well, and keeps the old one.
+  CHECK_THROWS_AS(tape.rebind(k, c.data(), h.data() + 1), std::invalid_argument);
+  tape.rebind(k, c.data(), gc.data());
+  tape.backward(f);
+  CHECK(gc[0] == doctest::Approx(-0.5));
+  tape.rebind(a, w.data(), h.data());  // its own buffer again: no conflict with itself
 }

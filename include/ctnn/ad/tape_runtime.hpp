@@ -2,7 +2,10 @@
 // (a network whose sizes are read from a file). Tensors are rows x cols (one sample per row, as
 // in the static tape); nodes are recorded in order and their values computed on record; a
 // reverse sweep from a 1 x 1 root accumulates adjoints, the first edge into a node writing (=)
-// and later ones adding (+=), exactly as the static tape does, so nothing is zeroed.
+// and later ones adding (+=), exactly as the static tape does, so nothing is zeroed but the grad
+// buffers of leaves the root does not depend on (their gradient is 0, written as the static tape
+// writes it). Two leaves may not share (overlap in) a grad buffer: each would overwrite the other's
+// gradient; a weight used twice is one leaf used twice.
 //
 // No rule is written twice: element-wise nodes call the ops of ad/ops/*.hpp (value, derivative,
 // through ad::unary_adjoint) and ops::Add/Sub/Mul/Div (value, da, db); affine, softmax and
@@ -21,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "ctnn/ad/binary.hpp"
@@ -82,21 +86,30 @@ class Tape {
   Tape& operator=(const Tape&) = delete;
 
   /// An R x C leaf over caller storage (row-major). With a grad buffer, backward() writes
-  /// dRoot/dLeaf there (overwritten); without, the leaf is a constant. The buffers must outlive
-  /// the passes that use them and may be swapped between passes (rebind).
+  /// dRoot/dLeaf there (overwritten; 0 if the root does not depend on the leaf); without, the
+  /// leaf is a constant. The buffers must outlive the passes that use them and may be swapped
+  /// between passes (rebind). A grad buffer overlapping another leaf's is refused
+  /// (std::invalid_argument): a weight used twice is one leaf whose variable is used twice.
   Var<T> leaf(std::size_t rows, std::size_t cols, const T* value, T* grad = nullptr) {
     if (value == nullptr) throw std::invalid_argument("ctnn runtime tape: a leaf needs a value buffer");
     Node n = shaped(Kind::leaf, rows, cols);
     n.ext_value = value;
     n.ext_grad = grad;
+    check_grad_overlap(nodes_.size(), n);
     return push(n);
   }
   /// Points a leaf at other buffers (new input values, another gradient buffer, or none).
-  /// Allocation-free; giving or dropping a grad buffer re-plans the next reverse sweep (O(nodes)).
+  /// Allocation-free; giving or dropping a grad buffer re-plans the next reverse sweep (O(nodes)),
+  /// a new grad buffer is checked against the other leaves' (O(nodes)).
   void rebind(Var<T> v, const T* value, T* grad = nullptr) {
     Node& n = node(v);
     if (n.kind != Kind::leaf) throw std::invalid_argument("ctnn runtime tape: rebind() of an interior node");
     if (value == nullptr) throw std::invalid_argument("ctnn runtime tape: a leaf needs a value buffer");
+    if (grad != nullptr && grad != n.ext_grad) {
+      Node moved = n;
+      moved.ext_grad = grad;
+      check_grad_overlap(v.id, moved);
+    }
     if ((grad == nullptr) != (n.ext_grad == nullptr)) planned_root_ = none;
     n.ext_value = value;
     n.ext_grad = grad;
@@ -196,13 +209,15 @@ class Tape {
       if (nodes_[i].kind != Kind::leaf) compute(i);
   }
   /// Reverse sweep from a 1 x 1 root over the values of the last forward (or of recording);
-  /// every leaf that wants a gradient below the root receives dRoot/dLeaf (overwritten). Returns
-  /// the root's value. Allocation-free after the first sweep from this root.
+  /// every leaf that wants a gradient receives dRoot/dLeaf (overwritten: 0 for a leaf the root
+  /// does not reach). Returns the root's value. Allocation-free after the first sweep from this root.
   T backward(Var<T> root) {
     const Node& r = node(root);
     if (r.rows * r.cols != 1)
       throw std::invalid_argument("ctnn runtime tape: backward() needs a 1 x 1 root, got " + shape(root));
     plan(root.id);
+    for (const std::uint32_t i : unreached_)
+      std::fill_n(nodes_[i].ext_grad, nodes_[i].rows * nodes_[i].cols, T(0));
     if (r.kind == Kind::leaf) {
       if (r.ext_grad != nullptr) r.ext_grad[0] = T(1);
       return r.ext_value[0];
@@ -267,6 +282,27 @@ class Tape {
       throw std::invalid_argument("ctnn runtime tape: a variable of another tape");
   }
   std::string shape(Var<T> v) const { return std::to_string(rows(v)) + " x " + std::to_string(cols(v)); }
+  // Refuses a grad buffer of leaf `self` (node n) that overlaps another leaf's: the reverse sweep
+  // writes each leaf's gradient (=), so one would overwrite the other's.
+  void check_grad_overlap(std::size_t self, const Node& n) const {
+    if (n.ext_grad == nullptr) return;
+    const auto range = [](const Node& m) {
+      const auto lo = reinterpret_cast<std::uintptr_t>(m.ext_grad);
+      return std::pair<std::uintptr_t, std::uintptr_t>{lo, lo + m.rows * m.cols * sizeof(T)};
+    };
+    const auto [lo, hi] = range(n);
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const Node& o = nodes_[i];
+      if (i == self || o.kind != Kind::leaf || o.ext_grad == nullptr) continue;
+      const auto [olo, ohi] = range(o);
+      if (lo < ohi && olo < hi)
+        throw std::invalid_argument(
+            "ctnn runtime tape: the grad buffer of leaf " + std::to_string(self) + " (" + std::to_string(n.rows) +
+            " x " + std::to_string(n.cols) + ") overlaps that of leaf " + std::to_string(i) + " (" +
+            std::to_string(o.rows) + " x " + std::to_string(o.cols) +
+            "): each would overwrite the other's gradient; a weight used twice is one leaf (use its variable twice)");
+    }
+  }
   static Node shaped(Kind k, std::size_t r, std::size_t c) {
     if (r == 0 || c == 0) throw std::invalid_argument("ctnn runtime tape: a node with an empty shape");
     Node n;
@@ -355,6 +391,11 @@ class Tape {
         seen[c] = 1;
       }
     }
+    // Leaves wanting a gradient that the root does not reach (or recorded after it): dRoot/dLeaf = 0.
+    unreached_.clear();
+    for (std::size_t i = 0; i < n; ++i)
+      if (nodes_[i].kind == Kind::leaf && nodes_[i].ext_grad != nullptr && (i > root || !reach_[i]))
+        unreached_.push_back(static_cast<std::uint32_t>(i));
     if (adjoints_.size() < adj_end) adjoints_.resize(adj_end);
     planned_root_ = root;
   }
@@ -551,6 +592,7 @@ class Tape {
   std::vector<T> values_, adjoints_, scratch_;
   std::size_t scratch_need_ = 0;
   std::vector<char> reach_, needs_grad_, first_, seen_;
+  std::vector<std::uint32_t> unreached_;  // leaves with a grad buffer the planned root does not reach
   std::uint32_t planned_root_ = none;
 };
 
