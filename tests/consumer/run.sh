@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/consumer/run.sh CTNN_ROOT: builds tests/consumer/project, a separate meson project that
-# takes ctnn as a subproject (CTNN_ROOT symlinked as subprojects/ctnn), and runs its program.
+# takes ctnn as a subproject (CTNN_ROOT symlinked as subprojects/ctnn), and runs its program; with
+# Eigen 3 installed, its configure must also resolve ctnn-spectrum (not compiled here: pkgconfig.sh).
 # Works in a temporary directory, removed on exit; any failure fails the test.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ctnn-consumer.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 cp -R "$here/project" "$work/project"
+cp "$here/spectrum_main.cpp" "$work/project/"
 mkdir -p "$work/project/subprojects"
 ln -s "$ctnn_root" "$work/project/subprojects/ctnn"
 
@@ -25,6 +27,10 @@ echo "== meson setup (ctnn from $ctnn_root)"
 opts=()
 if grep -q "'bench'" "$ctnn_root/meson_options.txt" 2>/dev/null; then
   opts+=(-Dctnn:bench=false)
+fi
+# With Eigen 3 installed ctnn builds its spectra: ctnn-spectrum must then resolve (project/meson.build).
+if pkg-config --exists eigen3; then
+  opts+=(-Dspectrum=enabled)
 fi
 if ! meson setup build "${opts[@]}"; then
   echo "consumer: meson setup failed" >&2

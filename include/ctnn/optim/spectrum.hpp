@@ -5,9 +5,14 @@
 // nonzero eigenvalues; the other P − R are exactly 0) — and the condition number over the
 // numerical rank (conditioning: over |λ|, with the count of negative eigenvalues, so an indefinite
 // Hessian is reported as such rather than losing its negative half).
-// The decompositions are Eigen 3's (JacobiSVD, SelfAdjointEigenSolver), compiled once
-// in src/optim/spectrum.cpp (link ctnn_spectrum_dep): Eigen's solvers cost ~40 s of compiling per
-// translation unit, and this header includes no Eigen.
+// The decompositions are Eigen 3's (JacobiSVD, SelfAdjointEigenSolver), compiled once in
+// src/optim/spectrum.cpp: Eigen's solvers cost ~40 s of compiling per translation unit, and this
+// header includes no Eigen. So a program that calls singular_values, symmetric_eigenvalues,
+// gram_eigenvalues or fisher_eigenvalues must link that library, libctnn_spectrum.a (built when
+// ctnn's configure finds Eigen 3), or it fails to link with undefined references to them: in meson,
+// dependency('ctnn-spectrum') — the installed pkg-config file, or ctnn as a subproject
+// (fallback : ['ctnn', 'ctnn_spectrum_dep']); elsewhere `pkg-config --cflags --libs ctnn-spectrum`.
+// conditioning() is inline and needs no library. Docs: docs/api-quick.md.
 // Not in the umbrella. Layer: optim (includes nn).
 #pragma once
 #include <algorithm>
