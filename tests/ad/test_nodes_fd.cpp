@@ -44,8 +44,8 @@ TEST_CASE("nodes: operations with numbers (affine nodes) and negation") {
   const auto th = rng.uniform(R * C, -2, 2);
   auto build = [](const auto* t, auto* g) {
     auto X = ad::variable<0, R, C>(t, g);
-    // (each number operation wraps a different node type: two affine nodes of one type with
-    // different constants in one expression are rejected, see test_composites.cpp)
+    // (each number operation wraps a different node type here; one type with different numbers
+    // is the next case)
     return ad::mean(2.0 * X + 1.0) + ad::sum(ad::square(1.0 - ad::tanh(X)) / 3.0) -
            ad::sum(-(ad::sigmoid(X) * 0.5) + 0.25);
   };
@@ -53,6 +53,27 @@ TEST_CASE("nodes: operations with numbers (affine nodes) and negation") {
   for (double x : th)
     m += (2 * x + 1) / (R * C), s += (1 - std::tanh(x)) * (1 - std::tanh(x)) / 3, t += -0.5 * sig(x) + 0.25;
   check_expression("affine", build, th, m + s - t);
+}
+
+TEST_CASE("nodes: one node type with different numbers (the tape keyed by path)") {
+  constexpr std::size_t R = 2, C = 7;
+  Rng rng(23);
+  const auto th = rng.uniform(R * C, -2, 2);
+  // pinball losses at three quantiles: relu(τ·d) + relu((τ − 1)·d) is one type for every τ; and
+  // x − 0.5, x − 1.5 below one relu type, and a leaky ReLU's slope (an op with a member)
+  auto build = [](const auto* t, auto* g) {
+    auto X = ad::variable<0, R, C>(t, g);
+    auto pin = [&](double tau) { return ad::sum(ad::relu(X * tau) + ad::relu(X * (tau - 1))); };
+    return pin(0.1) + pin(0.5) + pin(0.9) + ad::sum(ad::relu(X - 0.5)) * ad::sum(ad::relu(X - 1.5)) +
+           ad::sum(ad::leaky_relu(X, 0.2) * ad::leaky_relu(X, 0.3));
+  };
+  double pin = 0, a = 0, b = 0, l = 0;
+  for (double x : th) {
+    for (double tau : {0.1, 0.5, 0.9}) pin += std::max(tau * x, 0.0) + std::max((tau - 1) * x, 0.0);
+    a += std::max(x - 0.5, 0.0), b += std::max(x - 1.5, 0.0);
+    l += (x > 0 ? x : 0.2 * x) * (x > 0 ? x : 0.3 * x);
+  }
+  check_expression("different numbers", build, th, pin + a * b + l);
 }
 
 TEST_CASE("nodes: row_sum, and softmax / logsumexp on several rows") {

@@ -66,6 +66,52 @@ TEST_CASE("a custom loss (Huber) prints its derived adjoint") {
         std::string::npos);
 }
 
+TEST_CASE("one node type with different numbers: each occurrence is its own node, as in the pass") {
+  double w[3] = {1, 2, 3}, g[3] = {};
+  auto wv = ad::variable<0, 1, 3>(w, g);
+  // relu(w − 1/2) and relu(w − 3/2) are one type, as are 2w and 3w (names by the plain order)
+  auto e = ad::sum(ad::relu(wv - 0.5)) + ad::sum(ad::relu(wv - 1.5)) + ad::sum(wv * 2.0 + wv * 3.0);
+  using Order = ad::topological_order<decltype(e)>;
+  static_assert(ad::StaticTape<decltype(e)>::payload_repeated);
+  ad::eq::Names names(Order::size);
+  names.value[meta::index_of_v<Order, decltype(wv)>] = ad::eq::Symbol{"w", "w"};
+  const auto eq = ad::eq::derive(e, names, {});
+  CHECK(eq.text() ==
+        "J = Σ relu(−1/2 + w) + Σ relu(−3/2 + w) + Σ (2 w + 3 w)\n"
+        "∂J/∂w = relu′(−1/2 + w) + relu′(−3/2 + w) + 2 + 3\n");
+  // with equal numbers the two relu terms are one node (the plain order), used twice
+  auto same = ad::sum(ad::relu(wv - 0.5)) + ad::sum(ad::relu(wv - 0.5));
+  using Same = ad::topological_order<decltype(same)>;
+  ad::eq::Names sn(Same::size);
+  sn.value[meta::index_of_v<Same, decltype(wv)>] = ad::eq::Symbol{"w", "w"};
+  CHECK(ad::eq::derive(same, sn, {}).tape_text().find("v4 = v3 + v3\n") != std::string::npos);
+}
+
+TEST_CASE("a pinball loss at two quantiles on a leaky-ReLU net: the keyed pass's nodes, numbered") {
+  // relu(τ·d) is one type for τ = 0.1 and 0.9, and the leaky slope sits below the output, so the
+  // pass keys everything from a(1) up by path: the net above z(1) runs once per relu term
+  Network<double, Dense<3, 4>, LeakyReLU, Dense<4, 2>> net(1);
+  const auto pinball = [](auto out, auto y) {
+    auto d = y - out;
+    return sum(ad::relu(d * 0.1) + ad::relu(d * -0.9)) + sum(ad::relu(d * 0.9) + ad::relu(d * -0.1));
+  };
+  const std::string t = nn::equations(net, pinball).text();
+  CAPTURE(t);
+  CHECK(t.find("z(1) = W(1) x + b(1)\n") != std::string::npos);
+  CHECK(t.find("a(1)⟨1⟩ = lrelu(z(1))\n") != std::string::npos);
+  CHECK(t.find("z(2)⟨4⟩ = W(2) a(1)⟨4⟩ + b(2)\n") != std::string::npos);
+  CHECK(t.find("δ(2)⟨2⟩ = 9/(10) · relu′(−9/(10) · (y − z(2)⟨2⟩))\n") != std::string::npos);
+  CHECK(t.find("δ(1) = ā(1)⟨1⟩ ⊙ lrelu′(z(1)) + ā(1)⟨2⟩ ⊙ lrelu′(z(1)) + ā(1)⟨3⟩ ⊙ lrelu′(z(1)) + ā(1)⟨4⟩ ⊙ lrelu′(z(1))\n") !=
+        std::string::npos);
+  CHECK(t.find("ŷ") == std::string::npos);  // z(2) has no single name here
+  // a ReLU net keeps one z(2) (no numbers below the output): ŷ = z(2), δ(2) once
+  Network<double, Dense<3, 4>, ReLU, Dense<4, 2>> plain(1);
+  const std::string p = nn::equations(plain, pinball).text();
+  CAPTURE(p);
+  CHECK(p.find("ŷ = z(2)\n") != std::string::npos);
+  CHECK(p.find("⟨") == std::string::npos);
+}
+
 TEST_CASE("a hand-built expression: the generic adjoint form, names given by the caller") {
   double w[3] = {1, 2, 3}, g[3] = {};
   double c[3] = {0.5, 0.5, 0.5};

@@ -49,6 +49,33 @@ TEST_CASE("sgd_step falls back exactly when a weight is used twice (L2 penalty)"
   CHECK(worst_difference<Net, 5>(loss, 10, 0.1) == 0.0);
 }
 
+TEST_CASE("sgd_step with a loss whose terms share a node type with different numbers (pinball at two quantiles)") {
+  // relu(τ·d) for τ = 0.1 and 0.9 is one node type: the pass runs the tape keyed by path. Its
+  // parameters are still used once each (fused), unless a node with numbers (a leaky ReLU's
+  // slope) sits below the network's output: then the keyed tape has the network twice and the
+  // step falls back to gradient-then-update.
+  const auto pinball = [](auto out, auto y) {
+    auto d = y - out;
+    return ctnn::sum(ctnn::ad::relu(d * 0.1) + ctnn::ad::relu(d * -0.9)) +
+           ctnn::sum(ctnn::ad::relu(d * 0.9) + ctnn::ad::relu(d * -0.1));
+  };
+  using Relu = ctnn::Network<double, ctnn::Dense<4, 6>, ctnn::ReLU, ctnn::Dense<6, 3>>;
+  using Leaky = ctnn::Network<double, ctnn::Dense<4, 6>, ctnn::LeakyReLU, ctnn::Dense<6, 3>>;
+  CHECK(worst_difference<Relu, 5>(pinball, 10, 0.1) < 1e-14);
+  CHECK(worst_difference<Leaky, 5>(pinball, 10, 0.1) == 0.0);
+  // the loss is the pinball sum of the forward pass's outputs
+  Leaky net(3);
+  ctnn::Matrix<double, 5, 4> x;
+  ctnn::Matrix<double, 5, 3> y, out;
+  for (std::size_t i = 0; i < x.size; ++i) x[i] = std::sin(0.7 * double(i));
+  for (std::size_t i = 0; i < y.size; ++i) y[i] = std::cos(0.3 * double(i));
+  net.forward<5>(x.data(), out.data());
+  double expect = 0;
+  for (std::size_t i = 0; i < y.size; ++i)
+    for (double tau : {0.1, 0.9}) expect += std::max(tau * (y[i] - out[i]), 0.0) + std::max((tau - 1) * (y[i] - out[i]), 0.0);
+  CHECK(net.loss<5>(pinball, x.data(), y.data()) == doctest::Approx(expect).epsilon(1e-14));
+}
+
 TEST_CASE("sgd_step does not touch grads()") {
   using Net = ctnn::Network<double, ctnn::Dense<3, 4>, ctnn::Sigmoid, ctnn::Dense<4, 2>>;
   Net net(1);

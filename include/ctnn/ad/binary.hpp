@@ -206,6 +206,7 @@ struct Affine1 : NodeBase<typename A::scalar, A::rows, A::cols> {
   double alpha = 1, beta = 0;
   Affine1(A a_, double al, double be) : a(std::move(a_)), alpha(al), beta(be) {}
   bool same_payload(const Affine1& o) const noexcept { return alpha == o.alpha && beta == o.beta; }
+  static constexpr bool has_payload = true;
 
   static constexpr bool elementwise = true;
   static constexpr bool needs_own_value = false;

@@ -589,6 +589,13 @@ void collect(const Node& n, std::vector<const void*>& at) {
   if constexpr (Node::children::size >= 1) collect<Order>(n.a, at);
   if constexpr (Node::children::size >= 2) collect<Order>(n.b, at);
 }
+// The same for keyed_order: a node with numbers at or below it is found by its path.
+template <class Order, class Node, std::size_t... P>
+void collect_keyed(const Node& n, std::vector<const void*>& at, ad::detail::Path<P...>) {
+  at[meta::index_of_v<Order, typename ad::detail::key_of<Node, ad::detail::Path<P...>>::type>] = &n;
+  if constexpr (Node::children::size >= 1) collect_keyed<Order>(n.a, at, ad::detail::Path<P..., 0>{});
+  if constexpr (Node::children::size >= 2) collect_keyed<Order>(n.b, at, ad::detail::Path<P..., 1>{});
+}
 
 /// Removes one occurrence of factor f from a product; nullptr when it is not there.
 inline E without_factor(const E& e, const E& f) {
@@ -655,17 +662,19 @@ E adjoint_of(const void* p, std::size_t k, const Operands& o, const Context& c) 
 }
 }  // namespace detail
 
-/// The tape of expression e as TapeNodes, in the static tape's order, with its plan's flags.
-template <Expression Root>
+/// The tape of expression e as TapeNodes, in the static tape's order (ByPath: keyed_order, the
+/// order a pass runs when one node type holds different numbers), with its plan's flags.
+template <bool ByPath = false, Expression Root>
 std::vector<TapeNode> tape_of(const Root& e, const Context& ctx) {
-  using Order = topological_order<Root>;
+  using Order = std::conditional_t<ByPath, keyed_order<Root>, topological_order<Root>>;
   using P = Plan<Order, true>;
   std::vector<const void*> at(P::n, nullptr);
-  detail::collect<Order>(e, at);
+  if constexpr (ByPath) detail::collect_keyed<Order>(e, at, ad::detail::Path<>{});
+  else detail::collect<Order>(e, at);
   std::vector<TapeNode> t(P::n);
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (([&] {
-       using N = meta::at_t<I, Order>;
+       using N = typename ad::detail::node_of<meta::at_t<I, Order>>::type;
        TapeNode& x = t[I];
        x.leaf = P::is_leaf[I];
        x.needs_grad = P::needs_grad[I];
@@ -817,9 +826,49 @@ inline Equations derive_tape(const std::vector<TapeNode>& tape, const Names& nam
   return out;
 }
 
-/// Derives the equations of expression e (a 1 x 1 objective) as the static tape runs them.
+/// Names given by topological_order's indices, moved to keyed_order's: a node's names go to
+/// its type's occurrences, numbered when there are several (z(2)⟨1⟩, z(2)⟨2⟩: each is its own node
+/// of the pass); a factoring through a type that occurs more than once is dropped.
+template <class Root>
+Names keyed_names(const Names& names) {
+  using Plain = topological_order<Root>;
+  using Keyed = keyed_order<Root>;
+  constexpr std::array<std::size_t, Keyed::size> src = []<std::size_t... J>(std::index_sequence<J...>) {
+    return std::array<std::size_t, Keyed::size>{
+        meta::index_of_v<Plain, typename ad::detail::node_of<meta::at_t<J, Keyed>>::type>...};
+  }(std::make_index_sequence<Keyed::size>{});
+  std::vector<std::size_t> only(Plain::size, meta::npos), count(Plain::size, 0);
+  for (std::size_t j = 0; j < src.size(); ++j) ++count[src[j]], only[src[j]] = j;
+  Names k(Keyed::size);
+  k.root = names.root;
+  std::vector<std::size_t> seen(Plain::size, 0);
+  for (std::size_t j = 0; j < src.size(); ++j) {
+    const std::size_t i = src[j];
+    const std::string occ = count[i] > 1 ? std::to_string(++seen[i]) : "";
+    auto take = [&](const auto& from, auto& to) {
+      if (i >= from.size() || !from[i]) return;
+      to = from[i];
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(*to)>, Symbol>)
+        if (!occ.empty()) *to = Symbol{cat(to->text, "⟨", occ, "⟩"), cat("{", to->latex, "}^{\\langle ", occ, "\\rangle}")};
+    };
+    take(names.value, k.value[j]);
+    take(names.adjoint, k.adjoint[j]);
+    take(names.gradient, k.gradient[j]);
+    take(names.derivative, k.derivative[j]);
+    take(names.transposed, k.transposed[j]);
+    if (i < names.factor_through.size() && names.factor_through[i] != meta::npos && count[names.factor_through[i]] == 1)
+      k.factor_through[j] = only[names.factor_through[i]];
+  }
+  return k;
+}
+
+/// Derives the equations of expression e (a 1 x 1 objective) as the static tape runs them: when
+/// one node type holds different numbers (x * 2.0 and x * 3.0), each occurrence is its own node,
+/// as in the pass; `names` are by topological_order's indices either way.
 template <Expression Root>
 Equations derive(const Root& e, const Names& names, const Context& ctx) {
+  if constexpr (StaticTape<Root>::payload_repeated)
+    if (StaticTape<Root>::numbers_differ(e)) return derive_tape(tape_of<true>(e, ctx), keyed_names<Root>(names), ctx);
   return derive_tape(tape_of(e, ctx), names, ctx);
 }
 

@@ -2,7 +2,7 @@
 // (rows x cols, compile time), its scalar type and its children; interior nodes hold their
 // children by value, leaves hold pointers to long-lived storage (parameters, inputs, targets,
 // user constants). Two nodes of the same type are the same node: the static tape evaluates
-// them once and sums their adjoints (see ad/tape_static.hpp).
+// them once and sums their adjoints, unless numbers inside them differ (see ad/tape_static.hpp).
 // Layer: ad (includes core and kernel only).
 #pragma once
 #include <cstddef>

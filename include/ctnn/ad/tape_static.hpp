@@ -167,6 +167,81 @@ CTNN_INLINE const auto& follow(const N& n, Path<P0, Ps...>) {
 
 constexpr std::size_t pad_to(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 
+// ---- numbers inside nodes --------------------------------------------------------------------
+// An interior node may hold numbers of its own (its payload: x * 2.0 holds 2.0, a leaky ReLU its
+// slope, a Tap its output buffer); it says so by `static constexpr bool has_payload = true`.
+// Two occurrences of such a type, or of a type with one below it, are the same tape node only if
+// their numbers are equal, which only a pass can see. The tape keeps the order by types and, when
+// a pass finds such numbers differ (2.0 * x + 3.0 * x), runs a second order compiled for that
+// case, in which every node with numbers at or below it is keyed by its path from the root
+// (Keyed<Node, Path>): one tape node per occurrence. Leaves are never keyed (a leaf's tag names
+// its buffer).
+template <class N>
+constexpr bool own_payload() {
+  if constexpr (requires { N::has_payload; }) return N::has_payload;
+  else return false;
+}
+template <class N>
+constexpr bool carries_payload() {
+  if constexpr (N::is_leaf) {
+    return false;
+  } else {
+    using Ch = typename N::children;
+    bool r = own_payload<N>();
+    if constexpr (Ch::size >= 1) r = r || carries_payload<meta::at_t<0, Ch>>();
+    if constexpr (Ch::size >= 2) r = r || carries_payload<meta::at_t<1, Ch>>();
+    return r;
+  }
+}
+template <class Node, class PathT>
+struct Keyed;
+template <class Node, class PathT>
+struct key_of {
+  using type = std::conditional_t<carries_payload<Node>(), Keyed<Node, PathT>, Node>;
+};
+template <class Node, class PathT>
+struct keyed_children;
+template <class Node, std::size_t... P>
+struct keyed_children<Node, Path<P...>> {
+  using Ch = typename Node::children;
+  template <std::size_t K>
+  static auto child() {
+    if constexpr (K < Ch::size) return meta::TypeList<typename key_of<meta::at_t<K, Ch>, Path<P..., K>>::type>{};
+    else return meta::TypeList<>{};
+  }
+  using type = typename concat<decltype(child<0>()), decltype(child<1>())>::type;
+};
+/// Node at member path PathT, as its own tape node: Node's static facts, children keyed alike.
+template <class Node, class PathT>
+struct Keyed : Node {
+  using node = Node;
+  using path = PathT;
+  using children = typename keyed_children<Node, PathT>::type;
+};
+template <class K>
+struct node_of {
+  using type = K;
+};
+template <class N, class PathT>
+struct node_of<Keyed<N, PathT>> {
+  using type = N;
+};
+template <class K>
+inline constexpr bool is_keyed_v = !std::is_same_v<typename node_of<K>::type, K>;
+
+// Whether a type with numbers at or below it occurs more than once in the tree (Entries: the
+// tree's nodes in post-order; Order: the distinct types).
+template <class Order, class... Es>
+constexpr bool payload_repeated(meta::TypeList<Es...>) {
+  constexpr std::size_t n = sizeof...(Es);
+  constexpr std::array<bool, n> pay{carries_payload<typename Es::node>()...};
+  constexpr std::array<std::size_t, n> at{meta::index_of_v<Order, typename Es::node>...};
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j)
+      if (pay[i] && at[i] == at[j]) return true;
+  return false;
+}
+
 }  // namespace detail
 
 /// The compile-time plan of an expression type, for a forward-only pass or a gradient pass.
@@ -355,17 +430,37 @@ constexpr bool per_sample_leaf() {
 
 template <class Root>
 using topological_order = typename detail::topo<meta::TypeList<>, Root>::type;
+/// The order with every node that has numbers at or below it keyed by its path (detail::Keyed):
+/// what a pass runs when two occurrences of one such type hold different numbers.
+template <class Root>
+using keyed_order = typename detail::topo<meta::TypeList<>, typename detail::key_of<Root, detail::Path<>>::type>::type;
 
-/// Runs an expression: forward sweep, and the reverse sweep on request.
-template <class Root, class Binding = NoBinding>
+/// Runs an expression: forward sweep, and the reverse sweep on request. ByPath: the tape of
+/// keyed_order (what a pass of the plain tape hands over to when numbers differ; see above).
+template <class Root, class Binding = NoBinding, bool ByPath = false>
 class StaticTape {
+  template <class, class, bool>
+  friend class StaticTape;
+  using Entries = typename detail::flatten<Root, detail::Path<>>::type;
+  using EntryNodes = typename detail::entry_nodes<Entries>::type;
+
  public:
   using T = typename Root::scalar;
-  using Order = topological_order<Root>;
+  using Order = std::conditional_t<ByPath, keyed_order<Root>, topological_order<Root>>;
   static constexpr std::size_t root = Order::size - 1;
   static constexpr bool has_duplicates = detail::tree_size<Root>::value != Order::size;
-  /// Whether a fused training step (sink leaves) is exact for this expression.
-  static constexpr bool fused_step_ok = Plan<Order, true>::sink_ok;
+  /// Whether a type with numbers of its own at or below it (x * 2.0, a leaky ReLU) occurs twice:
+  /// then a pass compares the numbers and runs keyed_order's tape when they differ.
+  static constexpr bool payload_repeated = [] {
+    if constexpr (ByPath || !has_duplicates) return false;
+    else return detail::payload_repeated<Order>(Entries{});
+  }();
+  /// Whether a fused training step (sink leaves) is exact for this expression (in both orders a
+  /// pass may run).
+  static constexpr bool fused_step_ok = [] {
+    if constexpr (payload_repeated) return Plan<Order, true>::sink_ok && Plan<keyed_order<Root>, true>::sink_ok;
+    else return Plan<Order, true>::sink_ok;
+  }();
 
   /// Forward sweep only; writes the root's value (Root::size elements) to out.
   static void evaluate(const Root& e, T* out, const Binding& bind = {}) {
@@ -392,11 +487,20 @@ class StaticTape {
       run<true, PerSampleMode<Batch, Stride>>(e, bind, [&v](const T* y) { v = y[0]; });
     return v;
   }
+  /// Whether two occurrences of one interior node type in e hold different numbers, so that a
+  /// pass runs keyed_order's tape (false unless payload_repeated).
+  static bool numbers_differ(const Root& e) {
+    if constexpr (payload_repeated) {
+      std::array<const void*, Order::size> seen{};
+      bool leaves_ok = true, numbers_ok = true;
+      check_payloads(e, seen, leaves_ok, numbers_ok);
+      return !numbers_ok;
+    } else {
+      return false;
+    }
+  }
 
  private:
-  using Entries = typename detail::flatten<Root, detail::Path<>>::type;
-  using EntryNodes = typename detail::entry_nodes<Entries>::type;
-  /// Node I of the order, reached by its member path from the root.
   // What every sweep function receives: the expression object and the binding of its slots.
   struct Ptrs {
     const Root& e;
@@ -405,8 +509,13 @@ class StaticTape {
   /// Node I of the order, reached by its member path from the root.
   template <std::size_t I>
   static CTNN_INLINE const auto& node_at(const Ptrs& p) {
-    using E = meta::at_t<meta::index_of_v<EntryNodes, meta::at_t<I, Order>>, Entries>;
-    return detail::follow(p.e, typename E::path{});
+    using K = meta::at_t<I, Order>;
+    if constexpr (detail::is_keyed_v<K>) {
+      return detail::follow(p.e, typename K::path{});
+    } else {
+      using E = meta::at_t<meta::index_of_v<EntryNodes, K>, Entries>;
+      return detail::follow(p.e, typename E::path{});
+    }
   }
   template <std::size_t I>
   static CTNN_INLINE const T* leaf_value(const Ptrs& p) {
@@ -427,15 +536,19 @@ class StaticTape {
     else return p.bind.alpha;
   }
 
-  // Only for expressions with a repeated type: every occurrence must carry the same constants.
+  // Only for expressions with a repeated type (plain order): whether every occurrence of a leaf
+  // type has the same buffers (leaves_ok) and of an interior type the same numbers (numbers_ok).
   template <class Node, class Seen>
-  static void check_payloads(const Node& node, Seen& seen, bool& ok) {
+  static void check_payloads(const Node& node, Seen& seen, bool& leaves_ok, bool& numbers_ok) {
     constexpr std::size_t i = meta::index_of_v<Order, Node>;
     const void*& slot = seen[i];
-    if (slot != nullptr && !static_cast<const Node*>(slot)->same_payload(node)) ok = false;
+    if (slot != nullptr && !static_cast<const Node*>(slot)->same_payload(node)) {
+      if constexpr (Node::is_leaf) leaves_ok = false;
+      else numbers_ok = false;
+    }
     slot = &node;
-    if constexpr (Node::children::size >= 1) check_payloads(node.a, seen, ok);
-    if constexpr (Node::children::size >= 2) check_payloads(node.b, seen, ok);
+    if constexpr (Node::children::size >= 1) check_payloads(node.a, seen, leaves_ok, numbers_ok);
+    if constexpr (Node::children::size >= 2) check_payloads(node.b, seen, leaves_ok, numbers_ok);
   }
 
   template <class P, std::size_t I>
@@ -657,16 +770,17 @@ class StaticTape {
     using P = Plan<Order, Backward>;
     static_assert(diagnostic::expression_is_leaf<Root::is_leaf>::value);
     const Ptrs ptrs{e, bind};
-    if constexpr (has_duplicates) {
+    if constexpr (!ByPath && has_duplicates) {
       std::array<const void*, Order::size> seen{};
-      bool ok = true;
-      check_payloads(e, seen, ok);
-      if (!ok)
+      bool leaves_ok = true, numbers_ok = true;
+      check_payloads(e, seen, leaves_ok, numbers_ok);
+      if (!leaves_ok)
         throw std::invalid_argument(
-            "ctnn: two nodes of the same expression type carry different constants (e.g. x - 0.1 and "
-            "x - 0.9, or leaves of one tag pointing to different buffers); the static tape identifies "
-            "nodes by type: give such numbers as ctnn::ad::constant<Id, 1, 1>(&value) leaves with "
-            "distinct Ids (they broadcast like a number), or fold them into one node");
+            "ctnn: two leaves of one tag point to different buffers (e.g. ad::constant<1, R, C>(a) and "
+            "ad::constant<1, R, C>(b)); the static tape identifies a leaf by its tag: give each buffer "
+            "its own Id");
+      if constexpr (payload_repeated)
+        if (!numbers_ok) return StaticTape<Root, Binding, true>::template run<Backward, Mode>(e, bind, out);
     }
     constexpr std::size_t n_ws = (Backward ? P::workspace_size : P::value_size) + scratch_size<P, Mode>() + 1;
     auto body = [&](T* ws) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "ctnn/ad/expr.hpp"
@@ -33,6 +34,7 @@ struct Unary : NodeBase<typename A::scalar, A::rows, A::cols> {
 
   Unary(A a_, Op op_) : a(std::move(a_)), op(op_) {}
   bool same_payload(const Unary& o) const noexcept { return op == o.op; }
+  static constexpr bool has_payload = !std::is_empty_v<Op>;  // an op with members (a slope) holds numbers
 
   // Element-wise: the tape evaluates it lane by lane, fused with its single-use element-wise
   // neighbours (ad/tape_static.hpp); the backward rule reads only what the op says it needs.

@@ -176,8 +176,8 @@ ad::eq::Equations equations(const Network<T, Layers...>& net, const Loss& user_l
   if (out_idx < n && z_of_layer[last] == out_idx) {  // no output activation: say that ŷ is z(L), after its definition
     auto at = eqs.forward.begin();
     while (at != eqs.forward.end() && at->lhs.text != names.value[out_idx]->text) ++at;
-    if (at != eqs.forward.end()) ++at;
-    eqs.forward.insert(at, {{"ŷ", "\\hat{y}"}, "=", ad::eq::sym(*names.value[out_idx])});
+    if (at != eqs.forward.end())  // (not there when the pass keys z(L) by path: z(L)⟨1⟩, z(L)⟨2⟩, ...)
+      eqs.forward.insert(at + 1, {{"ŷ", "\\hat{y}"}, "=", ad::eq::sym(*names.value[out_idx])});
   }
   return eqs;
 }
