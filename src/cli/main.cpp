@@ -15,6 +15,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -503,65 +504,92 @@ int main(int argc, char** argv) {
         processes = comm.size();
       }
 #endif
+      // The set-up (model, files, data) can fail on one process or on all. With --data-parallel
+      // the processes agree before training: the lowest failing one prints its error, the others
+      // stay quiet, and all exit with its code (none is left waiting in a collective).
       std::unique_ptr<Model> model;
-      if (!topology.empty()) {
-        model = make_runtime_model(topology, ts.seed);
-      } else {
-        for (const auto& p : presets())
-          if (preset == p.name) model = p.make(ts.seed);
-        if (!model) {
-          std::string names;
-          for (const auto& p : presets()) names += std::string(names.empty() ? "" : ", ") + p.name;
-          return report_error("--preset: unknown preset \"" + preset + "\" (" + names + ")", exit_usage);
-        }
-      }
-      if (!model->supports_batch(ts.batch))
-        return report_error("--batch " + std::to_string(ts.batch) + ": this preset is compiled for batch sizes " +
-                                model->batch_sizes() + " (a --topology JSON network takes any)",
-                            exit_usage);
-      // The files written after training (and the first checkpoint) are checked before it: an
-      // unwritable --save must not cost the run. With --data-parallel process 0 writes; all agree.
-      std::string unwritable;
+      Loaded d;
+      io::Dataset val;
+      bool has_val = false;
+      std::optional<io::Standardizer> st;
+      int setup_code = exit_ok;
+      std::string setup_error;
+      const auto fail = [&](std::string what, int code) {
+        setup_error = std::move(what);
+        setup_code = code;
+      };
       try {
-        for (const auto* path : {&ts.save, &ts.checkpoint, &ts.log})
-          if (lead && !path->empty()) io::check_writable(*path);
-      } catch (const io::WriteError& e) {
-        unwritable = e.what();
+        [&] {
+          if (!topology.empty()) {
+            model = make_runtime_model(topology, ts.seed);
+          } else {
+            for (const auto& p : presets())
+              if (preset == p.name) model = p.make(ts.seed);
+            if (!model) {
+              std::string names;
+              for (const auto& p : presets()) names += std::string(names.empty() ? "" : ", ") + p.name;
+              return fail("--preset: unknown preset \"" + preset + "\" (" + names + ")", exit_usage);
+            }
+          }
+          if (!model->supports_batch(ts.batch))
+            return fail("--batch " + std::to_string(ts.batch) + ": this preset is compiled for batch sizes " +
+                            model->batch_sizes() + " (a --topology JSON network takes any)",
+                        exit_usage);
+          // The files written after training (and the first checkpoint) are checked before it: an
+          // unwritable --save must not cost the run. With --data-parallel process 0 writes.
+          for (const auto* path : {&ts.save, &ts.checkpoint, &ts.log})
+            if (lead && !path->empty()) io::check_writable(*path);
+          d = load_data(train_data, true);
+          check_fits(d.train, d.train_name, *model, d.train_csv ? train_data.label_column : "");
+          if (d.has_test) check_fits(d.test, d.test_name, *model, d.test_csv ? train_data.label_column : "");
+          // --validation-split: the rows train::hold_out picks (what the Trainer's validation_split holds
+          // out for this seed), before the standardisation, which is fitted on the rows trained on.
+          has_val = ts.validation_split > 0;
+          if (has_val) {
+            Random split_rng(ts.seed);
+            const auto h = train::hold_out(d.train.rows, ts.validation_split, split_rng);
+            if (h.validation.empty() || h.train.empty()) {
+              char what[160];
+              std::snprintf(what, sizeof what, "--validation-split %g of %zu training rows leaves no %s rows",
+                            ts.validation_split, d.train.rows, h.validation.empty() ? "validation" : "training");
+              return fail(what, exit_usage);
+            }
+            val = d.train.subset(h.validation);
+            d.train = d.train.subset(h.train);
+            ts.monitor_name = "val";
+          }
+          if (ts.dist.on && d.train.rows < ts.batch * static_cast<std::size_t>(processes))
+            return fail("--batch " + std::to_string(ts.batch) + " x " + std::to_string(processes) +
+                            " processes = " + std::to_string(ts.batch * static_cast<std::size_t>(processes)) +
+                            " rows per step, more than the " + std::to_string(d.train.rows) +
+                            " training rows: give a smaller --batch or fewer processes",
+                        exit_usage);
+        }();
+      } catch (const CLI::ParseError& e) {
+        fail(e.what(), exit_usage);
+      } catch (const io::DataError& e) {
+        fail(e.what(), exit_bad_input);
+      } catch (const std::exception& e) {  // io::WriteError included: the destination, a failure (1)
+        fail(e.what(), exit_failure);
       }
 #if CTNN_CLI_MPI
-      if (mpi && dist::Comm().lowest_rank_where(!unwritable.empty()) < processes)
-        return lead ? report_error(unwritable, exit_failure) : exit_failure;
-#endif
-      if (!unwritable.empty()) return report_error(unwritable, exit_failure);
-      Loaded d = load_data(train_data, true);
-      check_fits(d.train, d.train_name, *model, d.train_csv ? train_data.label_column : "");
-      if (d.has_test) check_fits(d.test, d.test_name, *model, d.test_csv ? train_data.label_column : "");
-      // --validation-split: the rows train::hold_out picks (what the Trainer's validation_split holds
-      // out for this seed), before the standardisation, which is fitted on the rows trained on.
-      io::Dataset val;
-      const bool has_val = ts.validation_split > 0;
-      if (has_val) {
-        Random split_rng(ts.seed);
-        const auto h = train::hold_out(d.train.rows, ts.validation_split, split_rng);
-        if (h.validation.empty() || h.train.empty()) {
-          char what[160];
-          std::snprintf(what, sizeof what, "--validation-split %g of %zu training rows leaves no %s rows",
-                        ts.validation_split, d.train.rows, h.validation.empty() ? "validation" : "training");
-          return report_error(what, exit_usage);
+      if (mpi) {
+        const dist::Comm comm;
+        const int first = comm.lowest_rank_where(setup_code != exit_ok);
+        if (first < processes) {  // (process 0 failing covers the files only it writes)
+          int code = setup_code;
+          comm.broadcast(std::span<int>(&code, 1), first);
+          if (comm.rank() == first)
+            report_error(first == 0 ? setup_error
+                                    : "process " + std::to_string(first) + " of " + std::to_string(processes) +
+                                          " (process 0 had no error): " + setup_error,
+                         code);
+          return code;
         }
-        val = d.train.subset(h.validation);
-        d.train = d.train.subset(h.train);
-        ts.monitor_name = "val";
       }
-      if (ts.dist.on && d.train.rows < ts.batch * static_cast<std::size_t>(processes)) {  // every process sees it
-        const std::string msg = "--batch " + std::to_string(ts.batch) + " x " + std::to_string(processes) +
-                                " processes = " + std::to_string(ts.batch * static_cast<std::size_t>(processes)) +
-                                " rows per step, more than the " + std::to_string(d.train.rows) +
-                                " training rows: give a smaller --batch or fewer processes";
-        return lead ? report_error(msg, exit_usage) : exit_usage;
-      }
+#endif
+      if (setup_code != exit_ok) return report_error(setup_error, setup_code);
       ts.standardize = !no_standardize;
-      std::optional<io::Standardizer> st;
       if (!no_standardize) {
         st = io::Standardizer::fit(d.train);
         st->apply(d.train);

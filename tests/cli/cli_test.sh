@@ -610,6 +610,19 @@ JSON
     expect 2 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --batch 64
     contains err.txt "--batch 64 x 2 processes = 128 rows per step, more than the 120 training rows"
     [[ $(grep -c "rows per step, more than" err.txt) == 1 ]] || fail "the batch error is printed once: $(cat err.txt)"
+    # a set-up error every process meets (a malformed CSV) is printed once, with its exit code
+    head -5 "$DATA/iris_train.csv" > bad.csv
+    echo "5.1,3.5,x,0.2,0" >> bad.csv
+    expect 3 mpiexec -n 2 "$CTNN" train --train bad.csv --preset iris --data-parallel
+    contains err.txt "bad.csv:6:3"
+    [[ $(grep -c '^ctnn: error:' err.txt) == 1 ]] || fail "a common set-up error is printed once: $(cat err.txt)"
+    # one that only process 1 meets (its own command line: mpiexec's A : B form): it says so, and
+    # process 0 does not wait for it in a collective
+    expect 3 timeout 60 mpiexec -n 1 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --epochs 1 : \
+      -n 1 "$CTNN" train --train missing.csv --preset iris --data-parallel --epochs 1
+    contains err.txt "ctnn: error: process 1 of 2 (process 0 had no error): missing.csv"
+    [[ $(grep -c '^ctnn: error:' err.txt) == 1 ]] || fail "a one-process set-up error is printed once: $(cat err.txt)"
+    [[ ! -s out.txt ]] || fail "a set-up error on process 1: process 0 trained: $(cat out.txt)"
     # --on-nan rollback: every process goes back together, three times, then exit 4 from each
     printf '{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"]}' > iris_topology.json
     for net in "--preset iris" "--topology iris_topology.json"; do
