@@ -309,7 +309,7 @@ TEST_CASE("Lbfgs rejects bad sizes with a message") {
   CHECK_THROWS_AS(opt.minimize(rosenbrock<double>, std::span<double>(x)), std::invalid_argument);
 }
 
-TEST_CASE("L-BFGS stops on a NaN loss and leaves x at the last finite point") {
+TEST_CASE("L-BFGS stops on a NaN loss and puts x back at the last accepted iterate") {
   // f = (x0 - 3)^2 + x1^2, but NaN for x0 > 1.5: the minimiser lies beyond the valid region.
   auto f = [](std::span<const double> x, std::span<double> g) {
     g[0] = 2 * (x[0] - 3);
@@ -318,14 +318,57 @@ TEST_CASE("L-BFGS stops on a NaN loss and leaves x at the last finite point") {
   };
   Lbfgs<double> opt(2);
   std::vector<double> x{0.0, 1.0};
-  const auto r = opt.minimize(f, std::span<double>(x));
+  std::vector<double> last_x;
+  double last_loss = 0;
+  std::size_t accepted = 0;
+  const auto r = opt.minimize(f, std::span<double>(x), [&](const ctnn::optim::LbfgsIterate<double>& it) {
+    last_x.assign(it.x.begin(), it.x.end());
+    last_loss = it.loss;
+    ++accepted;
+  });
   CHECK(r.stopped_by == LbfgsStop::non_finite);
   CHECK(std::isfinite(r.loss));
   CHECK(x[0] <= 1.5);
   double g[2];
   CHECK(f(x, g) == doctest::Approx(r.loss).epsilon(1e-15));
+  // Where that iteration started: the iterate the observer saw last, its loss and gradient norm.
+  REQUIRE(accepted >= 1);
+  CHECK(r.iterations == accepted + 1);  // the failed iteration counts
+  CHECK(x == last_x);
+  CHECK(r.loss == last_loss);
+  CHECK(r.grad_norm == doctest::Approx(std::hypot(g[0], g[1])).epsilon(1e-15));
   std::vector<double> bad{2.0, 0.0};
   Lbfgs<double> opt2(2);
   CHECK(opt2.minimize(f, std::span<double>(bad)).stopped_by == LbfgsStop::non_finite);
   CHECK(bad[0] == 2.0);
+}
+
+TEST_CASE("L-BFGS non_finite: x goes back to the start of the iteration, not to the search's last finite trial") {
+  // f = -x on x <= 5 (slope -1), NaN beyond with a zero gradient. From x = 0 the line search tries
+  // t = 1 (f = -1: sufficient decrease, but the slope has not flattened), extrapolates to t = 10, where
+  // f is NaN and the zero gradient meets the curvature condition: the search returns that step.
+  std::vector<double> trials, values;
+  auto f = [&](std::span<const double> x, std::span<double> g) {
+    const bool inside = x[0] <= 5;
+    g[0] = inside ? -1.0 : 0.0;
+    const double v = inside ? -x[0] : std::nan("");
+    trials.push_back(x[0]);
+    values.push_back(v);
+    return v;
+  };
+  Lbfgs<double> opt(1);
+  std::vector<double> x{0.0};
+  std::size_t observed = 0;
+  const auto r = opt.minimize(f, std::span<double>(x), [&](const ctnn::optim::LbfgsIterate<double>&) { ++observed; });
+  CHECK(r.stopped_by == LbfgsStop::non_finite);
+  CHECK(observed == 0);
+  CHECK(r.iterations == 1);
+  REQUIRE(trials.size() == 3);
+  CHECK(trials[1] == 1.0);
+  CHECK(values[1] == -1.0);  // a finite trial, lower than the start...
+  CHECK(std::isnan(values.back()));
+  CHECK(x[0] == 0.0);  // ...yet x is the caller's start, the first iteration's starting point
+  CHECK(r.loss == 0.0);
+  CHECK(r.grad_norm == 1.0);
+  CHECK(r.evaluations == 3);
 }

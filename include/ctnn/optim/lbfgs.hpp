@@ -20,7 +20,13 @@
 //   no_descent      g·d > −change_tolerance (the direction no longer descends measurably)
 //   step_tolerance  max|t d| <= change_tolerance
 //   loss_change     |f_k − f_{k−1}| < change_tolerance
-//   non_finite      f or ∇f NaN/Inf: x is left at the last point where both were finite
+//   non_finite      f or ∇f NaN/Inf at the point minimize() starts from (x untouched; loss is that
+//                   value), or at the step the line search returns: x is put back where that
+//                   iteration started — the last accepted iterate (the observer's last x), or the
+//                   caller's x in the call's first iteration — and loss, grad_norm are that point's.
+//                   Not the line search's last finite trial: the failed search's trials are dropped,
+//                   even a finite one with a lower f. Only the returned step is tested: a search that
+//                   meets a NaN trial but returns a finite step goes on as usual.
 // Allocation: at construction only (history 2·m·n, a few vectors of n).
 // Layer: optim (includes core; the network adapter is a template over any Net).
 #pragma once
@@ -47,7 +53,8 @@ enum class LbfgsStop {
   no_descent,       ///< the directional derivative g·d rose above −change_tolerance
   step_tolerance,   ///< the step max|t d| fell to change_tolerance
   loss_change,      ///< the loss changed by less than change_tolerance
-  non_finite,       ///< f or ∇f was NaN/Inf (at the start, or at the line search's point: x is left at the last finite one)
+  non_finite,       ///< f or ∇f was NaN/Inf at the start (x untouched), or at the step the line search returned:
+                    ///< x is back where that iteration started (the last accepted iterate), not at a finite trial
 };
 
 inline const char* to_string(LbfgsStop s) noexcept {
