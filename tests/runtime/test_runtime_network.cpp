@@ -2,17 +2,23 @@
 // 64-32-10 benchmark workload (ReLU, softmax cross-entropy; batch 1 and 16 in double, 1, 5 and 16
 // in float) gives the static tape's outputs, loss and gradients bit for bit; initialisation from a seed gives
 // ctnn::Network's parameters; descriptions are parsed from JSON text with errors that name the
-// offending key, and a bad description loads nothing.
+// offending key, and a bad description loads nothing. RuntimeJacobian and RuntimeHvp follow their
+// network when it is assigned another (new buffers, another topology): the results of fresh ones,
+// and central differences.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
+#include "ctnn/nn/runtime_hvp.hpp"
+#include "ctnn/nn/runtime_jacobian.hpp"
 #include "ctnn/nn/runtime_network.hpp"
+#include "gradcheck.hpp"
 
 namespace {
 
@@ -177,4 +183,115 @@ TEST_CASE("runtime network: a bad description names the place and loads nothing"
   std::vector<double> x(2), y(3);
   CHECK_THROWS_WITH_AS(net.gradient(w, 1, x.data(), y.data()), "ctnn RuntimeNetwork: 2 class weights for 3 outputs",
                        std::invalid_argument);
+}
+
+namespace {
+
+using RNet = ctnn::RuntimeNetwork<double>;
+
+/// The input and parameter Jacobians of net at x by j.
+std::pair<std::vector<double>, std::vector<double>> jacobians(ctnn::RuntimeJacobian<double>& j, const RNet& net,
+                                                              const std::vector<double>& x) {
+  std::vector<double> Ji(net.outputs() * net.inputs(), -1.0), Jp(net.outputs() * net.num_params(), -1.0);
+  j.input(x.data(), Ji.data());
+  j.params(x.data(), Jp.data());
+  return {Ji, Jp};
+}
+
+/// Every row of both Jacobians against central differences of net.forward (output k at x, at θ).
+void check_jacobians_fd(RNet& net, const std::vector<double>& x, const std::vector<double>& Ji,
+                        const std::vector<double>& Jp) {
+  const std::size_t K = net.outputs(), In = net.inputs(), P = net.num_params();
+  const std::vector<double> theta(net.params().begin(), net.params().end());
+  std::vector<double> out(K);
+  for (std::size_t k = 0; k < K; ++k) {
+    INFO("output " << k);
+    const auto at_x = [&](const double* xs) {
+      net.forward(1, xs, out.data());
+      return out[k];
+    };
+    const auto ri = ctnn::test::gradcheck(at_x, x.data(), Ji.data() + k * In, In);
+    CHECK_MESSAGE(ri.max_rel_err < 1e-6, ri.report);
+    const auto at_theta = [&](const double* th) {
+      std::copy(th, th + P, net.params().begin());
+      net.forward(1, x.data(), out.data());
+      return out[k];
+    };
+    const auto rp = ctnn::test::gradcheck(at_theta, theta.data(), Jp.data() + k * P, P);
+    CHECK_MESSAGE(rp.max_rel_err < 1e-6, rp.report);
+    std::copy(theta.begin(), theta.end(), net.params().begin());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("runtime Jacobian follows its network when that is assigned another (new buffers, another topology)") {
+  RNet net({2, 3, 2}, {"tanh", "identity"}, 0.01, 1);
+  ctnn::RuntimeJacobian<double> jac(net);
+  const std::vector<double> x2{0.3, -0.4}, x3{0.3, -0.4, 0.8};
+  const auto before = jacobians(jac, net, x2);
+
+  net = RNet({2, 3, 2}, {"tanh", "identity"}, 0.01, 7);  // other weights: the old buffers are freed
+  const auto reloaded = jacobians(jac, net, x2);
+  ctnn::RuntimeJacobian<double> fresh(net);
+  CHECK(reloaded == jacobians(fresh, net, x2));
+  CHECK(reloaded.first != before.first);
+  check_jacobians_fd(net, x2, reloaded.first, reloaded.second);
+
+  net = RNet({3, 4, 2}, {"sigmoid", "softplus"}, 0.01, 3);  // another topology
+  CHECK(jac.inputs() == 3);
+  CHECK(jac.outputs() == 2);
+  const auto other = jacobians(jac, net, x3);
+  ctnn::RuntimeJacobian<double> fresh3(net);
+  CHECK(other == jacobians(fresh3, net, x3));
+  check_jacobians_fd(net, x3, other.first, other.second);
+
+  // Same sizes, another activation and slope (a leaky ReLU's slope is recorded in the tape).
+  net = RNet({3, 4, 2}, {"leaky_relu", "softplus"}, 0.3, 3);
+  const auto leaky = jacobians(jac, net, x3);
+  ctnn::RuntimeJacobian<double> fresh_leaky(net);
+  CHECK(leaky == jacobians(fresh_leaky, net, x3));
+  net = RNet({3, 4, 2}, {"leaky_relu", "softplus"}, 0.05, 3);
+  const auto slope = jacobians(jac, net, x3);
+  ctnn::RuntimeJacobian<double> fresh_slope(net);
+  CHECK(slope == jacobians(fresh_slope, net, x3));
+  CHECK(slope != leaky);
+}
+
+TEST_CASE("runtime HVP follows the network of each call: another topology than it was built for") {
+  const RNet small({2, 3, 1}, {"tanh", "identity"}, 0.01, 1);
+  const RNet big({2, 8, 1}, {"tanh", "identity"}, 0.01, 1);
+  const RNet other({2, 3, 1}, {"sigmoid", "identity"}, 0.01, 1);  // small's sizes, another activation
+  ctnn::RuntimeHvp<double> h(small);
+  const std::vector<double> x{0.1, 0.2, -0.3, 0.4}, y{0.5, -0.2};
+  const auto mse = ctnn::RuntimeLoss::named("mse_mean");
+  for (const RNet* net : {&big, &small, &other}) {
+    const std::size_t P = net->num_params();
+    INFO("hidden " << net->layer_sizes()[1] << ", " << P << " parameters");
+    std::vector<double> v(P), Hv(P, -1.0), g(P, -1.0), Hv_fresh(P, -2.0), g_fresh(P, -2.0);
+    ctnn::Random rng(P);
+    for (double& e : v) e = rng.uniform(-1, 1);
+    const double l = h(*net, mse, 2, x.data(), y.data(), v.data(), Hv.data(), g.data());
+    ctnn::RuntimeHvp<double> fresh(*net);
+    CHECK(fresh(*net, mse, 2, x.data(), y.data(), v.data(), Hv_fresh.data(), g_fresh.data()) == l);
+    CHECK(Hv == Hv_fresh);
+    CHECK(g == g_fresh);
+    // H v = d/dε ∇L(θ + ε v) at 0, by central differences of the double gradient.
+    RNet n = *net;
+    CHECK(n.gradient(mse, 2, x.data(), y.data()) == doctest::Approx(l).epsilon(1e-14));
+    const std::vector<double> theta(n.params().begin(), n.params().end());
+    const double eps = 1e-5;
+    std::vector<double> gp(P), gm(P);
+    for (const double s : {1.0, -1.0}) {
+      for (std::size_t i = 0; i < P; ++i) n.params()[i] = theta[i] + s * eps * v[i];
+      n.gradient(mse, 2, x.data(), y.data());
+      std::copy(n.grads().begin(), n.grads().end(), (s > 0 ? gp : gm).begin());
+    }
+    double scale = 1;
+    for (double e : Hv) scale = std::max(scale, std::abs(e));
+    for (std::size_t i = 0; i < P; ++i) {
+      INFO("parameter " << i);
+      CHECK(std::abs(Hv[i] - (gp[i] - gm[i]) / (2 * eps)) <= 1e-7 * scale);
+    }
+  }
 }

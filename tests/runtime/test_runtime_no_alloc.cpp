@@ -1,14 +1,17 @@
 // tests/runtime/test_runtime_no_alloc.cpp: a recorded runtime graph is re-run without allocating:
 // after the first call with a batch size and loss, RuntimeNetwork::forward / gradient / loss
 // (with or without dx, i.e. with a re-planned reverse sweep) and Tape::forward / backward on new
-// leaf values call no operator new. Global operator new is replaced by a counting version
-// (counting_new.hpp); nothing inside a counted region uses doctest (its macros allocate).
+// leaf values call no operator new; nor does RuntimeJacobian on a network that was not assigned
+// since its last call (the check that it was not is allocation-free). Global operator new is
+// replaced by a counting version (counting_new.hpp); nothing inside a counted region uses doctest
+// (its macros allocate).
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "counting_new.hpp"
+#include "ctnn/nn/runtime_jacobian.hpp"
 #include "ctnn/nn/runtime_network.hpp"
 
 using ctnn::test::allocations_in;
@@ -47,11 +50,27 @@ TEST_CASE("runtime tape: forward and backward on new leaf values allocate nothin
   const auto f = rt::sum(rt::logsumexp(rt::softmax(x + c) * x));
   tape.backward(f);
   double v = 0;
+  std::vector<double> gb2(5);
   const long n = allocations_in([&] {
     tape.rebind(x, a2.data(), ga.data());
+    tape.rebind(c, b.data(), gb2.data());  // another grad buffer: checked against the others' in place
     tape.forward();
     v += tape.backward(f);
   });
   CHECK(n == 0);
   CHECK(std::isfinite(v));
+}
+
+TEST_CASE("runtime Jacobian: calls on an unchanged network allocate nothing; an assigned one is recorded again") {
+  ctnn::RuntimeNetwork<double> net({6, 5, 3}, {"tanh", "identity"}, 0.01, 2);
+  ctnn::RuntimeJacobian<double> jac(net);
+  std::vector<double> x(6, 0.2), Ji(3 * 6), Jp(3 * net.num_params());
+  jac.input(x.data(), Ji.data());
+  const long n = allocations_in([&] {
+    jac.input(x.data(), Ji.data());
+    jac.params(x.data(), Jp.data());
+  });
+  CHECK(n == 0);
+  net = ctnn::RuntimeNetwork<double>({6, 5, 3}, {"tanh", "identity"}, 0.01, 3);
+  CHECK(allocations_in([&] { jac.input(x.data(), Ji.data()); }) > 0);
 }

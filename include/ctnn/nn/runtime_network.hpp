@@ -328,7 +328,9 @@ class RuntimeNetwork {
   double leaky_slope() const noexcept { return leaky_slope_; }
   /// Records the network on a caller's tape over an input leaf x (batch x inputs) and returns its
   /// output: parameter leaves read params() and receive their gradients in grads(). For
-  /// objectives of one's own on the runtime tape (Jacobians, nn/runtime_jacobian.hpp).
+  /// objectives of one's own on the runtime tape (Jacobians, nn/runtime_jacobian.hpp). The tape
+  /// points into this network's buffers: after the network is assigned (net = other, which frees
+  /// them), record again on a new tape (RuntimeJacobian checks and does so itself).
   ad::runtime::Var<T> record_output(ad::runtime::Tape<T>& tape, ad::runtime::Var<T> x) {
     std::vector<ad::runtime::Var<T>> weights;
     return record_network(tape, x, weights);
