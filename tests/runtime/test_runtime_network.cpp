@@ -2,9 +2,10 @@
 // 64-32-10 benchmark workload (ReLU, softmax cross-entropy; batch 1 and 16 in double, 1, 5 and 16
 // in float) gives the static tape's outputs, loss and gradients bit for bit; initialisation from a seed gives
 // ctnn::Network's parameters; descriptions are parsed from JSON text with errors that name the
-// offending key, and a bad description loads nothing. RuntimeJacobian and RuntimeHvp follow their
-// network when it is assigned another (new buffers, another topology): the results of fresh ones,
-// and central differences.
+// offending key, and a bad description loads nothing; a loss object with a key it does not take or
+// a number out of range is refused. RuntimeJacobian and RuntimeHvp follow their network when it is
+// assigned another (new buffers, another topology): the results of fresh ones, and central
+// differences.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -183,6 +184,38 @@ TEST_CASE("runtime network: a bad description names the place and loads nothing"
   std::vector<double> x(2), y(3);
   CHECK_THROWS_WITH_AS(net.gradient(w, 1, x.data(), y.data()), "ctnn RuntimeNetwork: 2 class weights for 3 outputs",
                        std::invalid_argument);
+}
+
+TEST_CASE("RuntimeLoss::from_json refuses unknown keys, keys the loss does not take and numbers out of range") {
+  auto fails_with = [](const char* text, const char* message) {
+    INFO(text);
+    CHECK_THROWS_WITH_AS(ctnn::RuntimeLoss::from_json(nlohmann::json::parse(text), "case.loss"), message,
+                         std::invalid_argument);
+  };
+  fails_with(R"({"type": "huber", "delta": -1})", "case.loss.delta: must be > 0, got -1");
+  fails_with(R"({"type": "huber", "delta": 0})", "case.loss.delta: must be > 0, got 0");
+  fails_with(R"({"type": "huber", "delta": "1"})", "case.loss.delta: expected a number");
+  fails_with(R"({"type": "huber", "dleta": 0.5})",
+             "case.loss.dleta: unknown key (a loss has type, class_weights, delta, l2_lambda; formula, l2_formula as "
+             "descriptions)");
+  fails_with(R"({"type": "mse_mean", "delta": 0.5})", "case.loss.delta: mse_mean takes no delta (huber's threshold)");
+  fails_with(R"({"type": "mse_mean", "class_weights": [1, 2]})",
+             "case.loss.class_weights: mse_mean takes no class weights (the weighted losses "
+             "softmax_ce_logits_weighted_pytorch and softmax_ce_logits_weighted_plain_mean do)");
+  fails_with(R"({"type": "mse_mean", "l2_lambda": -0.5})", "case.loss.l2_lambda: must be >= 0, got -0.5");
+  fails_with(R"({"type": "mse_mean", "formula": 3})", "case.loss.formula: expected a string (a description)");
+  // What the reference figures hold is taken.
+  const auto h = ctnn::RuntimeLoss::from_json(
+      nlohmann::json::parse(R"({"type": "huber", "delta": 0.5, "formula": "mean of m |r| - m^2 / 2, m = min of |r| and delta"})"));
+  CHECK(h.kind == ctnn::RuntimeLoss::Kind::huber);
+  CHECK(h.huber_delta == 0.5);
+  const auto m = ctnn::RuntimeLoss::from_json(
+      nlohmann::json::parse(R"({"type": "mse_half_sum", "l2_lambda": 0.01, "formula": "f", "l2_formula": "g"})"));
+  CHECK(m.kind == ctnn::RuntimeLoss::Kind::mse_half_sum);
+  CHECK(m.l2_lambda == 0.01);
+  const auto w = ctnn::RuntimeLoss::from_json(
+      nlohmann::json::parse(R"({"type": "softmax_ce_logits_weighted_pytorch", "class_weights": [1, 2.5]})"));
+  CHECK(w.class_weights == std::vector<double>{1, 2.5});
 }
 
 namespace {

@@ -25,6 +25,7 @@
 
 #include "ctnn/ad/tape_runtime.hpp"
 #include "ctnn/core/aligned.hpp"
+#include "ctnn/core/text.hpp"
 #include "ctnn/nn/init.hpp"
 #include "ctnn/nn/probability_floor.hpp"
 
@@ -92,18 +93,43 @@ struct RuntimeLoss {
     throw std::invalid_argument(std::string(where) + ": unknown loss \"" + std::string(name) + "\" (" + names + ")");
   }
   /// From {"type": name, "class_weights": [...], "delta": δ, "l2_lambda": λ} (the reference's
-  /// loss object; the optional keys as the loss needs them).
+  /// loss object; the optional keys as the loss needs them; "formula" and "l2_formula", the
+  /// reference's descriptions, are read as text and ignored). Refused (std::invalid_argument naming
+  /// `where` and the key): another key, class_weights on an unweighted loss, delta on any but huber,
+  /// delta <= 0, l2_lambda < 0.
   static RuntimeLoss from_json(const nlohmann::json& j, std::string_view where = "loss") {
     const std::string w(where);
     if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
       throw std::invalid_argument(w + ": expected an object with a string \"type\"");
-    RuntimeLoss l = named(j["type"].get<std::string>(), w + ".type");
+    for (const auto& [key, value] : j.items()) {
+      if (key == "formula" || key == "l2_formula") {
+        if (!value.is_string()) throw std::invalid_argument(w + "." + key + ": expected a string (a description)");
+      } else if (key != "type" && key != "class_weights" && key != "delta" && key != "l2_lambda") {
+        throw std::invalid_argument(w + "." + key +
+                                    ": unknown key (a loss has type, class_weights, delta, l2_lambda; "
+                                    "formula, l2_formula as descriptions)");
+      }
+    }
+    const std::string type = j["type"].get<std::string>();
+    RuntimeLoss l = named(type, w + ".type");
     const auto number = [&](const char* key) {
       if (!j[key].is_number()) throw std::invalid_argument(w + "." + key + ": expected a number");
       return j[key].get<double>();
     };
-    if (j.contains("delta")) l.huber_delta = number("delta");
-    if (j.contains("l2_lambda")) l.l2_lambda = number("l2_lambda");
+    if (j.contains("class_weights") && !l.weighted())
+      throw std::invalid_argument(w + ".class_weights: " + type + " takes no class weights (the weighted losses "
+                                  "softmax_ce_logits_weighted_pytorch and softmax_ce_logits_weighted_plain_mean do)");
+    if (j.contains("delta")) {
+      if (l.kind != Kind::huber) throw std::invalid_argument(w + ".delta: " + type + " takes no delta (huber's threshold)");
+      l.huber_delta = number("delta");
+      if (!(l.huber_delta > 0))
+        throw std::invalid_argument(w + ".delta: must be > 0, got " + text::number(l.huber_delta));
+    }
+    if (j.contains("l2_lambda")) {
+      l.l2_lambda = number("l2_lambda");
+      if (!(l.l2_lambda >= 0))
+        throw std::invalid_argument(w + ".l2_lambda: must be >= 0, got " + text::number(l.l2_lambda));
+    }
     if (j.contains("class_weights")) {
       const auto& cw = j["class_weights"];
       if (!cw.is_array()) throw std::invalid_argument(w + ".class_weights: expected a list of numbers");
@@ -114,7 +140,7 @@ struct RuntimeLoss {
       }
     }
     if (l.weighted() && l.class_weights.empty())
-      throw std::invalid_argument(w + ".class_weights: required by " + j["type"].get<std::string>());
+      throw std::invalid_argument(w + ".class_weights: required by " + type);
     return l;
   }
   friend bool operator==(const RuntimeLoss&, const RuntimeLoss&) = default;
