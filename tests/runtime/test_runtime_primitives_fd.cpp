@@ -214,8 +214,9 @@ TEST_CASE("runtime tape: leaves with overlapping grad buffers are refused; a wei
   std::vector<double> w{1.5, -2.0}, h(3, 99.0);
   const V a = tape.leaf(1, 2, w.data(), h.data());
   CHECK_THROWS_WITH_AS(tape.leaf(1, 2, w.data(), h.data()),
-                       "ctnn runtime tape: the grad buffer of leaf 1 (1 x 2) overlaps that of leaf 0 (1 x 2): each "
-                       "would overwrite the other's gradient; a weight used twice is one leaf (use its variable twice)",
+                       "ctnn runtime tape: the grad buffer of leaf 1 (1 x 2) overlaps that of leaf 0 (1 x 2), so one "
+                       "would overwrite the other's gradient; for a weight used twice (tied weights) record one leaf "
+                       "and use its variable twice: the tape adds both contributions",
                        std::invalid_argument);
   CHECK_THROWS_AS(tape.leaf(2, 1, w.data(), h.data() + 1), std::invalid_argument);  // a partial overlap
   CHECK(tape.size() == 1);                                                          // nothing recorded

@@ -300,7 +300,8 @@ class Tape {
             "ctnn runtime tape: the grad buffer of leaf " + std::to_string(self) + " (" + std::to_string(n.rows) +
             " x " + std::to_string(n.cols) + ") overlaps that of leaf " + std::to_string(i) + " (" +
             std::to_string(o.rows) + " x " + std::to_string(o.cols) +
-            "): each would overwrite the other's gradient; a weight used twice is one leaf (use its variable twice)");
+            "), so one would overwrite the other's gradient; for a weight used twice (tied weights) record one leaf "
+            "and use its variable twice: the tape adds both contributions");
     }
   }
   static Node shaped(Kind k, std::size_t r, std::size_t c) {
