@@ -225,6 +225,50 @@ TEST_CASE("sharing: one node type with different numbers is one tape node per oc
   CHECK(gx[0] == doctest::Approx(2 * 2 * 0.4 + 2 * 3 * 0.6));
 }
 
+TEST_CASE("sharing: two variables over one gradient buffer (tied weights) are refused; one variable used twice adds") {
+  const std::array<double, 2> w{1.5, -2.0};
+  std::array<double, 4> g{9, 9, 9, 9};
+  auto a = ad::variable<0, 1, 2>(w.data(), g.data());
+  auto b = ad::variable<1, 1, 2>(w.data(), g.data());
+  // each leaf's first edge writes its gradient (=): the second would erase the first's
+  CHECK_THROWS_WITH_AS(ad::value_and_gradient(ad::sum(a * b)),
+                       doctest::Contains("ad::variable<0, ...> and ad::variable<1, ...> write overlapping gradient buffers"),
+                       std::invalid_argument);
+  auto b_shifted = ad::variable<1, 1, 2>(w.data(), g.data() + 1);  // overlapping by one element
+  CHECK_THROWS_AS(ad::value_and_gradient(ad::sum(a * b_shifted)), std::invalid_argument);
+  CHECK(g[0] == 9);  // refused before anything was written
+  CHECK(ad::value_and_gradient(ad::sum(a * a)) == doctest::Approx(1.5 * 1.5 + 4));
+  CHECK(g[0] == 3);
+  CHECK(g[1] == -4);
+  auto b_apart = ad::variable<1, 1, 2>(w.data(), g.data() + 2);  // same values, own gradient: fine
+  ad::value_and_gradient(ad::sum(a * b_apart));
+  CHECK(g[0] == -2 * 0 + 1.5);
+  CHECK(g[3] == -2);
+}
+
+TEST_CASE("constants of another scalar type take the differentiated expression's (double constants in float)") {
+  const std::array<float, 3> x{0.5f, -1.25f, 2.0f};
+  std::array<float, 3> gx{};
+  const std::array<double, 3> c{0.1, 0.2, 0.3};
+  const double k = 3.0;
+  auto xv = ad::variable<0, 1, 3>(x.data(), gx.data());
+  auto cv = ad::constant<1, 1, 3>(c.data());
+  auto kv = ad::constant<2, 1, 1>(&k);
+  // the constant first: the node's scalar is still the variable's
+  auto e = ad::sum(kv * ad::square(cv - xv));
+  static_assert(std::is_same_v<decltype(e)::scalar, float>);
+  const float v = ad::value_and_gradient(e);
+  float ref = 0;
+  for (int i = 0; i < 3; ++i) {
+    const float d = static_cast<float>(c[i]) - x[i];
+    ref += 3.0f * d * d;
+    CHECK(gx[i] == doctest::Approx(-6.0f * d).epsilon(1e-6));
+  }
+  CHECK(v == doctest::Approx(ref).epsilon(1e-6));
+  // a constant-only operand pair keeps its own scalar
+  static_assert(std::is_same_v<decltype(cv * kv)::scalar, double>);
+}
+
 TEST_CASE("sharing: one leaf tag over two buffers is rejected, distinct Ids are fine") {
   const std::array<double, 2> x{0.5, -1.0};
   std::array<double, 2> gx{};

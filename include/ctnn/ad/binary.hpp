@@ -56,7 +56,7 @@ constexpr std::size_t bmax(std::size_t a, std::size_t b) { return a > b ? a : b;
 }
 
 template <class Op, class A, class B>
-struct Binary : NodeBase<typename A::scalar, detail::bmax(A::rows, B::rows), detail::bmax(A::cols, B::cols)> {
+struct Binary : NodeBase<operand_scalar<A, B>, detail::bmax(A::rows, B::rows), detail::bmax(A::cols, B::cols)> {
   using children = meta::TypeList<A, B>;
   using op_type = Op;
   static constexpr std::size_t R = detail::bmax(A::rows, B::rows), C = detail::bmax(A::cols, B::cols);

@@ -92,6 +92,24 @@ constexpr bool is_sink() {
 template <class E>
 inline constexpr bool is_leaf_v = std::remove_cvref_t<E>::is_leaf;
 
+/// Whether a leaf that wants a gradient is at or below node N.
+template <class N>
+constexpr bool wants_grad_below() {
+  if constexpr (N::is_leaf) {
+    return N::leaf_needs_grad;
+  } else {
+    bool r = false;
+    [&]<class... Cs>(meta::TypeList<Cs...>) { r = (false || ... || wants_grad_below<Cs>()); }(typename N::children{});
+    return r;
+  }
+}
+/// The scalar of a node with operands A and B: A's, unless only B has a leaf that wants a
+/// gradient. So a constant takes the scalar of what is differentiated: double class weights or
+/// ad::constant leaves in a loss run on Dual<double> (Hessian-vector products) or on float; the
+/// tape converts such a leaf's values once per pass (ad/tape_static.hpp).
+template <class A, class B>
+using operand_scalar = typename std::conditional_t<!wants_grad_below<A>() && wants_grad_below<B>(), B, A>::scalar;
+
 /// Elements a value slot of the static tape is padded to (64 bytes of float).
 inline constexpr std::size_t slot_align = 16;
 

@@ -39,7 +39,7 @@ struct Transpose : NodeBase<typename A::scalar, A::cols, A::rows> {
 
 /// C[M,N] = A[M,K] B[K,N]
 template <class A, class B>
-struct MatMul : NodeBase<typename A::scalar, A::rows, B::cols> {
+struct MatMul : NodeBase<operand_scalar<A, B>, A::rows, B::cols> {
   using children = meta::TypeList<A, B>;
   static constexpr std::size_t M = A::rows, K = A::cols, N = B::cols;
   static constexpr bool shapes_ok = diagnostic::matmul_inner_mismatch<A::rows, A::cols, B::rows, B::cols>::value;
@@ -76,7 +76,7 @@ struct MatMul : NodeBase<typename A::scalar, A::rows, B::cols> {
 
 /// C[M,N] = A[M,K] B[N,K]ᵀ
 template <class A, class B>
-struct MatMulNT : NodeBase<typename A::scalar, A::rows, B::rows> {
+struct MatMulNT : NodeBase<operand_scalar<A, B>, A::rows, B::rows> {
   using children = meta::TypeList<A, B>;
   static constexpr std::size_t M = A::rows, K = A::cols, N = B::rows;
   static constexpr bool shapes_ok = diagnostic::matmul_inner_mismatch<A::rows, A::cols, B::cols, B::rows>::value;

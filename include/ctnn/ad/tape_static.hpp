@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -260,6 +262,10 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
   static constexpr std::array<bool, n> elementwise{detail::is_elementwise<Ns>()...};
   static constexpr std::array<bool, n> is_sink{ad::is_sink<Ns>()...};
   static constexpr std::array<std::size_t, n> aux{detail::aux_size<Ns>()...};
+  // A leaf of another scalar than the root's (double constants in a Dual or float pass): its
+  // values are converted into a value slot at the start of the forward sweep.
+  using root_scalar = typename meta::at_t<n - 1, order>::scalar;
+  static constexpr std::array<bool, n> foreign{(Ns::is_leaf && !std::is_same_v<typename Ns::scalar, root_scalar>)...};
   static constexpr std::array<std::size_t, n> arity{Ns::children::size...};
   static constexpr std::array<std::array<std::size_t, 2>, n> child{detail::child_indices<order, Ns>()...};
   static constexpr std::array<bool, n> needs_grad = [] {
@@ -325,7 +331,7 @@ struct Plan<meta::TypeList<Ns...>, Backward> {
   static constexpr Layout values = [] {
     Layout l;
     for (std::size_t i = 0; i < n; ++i)
-      if (!is_leaf[i] && !inlined[i]) {
+      if ((!is_leaf[i] && !inlined[i]) || foreign[i]) {
         l.offset[i] = l.end;
         l.end += detail::pad_to(size[i], slot_align) + detail::pad_to(aux[i], slot_align);
       }
@@ -518,7 +524,7 @@ class StaticTape {
     }
   }
   template <std::size_t I>
-  static CTNN_INLINE const T* leaf_value(const Ptrs& p) {
+  static CTNN_INLINE const auto* leaf_value(const Ptrs& p) {
     const auto& leaf = node_at<I>(p);
     if constexpr (requires { leaf.value; }) return leaf.value;
     else return p.bind.template value<typename meta::at_t<I, Order>::tag>();
@@ -534,6 +540,54 @@ class StaticTape {
     const auto& leaf = node_at<I>(p);
     if constexpr (requires { leaf.alpha; }) return leaf.alpha;
     else return p.bind.alpha;
+  }
+
+  // Leaves that hold their own grad pointer (ad::variable): two of them writing overlapping
+  // buffers would lose a contribution (each leaf's first edge writes, =), so a pass refuses them.
+  template <std::size_t I>
+  static constexpr bool owns_grad_pointer() {
+    using N = meta::at_t<I, Order>;
+    if constexpr (!N::is_leaf) return false;
+    else if constexpr (!N::leaf_needs_grad || is_sink<N>()) return false;
+    else return requires(const N& l) { l.grad; };
+  }
+  static constexpr std::size_t grad_pointers = []<std::size_t... I>(std::index_sequence<I...>) {
+    return (std::size_t{0} + ... + std::size_t{owns_grad_pointer<I>()});
+  }(std::make_index_sequence<Order::size>{});
+  template <class N>
+  static std::string leaf_name() {
+    using Tag = typename N::tag;
+    if constexpr (requires { Tag::id; }) return "ad::variable<" + std::to_string(Tag::id) + ", ...>";
+    else if constexpr (requires { Tag::index; }) return "parameter block " + std::to_string(Tag::index);
+    else if constexpr (requires { Tag::name; }) return std::string("the leaf ") + Tag::name;
+    else return "a leaf";
+  }
+  static void check_grad_buffers(const Ptrs& p) {
+    std::array<std::uintptr_t, grad_pointers> lo{}, hi{};
+    std::array<std::string (*)(), grad_pointers> name{};
+    std::size_t k = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (([&] {
+         if constexpr (owns_grad_pointer<I>()) {
+           const T* g = leaf_grad<I>(p);
+           lo[k] = reinterpret_cast<std::uintptr_t>(g);
+           hi[k] = reinterpret_cast<std::uintptr_t>(g + P_size<I>());
+           name[k++] = &leaf_name<meta::at_t<I, Order>>;
+         }
+       }()),
+       ...);
+    }(std::make_index_sequence<Order::size>{});
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = i + 1; j < k; ++j)
+        if (lo[i] != hi[i] && lo[j] != hi[j] && lo[i] < hi[j] && lo[j] < hi[i])
+          throw std::invalid_argument("ctnn: " + name[i]() + " and " + name[j]() +
+                                      " write overlapping gradient buffers, so one would overwrite the other's "
+                                      "gradient; for a weight used twice (tied weights) make one ad::variable and "
+                                      "use it twice: the tape adds both contributions");
+  }
+  template <std::size_t I>
+  static constexpr std::size_t P_size() {
+    return meta::at_t<I, Order>::size;
   }
 
   // Only for expressions with a repeated type (plain order): whether every occurrence of a leaf
@@ -553,7 +607,7 @@ class StaticTape {
 
   template <class P, std::size_t I>
   static CTNN_INLINE const T* val(const Ptrs& p, T* ws) {
-    if constexpr (P::is_leaf[I]) return leaf_value<I>(p);
+    if constexpr (P::is_leaf[I] && !P::foreign[I]) return leaf_value<I>(p);
     else return ws + P::value_offset[I];
   }
   template <class P, std::size_t I>
@@ -653,7 +707,14 @@ class StaticTape {
 
   template <class P, std::size_t I>
   static CTNN_INLINE void forward_node(const Ptrs& p, T* ws) {
-    if constexpr (!P::is_leaf[I] && !P::inlined[I]) {
+    if constexpr (P::foreign[I]) {
+      static_assert(!P::needs_grad[I],
+                    "ctnn: a leaf that wants a gradient has another scalar type than the expression "
+                    "(e.g. a double ad::variable in a float expression): give all differentiated leaves one type");
+      const auto* src = leaf_value<I>(p);
+      T* dst = ws + P::value_offset[I];
+      for (std::size_t k = 0; k < P::size[I]; ++k) dst[k] = static_cast<T>(src[k]);
+    } else if constexpr (!P::is_leaf[I] && !P::inlined[I]) {
       if constexpr (P::elementwise[I]) {
         fused_map<P, I>(p, ws);
       } else {
@@ -770,6 +831,7 @@ class StaticTape {
     using P = Plan<Order, Backward>;
     static_assert(diagnostic::expression_is_leaf<Root::is_leaf>::value);
     const Ptrs ptrs{e, bind};
+    if constexpr (!ByPath && grad_pointers >= 2) check_grad_buffers(ptrs);
     if constexpr (!ByPath && has_duplicates) {
       std::array<const void*, Order::size> seen{};
       bool leaves_ok = true, numbers_ok = true;

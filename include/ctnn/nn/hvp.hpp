@@ -6,13 +6,14 @@
 //   hessian<B>(net, loss, x, y, H)                         → the P x P Hessian (P HVPs with e_j)
 //   ObjectiveHvp<T, F>: the same for any scalar objective given as F(const Dual* θ, Dual* grad)
 //     → Dual value (an ad expression over ad::variable leaves, run with ad::value_and_gradient).
-// Losses holding pointers to T constants (class-weighted cross-entropy) are rebound to Dual
-// copies of their constants (dual_loss below); any loss written over expressions works as is.
+// Any loss a gradient pass takes works as is: its constants (class weights, ad::constant leaves
+// over T) take the differentiated expression's scalar (ad::operand_scalar), and the tape converts
+// them to Dual once per pass.
 // Layer: nn (includes ad, core).
 #pragma once
-#include <algorithm>
 #include <cstddef>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "ctnn/ad/dual.hpp"
@@ -23,35 +24,6 @@
 
 namespace ctnn {
 
-namespace nn::detail {
-/// A loss usable on Dual<T> expressions: itself, unless it points at T constants; those are
-/// copied into `buf` (K duals with zero tangent, owned by the caller) and the loss rebound to it.
-template <class D, class Loss>
-struct dual_loss {
-  static const Loss& get(const Loss& l, D*) { return l; }
-};
-template <class D, class T, std::size_t K>
-struct dual_loss<D, loss::WeightedSoftmaxCrossEntropy<T, K>> {
-  static auto get(const loss::WeightedSoftmaxCrossEntropy<T, K>& l, D* buf) {
-    std::copy_n(l.w, K, buf);
-    return loss::WeightedSoftmaxCrossEntropy<D, K>{buf};
-  }
-};
-template <class D, class T, std::size_t K>
-struct dual_loss<D, loss::WeightedSoftmaxCrossEntropyMean<T, K>> {
-  static auto get(const loss::WeightedSoftmaxCrossEntropyMean<T, K>& l, D* buf) {
-    std::copy_n(l.w, K, buf);
-    return loss::WeightedSoftmaxCrossEntropyMean<D, K>{buf};
-  }
-};
-template <class D, class Inner>
-struct dual_loss<D, loss::WithL2<Inner>> {
-  static auto get(const loss::WithL2<Inner>& l, D* buf) {
-    using R = std::remove_cvref_t<decltype(dual_loss<D, Inner>::get(l.data, buf))>;
-    return loss::WithL2<R>{dual_loss<D, Inner>::get(l.data, buf), l.lambda};
-  }
-};
-}  // namespace nn::detail
 
 /// H·v of a network's loss on a batch of B samples (Net = ctnn::Network<T, ...>). Buffers (the
 /// dual network, dual data) are allocated at construction; a call allocates nothing.
@@ -63,7 +35,7 @@ class NetworkHvp {
   using DualNet = typename Net::template rebind<D>;
   static constexpr std::size_t num_params = Net::num_params;
 
-  NetworkHvp() : dnet_(0, Init::zeros), x_(B * Net::inputs), y_(B * Net::outputs), w_(Net::outputs) {}
+  NetworkHvp() : dnet_(0, Init::zeros), x_(B * Net::inputs), y_(B * Net::outputs) {}
 
   /// loss(net(x), y) at net's parameters θ: writes Hv = ∇²θ loss · v (P values), and g = ∇θ loss
   /// when g is given; returns the loss. x is B x inputs, y B x outputs (row-major).
@@ -74,8 +46,7 @@ class NetworkHvp {
     for (std::size_t i = 0; i < num_params; ++i) p[i] = D(th[i], v[i]);
     for (std::size_t i = 0; i < x_.size(); ++i) x_[i] = D(x[i]);
     for (std::size_t i = 0; i < y_.size(); ++i) y_[i] = D(y[i]);
-    const auto& dl = nn::detail::dual_loss<D, Loss>::get(loss, w_.data());
-    const D l = dnet_.template gradient<B>(dl, x_.data(), y_.data());
+    const D l = dnet_.template gradient<B>(loss, x_.data(), y_.data());
     const auto gr = dnet_.grads();
     for (std::size_t i = 0; i < num_params; ++i) Hv[i] = gr[i].d;
     if (g != nullptr)
@@ -91,7 +62,7 @@ class NetworkHvp {
 
  private:
   DualNet dnet_;
-  AlignedBuffer<D> x_, y_, w_;
+  AlignedBuffer<D> x_, y_;
 };
 
 /// H·v of any scalar objective f(θ), θ in R^n, given on duals: f(const Dual<T>* θ, Dual<T>* grad)
@@ -127,13 +98,15 @@ ObjectiveHvp<T, F> objective_hvp(F f, std::size_t n) {
 }
 
 /// The full Hessian of any HVP: column j = H e_j; H is n x n row-major (H[i n + j]).
-/// hvp(v, Hv) computes H·v. For small problems (n HVPs, n² storage).
+/// hvp(v, Hv) computes H·v; the (v, Hv, g) callables of NetworkHvp::at and ObjectiveHvp::at are
+/// taken too (g = nullptr). For small problems (n HVPs, n² storage).
 template <class T, class Hvp>
 void hessian_by_columns(std::size_t n, Hvp&& hvp, T* H) {
   std::vector<T> e(n, T(0)), col(n);
   for (std::size_t j = 0; j < n; ++j) {
     e[j] = T(1);
-    hvp(e.data(), col.data());
+    if constexpr (std::is_invocable_v<Hvp&, const T*, T*>) hvp(e.data(), col.data());
+    else hvp(e.data(), col.data(), static_cast<T*>(nullptr));
     e[j] = T(0);
     for (std::size_t i = 0; i < n; ++i) H[i * n + j] = col[i];
   }
