@@ -112,6 +112,17 @@ TEST_CASE("a pinball loss at two quantiles on a leaky-ReLU net: the keyed pass's
   CHECK(p.find("⟨") == std::string::npos);
 }
 
+TEST_CASE("unnamed leaves: ad::variable<Id> prints θId, ad::constant<Id> cId, the class weights w") {
+  double w[3] = {1, 2, 3}, g[3] = {}, c[3] = {1, 1, 1};
+  auto e = ad::sum(ad::square(ad::variable<0, 1, 3>(w, g) - ad::constant<4, 1, 3>(c)));
+  CHECK(ad::eq::derive(e, ad::eq::Names{}, {}).text() == "J = Σ (θ0 − c4)²\n∂J/∂θ0 = 2 (θ0 − c4)\n");
+  Network<double, Dense<3, 4>, ReLU, Dense<4, 3>> net(1);
+  const double cw[3] = {1, 2, 0.5};
+  const std::string t = nn::equations(net, loss::weighted_softmax_cross_entropy<3>(cw)).text();
+  CAPTURE(t);
+  CHECK(t.find("Σₖ (y ⊙ w)") != std::string::npos);
+}
+
 TEST_CASE("a hand-built expression: the generic adjoint form, names given by the caller") {
   double w[3] = {1, 2, 3}, g[3] = {};
   double c[3] = {0.5, 0.5, 0.5};

@@ -862,14 +862,40 @@ Names keyed_names(const Names& names) {
   return k;
 }
 
+/// Leaves the caller did not name get their tag's name (x, y, the class weights' w), and
+/// ad::constant<Id> / ad::variable<Id> leaves c<Id> / θ<Id> (instead of a tape position vᵢ).
+template <class Order>
+Names with_leaf_names(Names names) {
+  names.value.resize(Order::size);
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (([&] {
+       using N = meta::at_t<I, Order>;
+       if constexpr (N::is_leaf) {
+         using Tag = typename N::tag;
+         if (names.value[I]) return;
+         if constexpr (requires { Tag::name; }) {
+           names.value[I] = Symbol{Tag::name, Tag::name};
+         } else if constexpr (requires { Tag::id; }) {
+           const std::string id = std::to_string(Tag::id);
+           names.value[I] = N::leaf_needs_grad ? Symbol{cat("θ", id), cat("\\theta_{", id, "}")}
+                                               : Symbol{cat("c", id), cat("c_{", id, "}")};
+         }
+       }
+     }()),
+     ...);
+  }(std::make_index_sequence<Order::size>{});
+  return names;
+}
+
 /// Derives the equations of expression e (a 1 x 1 objective) as the static tape runs them: when
 /// one node type holds different numbers (x * 2.0 and x * 3.0), each occurrence is its own node,
 /// as in the pass; `names` are by topological_order's indices either way.
 template <Expression Root>
 Equations derive(const Root& e, const Names& names, const Context& ctx) {
   if constexpr (StaticTape<Root>::payload_repeated)
-    if (StaticTape<Root>::numbers_differ(e)) return derive_tape(tape_of<true>(e, ctx), keyed_names<Root>(names), ctx);
-  return derive_tape(tape_of(e, ctx), names, ctx);
+    if (StaticTape<Root>::numbers_differ(e))
+      return derive_tape(tape_of<true>(e, ctx), with_leaf_names<keyed_order<Root>>(keyed_names<Root>(names)), ctx);
+  return derive_tape(tape_of(e, ctx), with_leaf_names<topological_order<Root>>(names), ctx);
 }
 
 }  // namespace ctnn::ad::eq

@@ -78,6 +78,11 @@ struct CrossEntropy {
 /// Class-weighted softmax cross-entropy; w has one weight per class (K values, kept alive by
 /// the caller). PyTorch's convention: a weighted mean, divided by Σ_n w[c_n] (for the plain mean
 /// over N, see WeightedSoftmaxCrossEntropyMean).
+/// The class weights' leaf: its own tag, so that printed equations call it w.
+struct ClassWeightsTag {
+  static constexpr const char* name = "w";
+};
+
 template <class T, std::size_t K>
 struct WeightedSoftmaxCrossEntropy {
   static constexpr const char* name = "weighted_softmax_cross_entropy";
@@ -85,7 +90,7 @@ struct WeightedSoftmaxCrossEntropy {
   template <class Z, class Y>
   auto operator()(Z z, Y y) const {
     static_assert(diagnostic::class_weight_count_mismatch<K, Z::cols>::value || true);
-    auto weights = ad::constant<-1, 1, K>(w);
+    auto weights = ad::Leaf<T, ClassWeightsTag, 1, K, false>{{}, w, nullptr};
     auto wn = ad::row_sum(y * weights);                    // w[c_n], N x 1
     auto ln = ad::logsumexp(z) - ad::row_sum(y * z);       // per-sample CE, N x 1
     return ad::sum(wn * ln) / ad::sum(wn);
@@ -97,7 +102,7 @@ struct WeightedSoftmaxCrossEntropyMean {
   const T* w;
   template <class Z, class Y>
   auto operator()(Z z, Y y) const {
-    auto weights = ad::constant<-1, 1, K>(w);
+    auto weights = ad::Leaf<T, ClassWeightsTag, 1, K, false>{{}, w, nullptr};
     auto wn = ad::row_sum(y * weights);
     auto ln = ad::logsumexp(z) - ad::row_sum(y * z);
     return ad::sum(wn * ln) * (1.0 / double(Z::rows));
