@@ -99,6 +99,10 @@ TEST_CASE("check_gradient: one wrong element of a network gradient fails its blo
   const std::string text = r.report();
   CHECK(text.find("FAIL") != std::string::npos);
   CHECK(text.find("layer 2 W [" + std::to_string(bad) + "]") != std::string::npos);
+  CHECK(text.find("a kink of relu") != std::string::npos);  // the other possible cause, said on a failure
+  g[bad] = net.grads()[bad];  // the right gradient: no such note
+  CHECK(ctnn::check_gradient([&] { return net.loss<B>(loss, x.data(), y.data()); }, net, g).report().find("kink") ==
+        std::string::npos);
 }
 
 TEST_CASE("check_gradient: a user function, right and wrong, with a callable or a range gradient") {

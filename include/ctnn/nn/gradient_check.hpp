@@ -93,7 +93,12 @@ struct GradientCheck {
       }
       s += buf;
     }
-    return s + failures;
+    s += failures;
+    if (!passed)  // the checker cannot tell the two causes apart; say both
+      s += "  (a failure is a wrong gradient, or the stencil's own error: a kink of relu, abs, max or step within "
+           "±h of a component makes its central difference wrong there, and in float h is 1e-2 of |θ_i|; check "
+           "in double, e.g. Network<double, ...>, or with a smaller GradientCheckOptions::step)\n";
+    return s;
   }
   friend std::ostream& operator<<(std::ostream& os, const GradientCheck& r) { return os << r.report(); }
 };
