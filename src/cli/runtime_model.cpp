@@ -337,23 +337,12 @@ RuntimeLoss default_loss(const RuntimeNetwork<float>& net) {
   return RuntimeLoss::named(last == RuntimeActivation::softmax ? "ce_prob" : "softmax_ce_logits");
 }
 
-/// A topology's (or a model file's) "loss" object, read by RuntimeLoss::from_json (an unknown name
-/// lists the known ones), then the checks it leaves out: a key the loss does not use (class_weights on
-/// an unweighted loss, delta on any but huber) is refused rather than ignored; delta > 0,
-/// l2_lambda >= 0. `where` names the object ("net.json.loss"). Throws std::invalid_argument.
+/// A topology's (or a model file's) "loss" object: RuntimeLoss::from_json, which refuses an unknown
+/// name (listing the known ones), an unknown key, a key the loss does not use (class_weights on an
+/// unweighted loss, delta on any but huber), delta <= 0 and l2_lambda < 0. `where` names the object
+/// ("net.json.loss"). Throws std::invalid_argument.
 RuntimeLoss read_loss(const nlohmann::json& j, const std::string& where) {
-  const RuntimeLoss l = RuntimeLoss::from_json(j, where);
-  using K = RuntimeLoss::Kind;
-  const std::string type = j["type"].get<std::string>();
-  if (j.contains("class_weights") && !l.weighted())
-    throw std::invalid_argument(where + ".class_weights: " + type + " takes no class weights (the weighted losses "
-                                "softmax_ce_logits_weighted_pytorch and softmax_ce_logits_weighted_plain_mean do)");
-  if (j.contains("delta") && l.kind != K::huber)
-    throw std::invalid_argument(where + ".delta: " + type + " takes no delta (huber's threshold)");
-  if (j.contains("delta") && !(l.huber_delta > 0))
-    throw std::invalid_argument(where + ".delta: must be > 0, got " + text::number(l.huber_delta));
-  if (!(l.l2_lambda >= 0)) throw std::invalid_argument(where + ".l2_lambda: must be >= 0, got " + text::number(l.l2_lambda));
-  return l;
+  return RuntimeLoss::from_json(j, where);  // refuses unknown keys and values a loss cannot take, naming `where`
 }
 
 /// The tool's classifiers: one output per class (2 or more), or one output for two classes, read as a
