@@ -122,6 +122,15 @@ struct Sqrt {
   static double f(double x) { return std::sqrt(x); }
   static double df(double x) { return 0.5 / std::sqrt(x); }
 };
+struct Reciprocal {  // 2 / x, on both sides of the pole
+  static constexpr const char* name = "reciprocal";
+  static constexpr double lo = -4, hi = 4;
+  static constexpr std::array<double, 1> kinks{0.0};
+  static constexpr std::array<double, 6> extreme{-1e10, -3.0, -1e-3, 1e-3, 2.0, 1e10};
+  template <class X> static auto apply(X x) { return 2.0 / x; }
+  static double f(double x) { return 2 / x; }
+  static double df(double x) { return -2 / (x * x); }
+};
 struct Minimum {  // min(x, 0.5)
   static constexpr const char* name = "minimum";
   static constexpr double lo = -3, hi = 3;
@@ -150,7 +159,7 @@ struct Maximum {  // max(x, -0.5)
 // halves so that a translation unit can instantiate one half and stay quick to compile).
 #define CTNN_UNARY_OPS_A                                                                              \
   ctnn::test::unary::Exp, ctnn::test::unary::Log, ctnn::test::unary::Sigmoid, ctnn::test::unary::Tanh, \
-      ctnn::test::unary::Softplus, ctnn::test::unary::Sqrt
+      ctnn::test::unary::Softplus, ctnn::test::unary::Sqrt, ctnn::test::unary::Reciprocal
 #define CTNN_UNARY_OPS_B                                                                                \
   ctnn::test::unary::Relu, ctnn::test::unary::LeakyRelu, ctnn::test::unary::Square, ctnn::test::unary::Step, \
       ctnn::test::unary::Abs, ctnn::test::unary::Minimum, ctnn::test::unary::Maximum

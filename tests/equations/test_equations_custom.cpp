@@ -116,6 +116,9 @@ TEST_CASE("unnamed leaves: ad::variable<Id> prints θId, ad::constant<Id> cId, t
   double w[3] = {1, 2, 3}, g[3] = {}, c[3] = {1, 1, 1};
   auto e = ad::sum(ad::square(ad::variable<0, 1, 3>(w, g) - ad::constant<4, 1, 3>(c)));
   CHECK(ad::eq::derive(e, ad::eq::Names{}, {}).text() == "J = Σ (θ0 − c4)²\n∂J/∂θ0 = 2 (θ0 − c4)\n");
+  // a number over an expression: the reciprocal primitive, its derivative from its output
+  CHECK(ad::eq::derive(ad::sum(2.0 / ad::variable<0, 1, 3>(w, g)), ad::eq::Names{}, {}).text() ==
+        "J = Σ (2 / θ0)\n∂J/∂θ0 = −(2 / θ0) / θ0\n");
   Network<double, Dense<3, 4>, ReLU, Dense<4, 3>> net(1);
   const double cw[3] = {1, 2, 0.5};
   const std::string t = nn::equations(net, loss::weighted_softmax_cross_entropy<3>(cw)).text();

@@ -91,6 +91,7 @@ TEST_CASE("runtime tape: element-wise primitives (ad/ops) by central differences
   check_unary("square", Square{});
   check_unary("abs", Abs{});
   check_unary("sqrt", Sqrt{}, Domain::positive);
+  check_unary("reciprocal 2", Reciprocal{2.0}, Domain::positive);
   check_unary("minimum 0.3", Minimum{0.3}, Domain::any, 0.3);
   check_unary("maximum 0.3", Maximum{0.3}, Domain::any, 0.3);
   check_unary("step", Step{});  // derivative 0 away from 0

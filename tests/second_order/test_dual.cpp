@@ -42,6 +42,7 @@ TEST_CASE("dual: every primitive's tangent is its reverse rule") {
   check_op("square", ctnn::ops::Square{}, pts);
   check_op("abs", ctnn::ops::Abs{}, off_kink);
   check_op("sqrt", ctnn::ops::Sqrt{}, {1e-8, 0.3, 1.0, 4.0, 30.0});
+  check_op("reciprocal", ctnn::ops::Reciprocal{2.0}, {-30.0, -2.5, -0.7, 0.3, 1.0, 4.0, 30.0});
   check_op("step", ctnn::ops::Step{}, pts);
   check_op("minimum", ctnn::ops::Minimum{1.0}, {-2.5, 0.3, 4.0});
   check_op("maximum", ctnn::ops::Maximum{0.3}, {-2.5, 1.0, 4.0});

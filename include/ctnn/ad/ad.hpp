@@ -11,6 +11,7 @@
 #include "ctnn/ad/ops/log.hpp"
 #include "ctnn/ad/ops/maximum.hpp"
 #include "ctnn/ad/ops/minimum.hpp"
+#include "ctnn/ad/ops/reciprocal.hpp"
 #include "ctnn/ad/ops/relu.hpp"
 #include "ctnn/ad/ops/sigmoid.hpp"
 #include "ctnn/ad/ops/softplus.hpp"

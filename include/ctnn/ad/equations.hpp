@@ -365,6 +365,13 @@ struct OpEq<Op> {
   }
 };
 template <>
+struct OpEq<ops::Reciprocal> {  // s / x; its derivative −s/x² printed from the output: −y/x
+  static E value(E x, const ops::Reciprocal& op, const Context&) { return div(number(op.scale), std::move(x)); }
+  static E derivative(E x, E y, const ops::Reciprocal&, const Context&) {
+    return scale({-1, 0, 0}, div(std::move(y), std::move(x)));
+  }
+};
+template <>
 struct OpEq<ops::LeakyRelu> : OpEq<ops::Relu> {  // the slope is shown when it is not PyTorch's 0.01
   static Symbol name() { return {"lrelu", "\\operatorname{lrelu}"}; }
   static Symbol extra(const ops::LeakyRelu& op, const Context&) {

@@ -34,6 +34,7 @@
 #include "ctnn/ad/ops/log.hpp"
 #include "ctnn/ad/ops/maximum.hpp"
 #include "ctnn/ad/ops/minimum.hpp"
+#include "ctnn/ad/ops/reciprocal.hpp"
 #include "ctnn/ad/ops/relu.hpp"
 #include "ctnn/ad/ops/sigmoid.hpp"
 #include "ctnn/ad/ops/softplus.hpp"
@@ -610,6 +611,7 @@ template <class T> Var<T> operator+(double s, Var<T> a) { return a.tape->affine(
 template <class T> Var<T> operator-(Var<T> a, double s) { return a.tape->affine(a, 1.0, -s); }
 template <class T> Var<T> operator-(double s, Var<T> a) { return a.tape->affine(a, -1.0, s); }
 template <class T> Var<T> operator-(Var<T> a) { return a.tape->affine(a, -1.0, 0.0); }
+template <class T> Var<T> operator/(double s, Var<T> a) { return a.tape->unary(a, ops::Reciprocal{s}); }
 
 template <class Op, class T> Var<T> unary(Var<T> x, Op op = {}) { return x.tape->unary(x, op); }
 template <class T> Var<T> exp(Var<T> x) { return unary<ops::Exp>(x); }
