@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -465,6 +466,25 @@ int main(int argc, char** argv) {
       if (ts.patience > 0 && ts.validation_split == 0)
         throw CLI::ValidationError("--patience", "needs --validation-split F: early stopping picks its epoch on rows "
                                                  "held out of the training set, never on the test set");
+      // A flag the chosen optimiser or schedule does not read would be ignored: refused instead.
+      const auto used_by = [&](const char* flag, std::initializer_list<std::string_view> names, const std::string& chosen,
+                               const char* option) {
+        if (train->count(flag) == 0 || std::find(names.begin(), names.end(), chosen) != names.end()) return;
+        std::string list;
+        for (const auto n : names) list += (list.empty() ? "" : ", ") + std::string(n);
+        throw CLI::ValidationError(flag, "not used by " + std::string(option) + " " + chosen + " (for " + list + ")");
+      };
+      used_by("--momentum", {"momentum", "nesterov", "rmsprop"}, ts.optimizer.name, "--optimizer");
+      used_by("--beta1", {"adam", "adamw"}, ts.optimizer.name, "--optimizer");
+      used_by("--beta2", {"adam", "adamw"}, ts.optimizer.name, "--optimizer");
+      used_by("--eps", {"rmsprop", "adam", "adamw"}, ts.optimizer.name, "--optimizer");
+      used_by("--step-size", {"step"}, ts.schedule.name, "--schedule");
+      used_by("--gamma", {"step", "exp"}, ts.schedule.name, "--schedule");
+      used_by("--t-max", {"cosine"}, ts.schedule.name, "--schedule");
+      used_by("--eta-min", {"cosine"}, ts.schedule.name, "--schedule");
+      if (ts.optimizer.name == "nesterov" && !(ts.optimizer.momentum > 0))
+        throw CLI::ValidationError("--momentum", "--optimizer nesterov needs a momentum > 0, got " +
+                                                     text::number(ts.optimizer.momentum));
 #if !CTNN_CLI_MPI
       if (ts.dist.on)
         throw CLI::ValidationError("--data-parallel", "this ctnn was built without MPI (install libmpich-dev, reconfigure)");

@@ -152,6 +152,13 @@ case $CASE in
     flag_error "--lr inf" "--lr: must be > 0, got inf"
     flag_error "--gamma 0" "--gamma: must be > 0, got 0"
     flag_error "--momentum 1" "--momentum: must be in [0, 1), got 1"
+    # a flag the optimiser or schedule does not read is refused, not ignored
+    flag_error "--optimizer adam --momentum 0.5" "--momentum: not used by --optimizer adam (for momentum, nesterov, rmsprop)"
+    flag_error "--optimizer sgd --momentum 0.5" "--momentum: not used by --optimizer sgd"
+    flag_error "--optimizer adagrad --eps 0.1" "--eps: not used by --optimizer adagrad (for rmsprop, adam, adamw)"
+    flag_error "--schedule none --gamma 0.5" "--gamma: not used by --schedule none (for step, exp)"
+    flag_error "--schedule exp --t-max 5" "--t-max: not used by --schedule exp (for cosine)"
+    flag_error "--optimizer nesterov --momentum 0" "--momentum: --optimizer nesterov needs a momentum > 0, got 0"
     flag_error "--validation-split 0.95" "--validation-split: must be in [0, 0.9], got 0.95"
     flag_error "--epochs 0" "--epochs: must be in [1, 1000000], got 0"
     flag_error "--batch 2.5" "--batch: not a whole number: 2.5"
