@@ -99,6 +99,7 @@ struct DistCheckpoint {
       if (es) buffers.push_back({"early_stopping.best_params", best});
       meta = load_checkpoint_of_run(path, spec, p, buffers, settings);
       get_run_record(path, meta, settings, es ? &record : nullptr, std::move(best));
+      check_epochs_left(path, meta, settings);
       if (processes != static_cast<float>(comm.size()))
         err = path + ": written by " + std::to_string(static_cast<long long>(processes)) + " processes, resumed with " +
               std::to_string(comm.size()) + " (start as many as the run had)";

@@ -291,6 +291,16 @@ inline void save_tool_checkpoint(const std::string& path, const io::ModelSpec& s
   put_run_record(buffers, meta, s, es, params);
   io::save_checkpoint<float>(path, spec.signature(), params, buffers, meta);
 }
+/// A resume needs epochs left to train: --epochs counts all of them, the checkpoint's included (a
+/// finished run resumed ran nothing and reported accuracy nan). Throws io::DataError naming the file.
+inline void check_epochs_left(const std::string& path, const io::CheckpointMeta& meta, const TrainSettings& s) {
+  if (meta.epoch < s.epochs) return;
+  throw io::DataError(path + ": holds epoch " + std::to_string(meta.epoch) + " and --epochs " +
+                          std::to_string(s.epochs) + " counts all epochs, those of the checkpoint too: nothing is "
+                          "left to train (give --epochs " + std::to_string(meta.epoch + 1) + " or more)",
+                      path);
+}
+
 /// Loads what save_tool_checkpoint wrote (checked against --validation-split; with `es` the
 /// early-stopping record too). All or nothing: the file is read into copies, and `params`,
 /// `opt_state` and `*es` change only once every check has passed. Throws io::DataError naming the file.
@@ -301,6 +311,7 @@ inline io::CheckpointMeta load_tool_checkpoint(const std::string& path, const io
   std::vector<io::NamedBuffer<float>> buffers{{"optimizer.state", state}};
   if (es) buffers.push_back({"early_stopping.best_params", best});
   auto meta = load_checkpoint_of_run(path, spec, p, buffers, s);
+  check_epochs_left(path, meta, s);
   if (!meta.rng) throw io::DataError(path + ": the checkpoint holds no RNG state (not written by ctnn train)", path);
   get_run_record(path, meta, s, es, std::move(best));  // sets *es last, when all checks pass
   std::copy(p.begin(), p.end(), params.begin());

@@ -198,6 +198,12 @@ case $CASE in
     sed 's/"in":4/"in":5/' iris.json > shape.json
     expect 3 "$CTNN" eval --model shape.json --dataset iris --data-dir "$DATA"
     contains err.txt "shape.json"
+    # a finished run resumed has nothing to train: refused, naming the epochs (it reported accuracy nan)
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 2 --resume iris.ckpt
+    contains err.txt "iris.ckpt: holds epoch 2 and --epochs 2 counts all epochs, those of the checkpoint too: nothing is left to train (give --epochs 3 or more)"
+    lacks out.txt "nan"
+    expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 1 --resume iris.ckpt
+    contains err.txt "iris.ckpt: holds epoch 2 and --epochs 1 counts"
     head -c 100 iris.ckpt > truncated.ckpt
     expect 3 "$CTNN" train --dataset iris --data-dir "$DATA" --epochs 4 --resume truncated.ckpt
     contains err.txt "truncated.ckpt"
