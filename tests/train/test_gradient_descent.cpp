@@ -51,6 +51,26 @@ TEST_CASE("gradient descent (batch): a 2-2-1 sigmoid network learns XOR") {
   }
 }
 
+TEST_CASE("gradient descent stops at the first non-finite loss or gradient (a diverging learning rate)") {
+  // Least squares on y = 1.5 x0 - 2 x1 + ...: at lr 10 every batch step multiplies the error by
+  // |1 - 10 λ| > 1 for the data's large curvature λ; the run overflows long before 2000 updates.
+  const Regression d(32, 0.1);
+  Lin net(3);
+  const ctnn::GDOptions opt{ctnn::Descent::batch, 10.0, 2000, 1e-6, 0};
+  const auto r = ctnn::gradient_descent<8>(net, ctnn::loss::mse_half_sum, d.x.data(), d.y.data(), d.n(), opt);
+  CHECK(r.stopped_by == ctnn::StopReason::non_finite);
+  CHECK(r.iterations < 2000);
+  CHECK_FALSE((std::isfinite(r.loss) && std::isfinite(r.grad_norm)));
+  // the step before was finite: the history holds finite losses up to the last entry
+  REQUIRE(r.loss_history.size() >= 2);
+  CHECK(std::isfinite(r.loss_history[r.loss_history.size() - 2]));
+  // a stable rate on the same data converges instead
+  Lin ok(3);
+  const ctnn::GDOptions slow{ctnn::Descent::batch, 0.1, 2000, 1e-6, 0};
+  CHECK(ctnn::gradient_descent<8>(ok, ctnn::loss::mse_half_sum, d.x.data(), d.y.data(), d.n(), slow).stopped_by ==
+        ctnn::StopReason::gradient_norm);
+}
+
 TEST_CASE("full-batch gradient from B=3 chunks plus a single remainder equals gradient<N> to 1e-12") {
   Xor221 net(5);
   std::vector<double> g(Xor221::num_params);

@@ -26,6 +26,7 @@ enum class Descent { batch, stochastic, mini_batch };
 enum class StopReason {
   gradient_norm,   ///< the full-batch gradient norm fell below GDOptions::grad_norm_tolerance
   max_iterations,  ///< GDOptions::max_iterations parameter updates were made
+  non_finite,      ///< the full-batch loss or gradient was NaN or infinite (diverged: try a smaller learning rate)
 };
 
 struct GDOptions {
@@ -123,7 +124,9 @@ double full_batch_gradient(Net& net, const Loss& loss, const typename Net::scala
 /// at the current parameters; it stops with StopReason::gradient_norm when the gradient's L2 norm
 /// (over all parameters) is below opt.grad_norm_tolerance, with StopReason::max_iterations once
 /// opt.max_iterations updates have been made (possibly in the middle of an epoch; the final
-/// loss and norm are then evaluated at the returned parameters). Buffers (sample order, staging
+/// loss and norm are then evaluated at the returned parameters), and with StopReason::non_finite
+/// at the first evaluation whose loss or gradient norm is NaN or infinite (the parameters are
+/// those it was evaluated at: the run diverged). Buffers (sample order, staging
 /// rows for B samples, a gradient accumulator, the loss history) are made before the loop;
 /// nothing is allocated inside it (the history is reserved for up to 2^20 epochs).
 template <std::size_t B, class Net, class Loss>
@@ -164,6 +167,10 @@ GDResult gradient_descent(Net& net, const Loss& loss, const typename Net::scalar
     r.loss = full_batch_gradient<B>(net, loss, X, Y, N, std::span<double>(acc));
     r.grad_norm = train::detail::l2_norm(acc);
     r.loss_history.push_back(r.loss);
+    if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) {
+      r.stopped_by = StopReason::non_finite;
+      break;
+    }
     if (r.grad_norm < opt.grad_norm_tolerance) {
       r.stopped_by = StopReason::gradient_norm;
       break;
