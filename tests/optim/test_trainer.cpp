@@ -223,6 +223,17 @@ TEST_CASE("Trainer: validation_split holds out a seeded subset; early stopping w
   const auto r = t.fit(loss, d);
   CHECK(r.validation.confusion.total() == 20);
   CHECK(r.steps == 2 * 10);  // 80 training rows, B = 8
+  // the same split with the caller's own early-stopping record: fit(loss, train, nullptr, &es)
+  Net net2(4);
+  optim::Adam<double> adam2(Net::num_params);
+  auto o2 = o;
+  o2.patience = 5;
+  auto t3 = train::make_trainer<8>(net2, adam2, o2);
+  train::EarlyStopping<double> es;
+  const auto r3 = t3.fit(loss, d, nullptr, &es);
+  CHECK(r3.validation.confusion.total() == 20);
+  CHECK(es.best_epoch == r3.best_epoch);
+  CHECK(es.best_epoch >= 1);
   auto bad = quiet(2);
   bad.patience = 2;
   auto t2 = train::make_trainer<8>(net, adam, bad);

@@ -124,7 +124,7 @@ class Trainer {
   /// (first_epoch 1) needs it empty; a resumed one continues from the record saved with the
   /// checkpoint. Without it, fit keeps its own.
   template <LabelledData D, class Loss>
-  TrainResult fit(const Loss& loss, const D& train, const D* validation = nullptr,
+  TrainResult fit(const Loss& loss, const D& train, const std::type_identity_t<D>* validation = nullptr,
                   EarlyStopping<T>* early_stopping = nullptr) {
     check_data(train, "training");
     if (validation) check_data(*validation, "validation");
