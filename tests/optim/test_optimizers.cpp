@@ -4,6 +4,7 @@
 // net.gradient, the Rosenbrock problem through a user function.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 
@@ -232,6 +233,24 @@ TEST_CASE("RMSProp centred and with momentum follows PyTorch's formula (written 
                                      &why),
                     why);
     }
+}
+
+TEST_CASE("centred RMSProp in float stays finite on a constant gradient (v − a² rounding below 0 is clamped)") {
+  // g = 0.1 every step: v and a² both tend to 0.01; in float v − a² rounds below 0 after ~1200
+  // steps and sqrt gave NaN (PyTorch's formula does). Clamped at 0, the step is lr·g/eps there.
+  constexpr std::size_t n = 19;  // two SIMD batches and a tail
+  std::vector<float> p(n, 1.0f), g(n, 0.1f);
+  optim::RMSPropOptions o;
+  o.centered = true;
+  optim::RMSProp<float> opt(n, o);
+  bool went_negative = false;
+  for (int t = 0; t < 3000; ++t) {
+    opt.step(p, g, 1e-9);
+    const auto s = opt.state();
+    for (std::size_t i = 0; i < n; ++i) went_negative = went_negative || double(s[i]) < double(s[n + i]) * double(s[n + i]);
+    for (float x : p) REQUIRE(std::isfinite(x));
+  }
+  CHECK(went_negative);  // the case happened: without the clamp the parameters would be NaN
 }
 
 TEST_CASE("Adam with amsgrad follows PyTorch's formula (written out per element here)") {

@@ -1,7 +1,7 @@
 // ctnn/optim/rmsprop.hpp: RMSProp (Hinton's lecture 6e), PyTorch's formula:
 //   g <- g + weight_decay * theta
 //   v = alpha v + (1 - alpha) g^2   (v starts at 0; no bias correction)
-//   centred: a = alpha a + (1 - alpha) g;  avg = sqrt(v - a^2) + eps;  else avg = sqrt(v) + eps
+//   centred: a = alpha a + (1 - alpha) g;  avg = sqrt(max(v - a^2, 0)) + eps;  else avg = sqrt(v) + eps
 //   momentum mu > 0: buf = mu buf + g / avg;  theta -= lr * buf;  else theta -= lr * g / avg
 // State: v, then a (centred), then buf (momentum): 1 to 3 x n values.
 // Layer: optim.
@@ -55,7 +55,10 @@ class RMSProp : public OptimizerBase<T> {
                    if (centered) {
                      const auto a = L::splat(alpha) * L::load(ga + i) + L::splat(c) * gi;
                      L::store(ga + i, a);
-                     avg = sqrt(v - a * a) + L::splat(eps);
+                     // v − a² ≥ 0 in exact arithmetic (a variance); in float it can round below 0 when
+                     // the gradient is nearly constant (0.1 for ~1200 steps: sqrt gave NaN). Clamped at
+                     // 0: the same value wherever it is positive (PyTorch has the NaN).
+                     avg = sqrt(simd::max(v - a * a, L::splat(T(0)))) + L::splat(eps);
                    }
                    if (!momentum) return kept - L::splat(lr) * (gi / avg);
                    const auto b = L::splat(mu) * L::load(buf + i) + gi / avg;
