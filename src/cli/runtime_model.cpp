@@ -337,14 +337,6 @@ RuntimeLoss default_loss(const RuntimeNetwork<float>& net) {
   return RuntimeLoss::named(last == RuntimeActivation::softmax ? "ce_prob" : "softmax_ce_logits");
 }
 
-/// A topology's (or a model file's) "loss" object: RuntimeLoss::from_json, which refuses an unknown
-/// name (listing the known ones), an unknown key, a key the loss does not use (class_weights on an
-/// unweighted loss, delta on any but huber), delta <= 0 and l2_lambda < 0. `where` names the object
-/// ("net.json.loss"). Throws std::invalid_argument.
-RuntimeLoss read_loss(const nlohmann::json& j, const std::string& where) {
-  return RuntimeLoss::from_json(j, where);  // refuses unknown keys and values a loss cannot take, naming `where`
-}
-
 /// The tool's classifiers: one output per class (2 or more), or one output for two classes, read as a
 /// probability (after a sigmoid: the binary cross-entropy on it, or a squared error or Huber loss to
 /// the 0/1 label) or as a logit (after an identity: the binary cross-entropy on logits). With one
@@ -416,7 +408,7 @@ std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std:
     if (j.contains("loss"))
       only(j["loss"], topology_file + ".loss", "a loss", {"type", "class_weights", "delta", "l2_lambda"});
     auto net = RuntimeNetwork<float>::from_json(j, topology_file, seed);
-    const RuntimeLoss loss = j.contains("loss") ? read_loss(j["loss"], topology_file + ".loss") : default_loss(net);
+    const RuntimeLoss loss = j.contains("loss") ? RuntimeLoss::from_json(j["loss"], topology_file + ".loss") : default_loss(net);
     check_classifier(net, loss, topology_file, topology_file + ".loss");
     return std::make_unique<RuntimeModel>(std::move(net), loss, j.contains("loss") ? j["loss"].dump() : "");
   } catch (const std::invalid_argument& e) {
@@ -447,7 +439,7 @@ std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec, const std::
   if (sizes.size() >= 2 && acts.size() < sizes.size() - 1) acts.push_back("identity");
   RuntimeNetwork<float> net(sizes, acts);
   const RuntimeLoss loss =
-      loss_json.empty() ? default_loss(net) : read_loss(nlohmann::json::parse(loss_json), "/ctnn_tool/loss");
+      loss_json.empty() ? default_loss(net) : RuntimeLoss::from_json(nlohmann::json::parse(loss_json), "/ctnn_tool/loss");
   check_classifier(net, loss, "the model", "/ctnn_tool/loss");
   return std::make_unique<RuntimeModel>(std::move(net), loss, loss_json);
 }
