@@ -571,16 +571,17 @@ inline Symbol generic_adjoint(std::size_t i) { return {cat("v̄", std::to_string
 
 namespace detail {
 
+struct DataLeaf {
+  template <class N>
+  static constexpr bool test() {
+    if constexpr (N::is_leaf) return std::is_same_v<typename N::tag, InputTag> || std::is_same_v<typename N::tag, TargetTag>;
+    else return false;
+  }
+};
+/// Whether a node depends on the samples (an input or target leaf at or below it).
 template <class N>
 constexpr bool per_sample() {
-  if constexpr (N::is_leaf) return std::is_same_v<typename N::tag, InputTag> || std::is_same_v<typename N::tag, TargetTag>;
-  else {
-    using Ch = typename N::children;
-    bool r = false;
-    if constexpr (Ch::size >= 1) r = r || per_sample<meta::at_t<0, Ch>>();
-    if constexpr (Ch::size >= 2) r = r || per_sample<meta::at_t<1, Ch>>();
-    return r;
-  }
+  return any_at_or_below<DataLeaf, N>();
 }
 /// Whether a node is printed as the transpose of the tape's matrix: a per-sample block (one
 /// sample per row) becomes one sample per column, and so does a row vector (a bias).

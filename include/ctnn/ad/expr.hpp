@@ -92,16 +92,25 @@ constexpr bool is_sink() {
 template <class E>
 inline constexpr bool is_leaf_v = std::remove_cvref_t<E>::is_leaf;
 
+/// Whether node N or a node below it satisfies Pred (Pred::template test<M>()); stops at the first
+/// that does.
+template <class Pred, class N>
+constexpr bool any_at_or_below() {
+  if constexpr (Pred::template test<N>()) return true;
+  else if constexpr (N::is_leaf) return false;
+  else return []<class... Cs>(meta::TypeList<Cs...>) { return (false || ... || any_at_or_below<Pred, Cs>()); }(typename N::children{});
+}
+struct WantsGrad {
+  template <class N>
+  static constexpr bool test() {
+    if constexpr (N::is_leaf) return N::leaf_needs_grad;
+    else return false;
+  }
+};
 /// Whether a leaf that wants a gradient is at or below node N.
 template <class N>
 constexpr bool wants_grad_below() {
-  if constexpr (N::is_leaf) {
-    return N::leaf_needs_grad;
-  } else {
-    bool r = false;
-    [&]<class... Cs>(meta::TypeList<Cs...>) { r = (false || ... || wants_grad_below<Cs>()); }(typename N::children{});
-    return r;
-  }
+  return any_at_or_below<WantsGrad, N>();
 }
 /// The scalar of a node with operands A and B: A's, unless only B has a leaf that wants a
 /// gradient. So a constant takes the scalar of what is differentiated: double class weights or

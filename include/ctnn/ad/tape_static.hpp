@@ -178,22 +178,17 @@ constexpr std::size_t pad_to(std::size_t n, std::size_t m) { return (n + m - 1) 
 // case, in which every node with numbers at or below it is keyed by its path from the root
 // (Keyed<Node, Path>): one tape node per occurrence. Leaves are never keyed (a leaf's tag names
 // its buffer).
-template <class N>
-constexpr bool own_payload() {
-  if constexpr (requires { N::has_payload; }) return N::has_payload;
-  else return false;
-}
+struct OwnPayload {
+  template <class N>
+  static constexpr bool test() {
+    if constexpr (N::is_leaf) return false;
+    else if constexpr (requires { N::has_payload; }) return N::has_payload;
+    else return false;
+  }
+};
 template <class N>
 constexpr bool carries_payload() {
-  if constexpr (N::is_leaf) {
-    return false;
-  } else {
-    using Ch = typename N::children;
-    bool r = own_payload<N>();
-    if constexpr (Ch::size >= 1) r = r || carries_payload<meta::at_t<0, Ch>>();
-    if constexpr (Ch::size >= 2) r = r || carries_payload<meta::at_t<1, Ch>>();
-    return r;
-  }
+  return any_at_or_below<OwnPayload, N>();
 }
 template <class Node, class PathT>
 struct Keyed;
@@ -496,14 +491,8 @@ class StaticTape {
   /// Whether two occurrences of one interior node type in e hold different numbers, so that a
   /// pass runs keyed_order's tape (false unless payload_repeated).
   static bool numbers_differ(const Root& e) {
-    if constexpr (payload_repeated) {
-      std::array<const void*, Order::size> seen{};
-      bool leaves_ok = true, numbers_ok = true;
-      check_payloads(e, seen, leaves_ok, numbers_ok);
-      return !numbers_ok;
-    } else {
-      return false;
-    }
+    if constexpr (payload_repeated) return !compare_payloads(e).numbers_ok;
+    else return false;
   }
 
  private:
@@ -571,7 +560,7 @@ class StaticTape {
          if constexpr (owns_grad_pointer<I>()) {
            const T* g = leaf_grad<I>(p);
            lo[k] = reinterpret_cast<std::uintptr_t>(g);
-           hi[k] = reinterpret_cast<std::uintptr_t>(g + P_size<I>());
+           hi[k] = reinterpret_cast<std::uintptr_t>(g + meta::at_t<I, Order>::size);
            name[k++] = &leaf_name<meta::at_t<I, Order>>;
          }
        }()),
@@ -585,24 +574,28 @@ class StaticTape {
                                       "gradient; for a weight used twice (tied weights) make one ad::variable and "
                                       "use it twice: the tape adds both contributions");
   }
-  template <std::size_t I>
-  static constexpr std::size_t P_size() {
-    return meta::at_t<I, Order>::size;
-  }
-
   // Only for expressions with a repeated type (plain order): whether every occurrence of a leaf
   // type has the same buffers (leaves_ok) and of an interior type the same numbers (numbers_ok).
+  struct PayloadCheck {
+    bool leaves_ok = true, numbers_ok = true;
+  };
+  static PayloadCheck compare_payloads(const Root& e) {
+    std::array<const void*, Order::size> seen{};  // the first occurrence of each node type
+    PayloadCheck r;
+    compare_payloads(e, seen, r);
+    return r;
+  }
   template <class Node, class Seen>
-  static void check_payloads(const Node& node, Seen& seen, bool& leaves_ok, bool& numbers_ok) {
+  static void compare_payloads(const Node& node, Seen& seen, PayloadCheck& r) {
     constexpr std::size_t i = meta::index_of_v<Order, Node>;
     const void*& slot = seen[i];
     if (slot != nullptr && !static_cast<const Node*>(slot)->same_payload(node)) {
-      if constexpr (Node::is_leaf) leaves_ok = false;
-      else numbers_ok = false;
+      if constexpr (Node::is_leaf) r.leaves_ok = false;
+      else r.numbers_ok = false;
     }
     slot = &node;
-    if constexpr (Node::children::size >= 1) check_payloads(node.a, seen, leaves_ok, numbers_ok);
-    if constexpr (Node::children::size >= 2) check_payloads(node.b, seen, leaves_ok, numbers_ok);
+    if constexpr (Node::children::size >= 1) compare_payloads(node.a, seen, r);
+    if constexpr (Node::children::size >= 2) compare_payloads(node.b, seen, r);
   }
 
   template <class P, std::size_t I>
@@ -833,16 +826,14 @@ class StaticTape {
     const Ptrs ptrs{e, bind};
     if constexpr (!ByPath && grad_pointers >= 2) check_grad_buffers(ptrs);
     if constexpr (!ByPath && has_duplicates) {
-      std::array<const void*, Order::size> seen{};
-      bool leaves_ok = true, numbers_ok = true;
-      check_payloads(e, seen, leaves_ok, numbers_ok);
-      if (!leaves_ok)
+      const PayloadCheck c = compare_payloads(e);
+      if (!c.leaves_ok)
         throw std::invalid_argument(
             "ctnn: two leaves of one tag point to different buffers (e.g. ad::constant<1, R, C>(a) and "
             "ad::constant<1, R, C>(b)); the static tape identifies a leaf by its tag: give each buffer "
             "its own Id");
       if constexpr (payload_repeated)
-        if (!numbers_ok) return StaticTape<Root, Binding, true>::template run<Backward, Mode>(e, bind, out);
+        if (!c.numbers_ok) return StaticTape<Root, Binding, true>::template run<Backward, Mode>(e, bind, out);
     }
     constexpr std::size_t n_ws = (Backward ? P::workspace_size : P::value_size) + scratch_size<P, Mode>() + 1;
     auto body = [&](T* ws) {
