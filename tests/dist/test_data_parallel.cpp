@@ -521,6 +521,11 @@ TEST_CASE_FIXTURE(SgdSetup, "a validation set on some ranks only, or a bad one, 
   CHECK_THROWS_WITH_AS(
       dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red, {.first_epoch = 0}),
       "ctnn::dist::train_data_parallel: first_epoch counts from 1", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red,
+                                                    {.epochs = 4, .first_epoch = 5}),
+                       "ctnn::dist::train_data_parallel: first_epoch 5 is after the last epoch, 4 (the run's epochs "
+                       "are all done: raise epochs to go on)",
+                       std::invalid_argument);
   CHECK(red.bytes_sent() == 0);
 }
 

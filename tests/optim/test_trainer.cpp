@@ -243,6 +243,31 @@ TEST_CASE("Trainer: validation_split holds out a seeded subset; early stopping w
   CHECK_THROWS_WITH_AS(t.fit(loss, wrong), doctest::Contains("row 7 has label 5"), std::invalid_argument);
 }
 
+TEST_CASE("Trainer: a resumed run with no epoch left, first_epoch 0 and epochs 0 are refused, untouched") {
+  const auto d = blobs(40, 3);
+  Net net(4);
+  const auto before = params(net);
+  optim::Adam<double> adam(Net::num_params);
+  auto o = quiet(5);
+  o.first_epoch = 6;  // a checkpoint of the finished run's last epoch, resumed with the same epochs
+  auto t = train::make_trainer<8>(net, adam, o);
+  CHECK_THROWS_WITH_AS(t.fit(loss, d),
+                       "ctnn::train::Trainer: first_epoch 6 is after the last epoch, 5 (the run's epochs are all "
+                       "done: raise epochs to go on)",
+                       std::invalid_argument);
+  o.first_epoch = 0;
+  auto t0 = train::make_trainer<8>(net, adam, o);
+  CHECK_THROWS_WITH_AS(t0.fit(loss, d), "ctnn::train::Trainer: first_epoch counts from 1", std::invalid_argument);
+  auto none = quiet(0);
+  auto tn = train::make_trainer<8>(net, adam, none);
+  CHECK_THROWS_WITH_AS(tn.fit(loss, d), "ctnn::train::Trainer: epochs is 0: nothing to train", std::invalid_argument);
+  CHECK(params(net) == before);
+  CHECK(adam.step_count() == 0);
+  o.first_epoch = 5;  // the last epoch is still to run: one epoch of 5 steps
+  auto t5 = train::make_trainer<8>(net, adam, o);
+  CHECK(t5.fit(loss, d).steps == 5);
+}
+
 TEST_CASE("Trainer: validation_split holds out the rows of train::hold_out (disjoint, sorted, seeded)") {
   ctnn::Random r1(11), r2(11), r3(12);
   const auto h = train::hold_out(100, 0.2, r1);

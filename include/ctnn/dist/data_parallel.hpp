@@ -417,7 +417,11 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
   }
   if (err.empty() && o.patience > 0 && !validation)
     err = where + "early stopping (patience " + std::to_string(o.patience) + ") needs a validation set";
+  if (err.empty() && o.epochs == 0) err = where + "epochs is 0: nothing to train";
   if (err.empty() && o.first_epoch == 0) err = where + "first_epoch counts from 1";
+  if (err.empty() && o.first_epoch > o.epochs)  // a finished run resumed would train nothing
+    err = where + "first_epoch " + std::to_string(o.first_epoch) + " is after the last epoch, " +
+          std::to_string(o.epochs) + " (the run's epochs are all done: raise epochs to go on)";
   train::EarlyStopping<T> own;
   train::EarlyStopping<T>& es = early_stopping ? *early_stopping : own;
   if (err.empty() && o.first_epoch > 0)

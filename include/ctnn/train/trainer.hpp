@@ -132,6 +132,12 @@ class Trainer {
       throw std::invalid_argument("ctnn::train::Trainer: validation_split must be in [0, 1)");
     if (validation && o_.validation_split > 0)
       throw std::invalid_argument("ctnn::train::Trainer: give a validation set or a validation_split, not both");
+    if (o_.epochs == 0) throw std::invalid_argument("ctnn::train::Trainer: epochs is 0: nothing to train");
+    if (o_.first_epoch == 0) throw std::invalid_argument("ctnn::train::Trainer: first_epoch counts from 1");
+    if (o_.first_epoch > o_.epochs)  // a finished run resumed would train nothing
+      throw std::invalid_argument("ctnn::train::Trainer: first_epoch " + std::to_string(o_.first_epoch) +
+                                  " is after the last epoch, " + std::to_string(o_.epochs) +
+                                  " (the run's epochs are all done: raise epochs to go on)");
 
     // Index lists: the training rows and the validation rows (of `train` when split off).
     Random rng(o_.seed);
