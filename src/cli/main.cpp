@@ -341,9 +341,9 @@ int main(int argc, char** argv) {
                         recipe_help([](const Recipe& r) { return text::number(r.lr); }))
       ->check(real_in(0, true))
       ->capture_default_str();
-  train->add_option("--momentum", ts.optimizer.momentum, "momentum/nesterov's mu, rmsprop's momentum")
-      ->check(real_in(0, false, 1, true))
-      ->capture_default_str();
+  train->add_option("--momentum", ts.optimizer.momentum,
+                    "momentum/nesterov's mu (default 0.9), rmsprop's momentum (default 0)")
+      ->check(real_in(0, false, 1, true));
   train->add_option("--weight-decay", ts.optimizer.weight_decay, "L2 weight decay (decoupled for adamw)")
       ->check(real_in(0, false))
       ->capture_default_str();
@@ -482,6 +482,8 @@ int main(int argc, char** argv) {
       used_by("--gamma", {"step", "exp"}, ts.schedule.name, "--schedule");
       used_by("--t-max", {"cosine"}, ts.schedule.name, "--schedule");
       used_by("--eta-min", {"cosine"}, ts.schedule.name, "--schedule");
+      // RMSProp is plain RMSProp unless --momentum is given (PyTorch's default; 0.9 is SGD momentum's).
+      if (ts.optimizer.name == "rmsprop" && train->count("--momentum") == 0) ts.optimizer.momentum = 0;
       if (ts.optimizer.name == "nesterov" && !(ts.optimizer.momentum > 0))
         throw CLI::ValidationError("--momentum", "--optimizer nesterov needs a momentum > 0, got " +
                                                      text::number(ts.optimizer.momentum));

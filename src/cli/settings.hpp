@@ -23,7 +23,7 @@ enum Exit : int {
 struct OptimizerSettings {
   std::string name = "adam";  ///< sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw
   double lr = 1e-3;
-  double momentum = 0.9;      ///< momentum/nesterov's mu, rmsprop's momentum (0 = none)
+  double momentum = 0.9;      ///< momentum/nesterov's mu; rmsprop's momentum (the tool sets 0 unless given)
   double weight_decay = 0;    ///< coupled L2, except adamw: decoupled
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
 };

@@ -434,6 +434,10 @@ JSON
       --optimizer rmsprop --lr 0.003 --schedule exp --gamma 0.95 --save full.json
     full_acc=$(accuracy out.txt)
     awk -v a="$full_acc" 'BEGIN {exit !(a >= 0.9)}' || fail "JSON topology on digits: test accuracy $full_acc < 0.9"
+    # rmsprop without --momentum is plain RMSProp (momentum 0, as PyTorch's), not SGD momentum's 0.9
+    expect 0 "$CTNN" train --topology net.json --dataset digits --data-dir "$DATA" --epochs 15 --batch 50 \
+      --optimizer rmsprop --momentum 0 --lr 0.003 --schedule exp --gamma 0.95 --save m0.json
+    cmp -s full.json m0.json || fail "rmsprop's default momentum is not 0: full.json != m0.json"
     # resume from a checkpoint of epoch 6 of the same run (--epochs 6 then --epochs 15)
     expect 0 "$CTNN" train --topology net.json --dataset digits --data-dir "$DATA" --epochs 6 --batch 50 \
       --optimizer rmsprop --lr 0.003 --schedule exp --gamma 0.95 --checkpoint six.ckpt
