@@ -385,6 +385,11 @@ int main(int argc, char** argv) {
                     "clip the gradient's global L2 norm to this before each step (PyTorch's clip_grad_norm_; 0: off)")
       ->check(real_in(0, false))
       ->capture_default_str();
+  train->add_option("--clip-value", ts.clip_value,
+                    "clamp every gradient entry to [-v, v] before each step, after --clip-norm (PyTorch's "
+                    "clip_grad_value_; 0: off)")
+      ->check(real_in(0, false))
+      ->capture_default_str();
   train->add_option("--max-steps", ts.max_steps,
                     "stop after this many optimiser steps in all, counting a resumed checkpoint's (0: no limit)")
       ->check(count_in(0))

@@ -61,6 +61,7 @@ void put_loop_flags(Options& o, const TrainSettings& s) {
   o.seed = s.seed;
   o.stop = s.stop;
   o.clip_norm = s.clip_norm;
+  o.clip_value = s.clip_value;
   o.max_steps = s.max_steps;
   o.grad_norm_tolerance = s.grad_norm_tol;
   o.patience = s.patience;
@@ -131,6 +132,7 @@ inline std::map<std::string, double> run_flags(const TrainSettings& s) {
           {"flag.eta-min", c.eta_min},
           {"flag.batch", static_cast<double>(s.batch)},
           {"flag.clip-norm", s.clip_norm},
+          {"flag.clip-value", s.clip_value},
           {"flag.no-standardize", s.standardize ? 0.0 : 1.0}};
 }
 /// Throws io::DataError naming the first flag recorded in the checkpoint (run_flags) that the resumed

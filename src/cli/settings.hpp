@@ -55,6 +55,7 @@ struct TrainSettings {
   /// the checkpoint holds) with the learning rate halved, at most 3 times; else stop.
   bool rollback_on_nan = false;
   double clip_norm = 0;        ///< --clip-norm: clip the gradient's global L2 norm before each step (0: off)
+  double clip_value = 0;       ///< --clip-value: clamp every gradient entry to [-v, v] (after --clip-norm; 0: off)
   std::size_t max_steps = 0;   ///< --max-steps: stop after this many optimiser steps in all (0: no limit)
   double grad_norm_tol = 0;    ///< --grad-norm-tol: stop when the training set's gradient norm is below (0: off)
   /// The set evaluated after every epoch is called this in the progress lines: "test" (the test set),

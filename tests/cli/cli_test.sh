@@ -326,9 +326,10 @@ case $CASE in
     cat > net.json <<'JSON'
 {"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"]}
 JSON
-    # maxdiff A.json B.json: the largest |difference| between two saved models' weights and biases.
+    # maxdiff A.json B.json [T]: the largest |difference| between two saved models' weights and biases
+    # (with T: how many differ by more than T).
     maxdiff() {
-      python3 - "$1" "$2" <<'PY'
+      python3 - "$@" <<'PY'
 import json, sys
 def flat(path):
     out = []
@@ -339,7 +340,8 @@ def flat(path):
     return out
 a, b = flat(sys.argv[1]), flat(sys.argv[2])
 assert len(a) == len(b) and a, "the models differ in size"
-print(max(abs(x - y) for x, y in zip(a, b)))
+d = [abs(x - y) for x, y in zip(a, b)]
+print(sum(x > float(sys.argv[3]) for x in d) if len(sys.argv) > 3 else max(d))
 PY
     }
     norms=()
@@ -366,11 +368,19 @@ PY
       clipped=$(maxdiff init.json clipped.json) && free=$(maxdiff init.json free.json) || fail "maxdiff failed"
       awk -v c="$clipped" -v f="$free" 'BEGIN {exit !(c > 0 && c <= 2e-6 && f > 1e-3)}' ||
         fail "$topo --clip-norm 1e-6: weights moved by $clipped (want (0, 2e-6]); unclipped by $free (want > 1e-3)"
+      # --clip-value 1e-6 bounds each entry, not the norm: no parameter moves by more than 8 x 0.1 x 1e-6
+      # (plus float rounding), and many move by over half that, which a step of norm <= 1e-7 allows for at
+      # most 4 of the 67 parameters (the gradients are ~1e-2).
+      expect 0 "${IRIS[@]}" --epochs 2 --optimizer sgd --lr 0.1 --clip-value 1e-6 --save valued.json
+      valued=$(maxdiff init.json valued.json) && many=$(maxdiff init.json valued.json 4e-7) || fail "maxdiff failed"
+      awk -v v="$valued" -v n="$many" 'BEGIN {exit !(v > 0 && v <= 1.2e-6 && n >= 20)}' ||
+        fail "$topo --clip-value 1e-6: weights moved by up to $valued (want (0, 1.2e-6]), $many by > 4e-7 (want >= 20)"
     done
     # The same network from the same seed on the static and the runtime tape: the Trainer's gradient-norm
     # pass and the tool's own agree (to the printed digits) after every epoch.
     [[ ${norms[0]} == "${norms[1]}" ]] || fail "training-set gradient norms differ: preset '${norms[0]}', topology '${norms[1]}'"
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --clip-norm -1
+    expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --clip-value -1
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --grad-norm-tol -1 ;;
   early_stopping)
     # --validation-split and --patience on a preset (the Trainer) and a JSON topology (the tool's own loop).

@@ -128,18 +128,19 @@ TEST_CASE("data-parallel SGD with dense reduction takes the steps of one process
   CHECK(res.history.back().train_loss < 0.5 * res.history.front().train_loss);
 }
 
-TEST_CASE("a schedule and clipping apply to the averaged gradient: the one-process run's steps again") {
+TEST_CASE("a schedule and clipping (norm, value) apply to the averaged gradient: the one-process run's steps again") {
   const dist::Comm comm;
   REQUIRE(comm.size() == 2);
   const auto data = iris();
   const std::size_t G = 2 * B, per_epoch = data.rows / G, epochs = 4;
   const ctnn::optim::CosineAnnealing cosine{.base = 0.5, .T_max = epochs * per_epoch};
-  const double clip = 0.3;
+  const double clip = 0.3, clamp = 0.05;  // the norm, then each entry (as the Trainer: norm first)
   Net net(1), start(1);
   ctnn::optim::SGD<double> opt(Net::num_params, {.lr = 123.0});  // the schedule's lr is used, not this
   dist::GradientReducer<double> red(comm, Net::num_params);
   const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, data, red,
-                                                {.epochs = epochs, .seed = 9, .clip_norm = clip}, cosine);
+                                                {.epochs = epochs, .seed = 9, .clip_norm = clip, .clip_value = clamp},
+                                                cosine);
   REQUIRE(res.stopped_by == ctnn::train::StopCriterion::max_epochs);
   CHECK(res.history.back().lr == doctest::Approx(cosine(epochs * per_epoch - 1)));
 
@@ -147,7 +148,7 @@ TEST_CASE("a schedule and clipping apply to the averaged gradient: the one-proce
   std::iota(order.begin(), order.end(), std::size_t(0));
   std::mt19937_64 rng(9);
   std::vector<double> x(G * 4), y(G * 3), g(Net::num_params);
-  std::size_t t = 0, clipped = 0;
+  std::size_t t = 0, clipped = 0, clamped = 0;
   for (std::size_t e = 0; e < epochs; ++e) {
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t s = 0; s < per_epoch; ++s, ++t) {
@@ -155,10 +156,13 @@ TEST_CASE("a schedule and clipping apply to the averaged gradient: the one-proce
       start.gradient<2 * B>(ctnn::loss::softmax_cross_entropy, x.data(), y.data());
       g.assign(start.grads().begin(), start.grads().end());
       clipped += ctnn::optim::clip_grad_norm(std::span<double>(g), clip) > clip;
+      clamped += static_cast<std::size_t>(std::count_if(g.begin(), g.end(), [&](double v) { return std::abs(v) > clamp; }));
+      ctnn::optim::clip_grad_value(std::span<double>(g), clamp);
       for (std::size_t k = 0; k < Net::num_params; ++k) start.params()[k] -= cosine(t) * g[k];
     }
   }
   CHECK(clipped > 0);  // the clipping did act
+  CHECK(clamped > 0);  // and so did the clamping
   double worst = 0;
   for (std::size_t k = 0; k < Net::num_params; ++k)
     worst = std::max(worst, std::abs(net.params()[k] - start.params()[k]) / std::max(1.0, std::abs(start.params()[k])));

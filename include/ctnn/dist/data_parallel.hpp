@@ -340,6 +340,7 @@ struct DataParallelOptions {
   std::uint64_t seed = 0;     ///< the shuffled order (the same on every rank)
   std::size_t max_steps = 0;  ///< 0 = no limit
   double clip_norm = 0;       ///< clip the averaged gradient's global L2 norm to this (PyTorch's rule); 0 = off
+  double clip_value = 0;      ///< then clamp every averaged gradient entry to [-v, v]; 0 = off
   /// Stop when the gradient norm of the mean loss over the whole training set (after each epoch;
   /// each rank computes its share, one allreduce of the gradient) is below this; 0 = off.
   double grad_norm_tolerance = 0;
@@ -534,6 +535,7 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
       }
       reducer.reduce(g);
       if (o.clip_norm > 0) optim::clip_grad_norm(g, o.clip_norm);
+      if (o.clip_value > 0) optim::clip_grad_value(g, o.clip_value);
       lr = lr_scale * sched(res.steps);
       opt.step(replica.params(), std::span<const T>(g), lr);
       loss_sum += stats[0] / static_cast<double>(ranks);
