@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "ctnn/optim/optim.hpp"
 #include "problems.hpp"
@@ -191,6 +193,29 @@ TEST_CASE("bad sizes and options are rejected with a message") {
   s.nesterov = true;
   CHECK_THROWS_AS(optim::SGD<double>(3, s), std::invalid_argument);
   CHECK_THROWS_AS(optim::SGD<double>(3, {}, optim::DecayMask({{0, 5}})), std::invalid_argument);
+  // A negative or NaN learning rate, momentum or decay is refused (a NaN once passed every `x < 0`).
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH_AS(optim::SGD<double>(3, {.lr = -0.1}), "ctnn::optim::SGD: lr must be finite and >= 0, got -0.1",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(optim::Adam<double>(3, {.lr = nan}), doctest::Contains("ctnn::optim::Adam: lr must be finite"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(optim::AdaGrad<double>(3, {.lr = inf}), doctest::Contains("ctnn::optim::AdaGrad: lr must be"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(optim::RMSProp<double>(3, {.lr = -1}), doctest::Contains("ctnn::optim::RMSProp: lr must be"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(optim::SGD<double>(3, {.momentum = nan}), std::invalid_argument);
+  CHECK_THROWS_AS(optim::Adam<double>(3, {.weight_decay = nan}), std::invalid_argument);
+  CHECK_THROWS_AS(optim::AdaGrad<double>(3, {.lr_decay = nan}), std::invalid_argument);
+  CHECK_THROWS_AS(optim::RMSProp<double>(3, {.momentum = nan}), std::invalid_argument);
+  CHECK_NOTHROW(optim::SGD<double>(3, {.lr = 0}));  // lr 0 is allowed (PyTorch too): a frozen run
+  // The learning rate of a step (a schedule's) likewise, before anything is written.
+  optim::SGD<double> sgd(4, {.lr = 0.1, .momentum = 0.9});
+  std::vector<double> q{1, 2, 3, 4}, gq{1, 1, 1, 1};
+  CHECK_THROWS_WITH_AS(sgd.step(q, gq, -0.5), doctest::Contains("ctnn::optim::SGD::step: the learning rate must be"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(sgd.step(q, gq, nan), std::invalid_argument);
+  CHECK(q == std::vector<double>{1, 2, 3, 4});
+  CHECK(sgd.step_count() == 0);
 }
 
 TEST_CASE("RMSProp centred and with momentum follows PyTorch's formula (written out per element here)") {

@@ -28,8 +28,9 @@ class AdaGrad : public OptimizerBase<T> {
 
  public:
   AdaGrad(std::size_t n, AdaGradOptions o = {}, DecayMask mask = {}) : Base(n, 1, std::move(mask)), o_(o) {
-    if (o.lr_decay < 0 || o.initial_accumulator_value < 0 || !(o.eps >= 0) || o.weight_decay < 0 ||
-        o.decoupled_weight_decay < 0)
+    Base::check_lr("AdaGrad", o.lr);
+    if (!(o.lr_decay >= 0 && o.initial_accumulator_value >= 0 && o.eps >= 0 && o.weight_decay >= 0 &&
+          o.decoupled_weight_decay >= 0))
       throw std::invalid_argument("ctnn::optim::AdaGrad: lr_decay, initial accumulator, eps and decays must be >= 0");
     reset();
   }

@@ -41,7 +41,8 @@ class Adam : public OptimizerBase<T> {
   Adam(std::size_t n, AdamOptions o = {}, DecayMask mask = {}) : Base(n, o.amsgrad ? 3 : 2, std::move(mask)), o_(o) {
     if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1))
       throw std::invalid_argument("ctnn::optim::Adam: betas must be in [0, 1)");
-    if (!(o.eps >= 0) || o.weight_decay < 0 || o.decoupled_weight_decay < 0)
+    Base::check_lr("Adam", o.lr);
+    if (!(o.eps >= 0 && o.weight_decay >= 0 && o.decoupled_weight_decay >= 0))
       throw std::invalid_argument("ctnn::optim::Adam: eps and weight decays must be >= 0");
   }
   const AdamOptions& options() const noexcept { return o_; }

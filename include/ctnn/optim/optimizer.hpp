@@ -20,12 +20,14 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "ctnn/core/aligned.hpp"
+#include "ctnn/core/text.hpp"
 #include "ctnn/kernel/simd.hpp"
 #include "ctnn/optim/param_groups.hpp"
 
@@ -110,6 +112,9 @@ class OptimizerBase {
   void update(const char* who, std::span<T> params, std::span<const T> grads, double lr, double wd, double dwd,
               Rule&& rule) {
     check_sizes(who, params.size(), grads.size());
+    if (!(lr >= 0 && lr <= std::numeric_limits<double>::max())) [[unlikely]]
+      throw std::invalid_argument(std::string("ctnn::optim::") + who + "::step: the learning rate must be finite and " +
+                                  ">= 0, got " + text::number(lr) + " (a schedule's?)");
     T* p = params.data();
     const T* g = grads.data();
     mask_.for_each_segment(n_, [&](std::size_t a, std::size_t b, bool decays) {
@@ -122,6 +127,11 @@ class OptimizerBase {
         L::store(p + i, rule(i, lanes, th * L::splat(keep), gi));
       });
     });
+  }
+  static void check_lr(const char* who, double lr) {
+    if (!(lr >= 0 && lr <= std::numeric_limits<double>::max()))
+      throw std::invalid_argument(std::string("ctnn::optim::") + who + ": lr must be finite and >= 0, got " +
+                                  text::number(lr));
   }
   void check_sizes(const char* who, std::size_t p, std::size_t g) const {
     if (p != n_ || g != n_)

@@ -30,7 +30,8 @@ class RMSProp : public OptimizerBase<T> {
  public:
   RMSProp(std::size_t n, RMSPropOptions o = {}, DecayMask mask = {}) : Base(n, 1 + (o.centered ? 1 : 0) + (o.momentum > 0 ? 1 : 0), std::move(mask)), o_(o) {
     if (!(o.alpha >= 0 && o.alpha < 1)) throw std::invalid_argument("ctnn::optim::RMSProp: alpha must be in [0, 1)");
-    if (!(o.eps >= 0) || o.momentum < 0 || o.weight_decay < 0 || o.decoupled_weight_decay < 0)
+    Base::check_lr("RMSProp", o.lr);
+    if (!(o.eps >= 0 && o.momentum >= 0 && o.weight_decay >= 0 && o.decoupled_weight_decay >= 0))
       throw std::invalid_argument("ctnn::optim::RMSProp: eps, momentum and weight decays must be >= 0");
   }
   const RMSPropOptions& options() const noexcept { return o_; }

@@ -46,7 +46,8 @@ class SGD : public OptimizerBase<T> {
 
  public:
   SGD(std::size_t n, SGDOptions o = {}, DecayMask mask = {}) : Base(n, o.momentum != 0 ? 1 : 0, std::move(mask)), o_(o) {
-    if (o.momentum < 0 || o.dampening < 0 || o.weight_decay < 0 || o.decoupled_weight_decay < 0)
+    Base::check_lr("SGD", o.lr);
+    if (!(o.momentum >= 0 && o.dampening >= 0 && o.weight_decay >= 0 && o.decoupled_weight_decay >= 0))
       throw std::invalid_argument("ctnn::optim::SGD: momentum, dampening and weight decays must be >= 0");
     if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
       throw std::invalid_argument("ctnn::optim::SGD: Nesterov momentum requires momentum > 0 and dampening 0");
