@@ -63,3 +63,37 @@ TEST_CASE_TEMPLATE("unary primitive: vjp matches central differences and the std
     CHECK_MESSAGE(r.max_rel_err < 1e-6, r.report);
   }
 }
+
+// The same vjp with the op's input an interior node (x + c), not a leaf: the tape keeps a node's
+// value only where a derivative says it reads it (uses_x / uses_y), so an op that declares
+// uses_x = false but reads x in derivative gets a stale or reused slot here (a leaf's x is its own
+// buffer, always there: the case above cannot see it; found by a newcomer copying ops/tanh.hpp).
+TEST_CASE_TEMPLATE("unary primitive on an interior node: derivative reads only what uses_x / uses_y keep", D,
+                   CTNN_UNARY_OPS) {
+  const std::string op_name = D::name;
+  CAPTURE(op_name);
+  Rng rng(4321);
+  const auto x = sample_inputs<D>(rng, N);  // the op's inputs, x = (x - c) + c
+  const auto u = rng.uniform(N, -1, 1), c = rng.uniform(N, -1, 1);
+  std::vector<double> leaf(N), at(N);
+  for (std::size_t i = 0; i < N; ++i) {
+    leaf[i] = x[i] - c[i];
+    at[i] = leaf[i] + c[i];  // what the tape computes (within 1 ulp of x: no kink crossed)
+  }
+  auto uc = ad::constant<1, R, C>(u.data());
+  auto cc = ad::constant<2, R, C>(c.data());
+  auto g = nan_buffer(N);
+  auto xv = ad::variable<0, R, C>(leaf.data(), g.data());
+  const double s = ad::value_and_gradient(ad::sum(D::apply(xv + cc) * uc));
+  REQUIRE(all_finite(g.data(), N));
+  double s_ref = 0, s_abs = 0;
+  std::vector<double> g_ref(N), us = abs_of(u);
+  for (std::size_t i = 0; i < N; ++i) {
+    s_ref += u[i] * D::f(at[i]);
+    s_abs += std::abs(u[i] * D::f(at[i]));
+    g_ref[i] = u[i] * D::df(at[i]);
+  }
+  CHECK(std::abs(s - s_ref) <= 1e-13 * s_abs + kTiny);
+  std::string why;
+  CHECK_MESSAGE(close_vjp(g.data(), g_ref, us, &why), why);
+}
