@@ -112,7 +112,7 @@ class OptimizerBase {
   void update(const char* who, std::span<T> params, std::span<const T> grads, double lr, double wd, double dwd,
               Rule&& rule) {
     check_sizes(who, params.size(), grads.size());
-    if (!(lr >= 0 && lr <= std::numeric_limits<double>::max())) [[unlikely]]
+    if (!lr_ok(lr)) [[unlikely]]
       throw std::invalid_argument(std::string("ctnn::optim::") + who + "::step: the learning rate must be finite and " +
                                   ">= 0, got " + text::number(lr) + " (a schedule's?)");
     T* p = params.data();
@@ -128,8 +128,10 @@ class OptimizerBase {
       });
     });
   }
+  /// A learning rate must be finite and >= 0 (0 allowed, as PyTorch does); NaN fails too.
+  static constexpr bool lr_ok(double lr) noexcept { return lr >= 0 && lr <= std::numeric_limits<double>::max(); }
   static void check_lr(const char* who, double lr) {
-    if (!(lr >= 0 && lr <= std::numeric_limits<double>::max()))
+    if (!lr_ok(lr))
       throw std::invalid_argument(std::string("ctnn::optim::") + who + ": lr must be finite and >= 0, got " +
                                   text::number(lr));
   }
