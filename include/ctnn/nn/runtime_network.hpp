@@ -4,9 +4,10 @@
 // row-major, then b) and the same losses as nn/loss.hpp, written on the runtime tape by the same
 // formulas, term for term in the same order, so both tapes compute the same things.
 //
-// The graph of a pass (network + loss) is recorded once per batch size and loss and then re-run:
-// forward() and gradient() with new inputs allocate nothing after the first call with that
-// batch size and loss.
+// The graph of a pass (network + loss) is recorded and then re-run: forward() and gradient() with
+// new inputs allocate nothing while the batch size and loss stay those of the previous call (one
+// graph is kept: alternating batch sizes re-record, and allocate, on every call). Not thread-safe,
+// forward() included (the graph is the object's): one RuntimeNetwork per thread.
 // Layer: nn (includes ad, core; nlohmann-json for the description).
 #pragma once
 #include <cmath>
