@@ -3,7 +3,8 @@
 // in float) gives the static tape's outputs, loss and gradients bit for bit; initialisation from a seed gives
 // ctnn::Network's parameters; descriptions are parsed from JSON text with errors that name the
 // offending key, and a bad description loads nothing; a loss object with a key it does not take or
-// a number out of range is refused. RuntimeJacobian and RuntimeHvp follow their network when it is
+// a number out of range is refused; graphs are kept per batch size and evicted ones re-recorded
+// correctly. RuntimeJacobian and RuntimeHvp follow their network when it is
 // assigned another (new buffers, another topology): the results of fresh ones, and central
 // differences.
 #include <doctest/doctest.h>
@@ -106,6 +107,43 @@ TEST_CASE("runtime network: batch size and loss may change between calls") {
     for (std::size_t i = rn.block_offset(k); i < rn.block_offset(k + 1); ++i) penalty += rn.params()[i] * rn.params()[i];
   bce.l2_lambda = 0;
   CHECK(lb == doctest::Approx(rn.loss(bce, 2, x.data(), y.data()) + 0.25 * penalty).epsilon(1e-14));
+}
+
+TEST_CASE("runtime network: a graph per batch size; beyond the kept ones results stay a fresh network's") {
+  // The network keeps 4 training graphs and 16 forward graphs (plus the one in use): cycling
+  // through more batch sizes evicts and re-records, and every result must still be a fresh
+  // network's (a copy starts without graphs).
+  ctnn::RuntimeNetwork<double> rn({3, 6, 2}, {"tanh", "identity"}, 0.01, 5);
+  std::vector<double> x(3 * 24), y(2 * 24, 0.0);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.7 * static_cast<double>(i));
+  for (std::size_t n = 0; n < 24; ++n) y[2 * n + n % 2] = 1;
+  const auto ce = ctnn::RuntimeLoss::named("softmax_ce_logits");
+  for (int round = 0; round < 2; ++round)
+    for (std::size_t b = 1; b <= 6; ++b) {  // 6 training batch sizes > 4 kept
+      INFO("round " << round << ", training batch " << b);
+      ctnn::RuntimeNetwork<double> fresh = rn;
+      CHECK(rn.gradient(ce, b, x.data(), y.data()) == fresh.gradient(ce, b, x.data(), y.data()));
+      CHECK(std::equal(rn.grads().begin(), rn.grads().end(), fresh.grads().begin()));
+    }
+  for (int round = 0; round < 2; ++round)
+    for (std::size_t b = 1; b <= 20; ++b) {  // 20 forward batch sizes > 17 kept
+      INFO("round " << round << ", forward batch " << b);
+      const ctnn::RuntimeNetwork<double> fresh = rn;
+      std::vector<double> o(2 * b), of(2 * b);
+      rn.forward(b, x.data(), o.data());
+      fresh.forward(b, x.data(), of.data());
+      CHECK(o == of);
+    }
+  // Assignment drops the graphs (they read the old buffers): the outputs are the new network's.
+  const ctnn::RuntimeNetwork<double> other({3, 6, 2}, {"tanh", "identity"}, 0.01, 6);
+  std::vector<double> o(4), oo(4);
+  rn.forward(2, x.data(), o.data());
+  rn.forward(1, x.data(), o.data());  // one graph in use last, another in the pool
+  rn = other;
+  rn.forward(2, x.data(), o.data());
+  other.forward(2, x.data(), oo.data());
+  CHECK(o == oo);
+  CHECK(rn.loss(ce, 2, x.data(), y.data()) == ctnn::RuntimeNetwork<double>(other).loss(ce, 2, x.data(), y.data()));
 }
 
 TEST_CASE("runtime network: gradient_and_output and loss_and_output give forward's outputs with the loss") {

@@ -1,10 +1,10 @@
 // tests/runtime/test_runtime_no_alloc.cpp: a recorded runtime graph is re-run without allocating:
 // after the first call with a batch size and loss, RuntimeNetwork::forward / gradient / loss
-// (with or without dx, i.e. with a re-planned reverse sweep) and Tape::forward / backward on new
-// leaf values call no operator new; nor does RuntimeJacobian on a network that was not assigned
-// since its last call (the check that it was not is allocation-free). Global operator new is
-// replaced by a counting version (counting_new.hpp); nothing inside a counted region uses doctest
-// (its macros allocate).
+// (with or without dx, i.e. with a re-planned reverse sweep; batch sizes alternating once each
+// was seen) and Tape::forward / backward on new leaf values call no operator new; nor does
+// RuntimeJacobian on a network that was not assigned since its last call (the check that it was
+// not is allocation-free). Global operator new is replaced by a counting version
+// (counting_new.hpp); nothing inside a counted region uses doctest (its macros allocate).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -39,6 +39,27 @@ TEST_CASE("runtime network: re-running a recorded pass allocates nothing") {
   std::vector<double> x1(64, 0.1), y1(10, 0.0);
   y1[3] = 1;
   CHECK(allocations_in([&] { l += net.gradient(loss, 1, x1.data(), y1.data()); }) > 0);
+}
+
+TEST_CASE("runtime network: alternating batch sizes allocate nothing once each has been seen") {
+  ctnn::RuntimeNetwork<double> net({16, 8, 3}, {"relu", "identity"}, 0.01, 2);
+  std::vector<double> x(8 * 16, 0.3), y(8 * 3, 0.0), out(8 * 3);
+  for (std::size_t n = 0; n < 8; ++n) y[n * 3 + n % 3] = 1;
+  const auto loss = ctnn::RuntimeLoss::named("softmax_ce_logits");
+  for (std::size_t b : {8, 1, 5}) {  // records a training and a forward graph per size
+    net.gradient(loss, b, x.data(), y.data());
+    net.forward(b, x.data(), out.data());
+  }
+  double l = 0;
+  const long n = allocations_in([&] {
+    for (int i = 0; i < 4; ++i)
+      for (std::size_t b : {8, 1, 5, 1}) {
+        l += net.gradient(loss, b, x.data(), y.data());
+        net.forward(b, x.data(), out.data());
+      }
+  });
+  CHECK(n == 0);
+  CHECK(std::isfinite(l));
 }
 
 TEST_CASE("runtime tape: forward and backward on new leaf values allocate nothing") {

@@ -3,6 +3,8 @@
 // single-threaded one; gradient() on per-thread copies of the network, concurrently, likewise.
 // Two sizes: a small net whose workspace is on the stack, and one whose workspace (> 16 KiB,
 // ctnn::stack_workspace_limit) is the per-thread buffer of ad/tape_static.hpp.
+// A RuntimeNetwork shared by 8 threads likewise, its threads changing batch size between calls
+// (each pass runs a recorded graph of its own, taken from the network's pool).
 // Run under ThreadSanitizer to see races, not only wrong numbers.
 #include <doctest/doctest.h>
 
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
+#include "ctnn/nn/runtime_network.hpp"
 
 namespace {
 constexpr int kThreads = 8;
@@ -110,4 +113,40 @@ TEST_CASE("larger net (per-thread workspace above 16 KiB): concurrent forward an
   const Case<Net, B> c(net, ctnn::loss::softmax_cross_entropy);
   CHECK(c.forward_mismatches(net) == 0);
   CHECK(c.gradient_mismatches(net, ctnn::loss::softmax_cross_entropy) == 0);
+}
+
+TEST_CASE("runtime network: concurrent forward on one network, batch sizes changing, is bit-identical") {
+  const ctnn::RuntimeNetwork<double> net({12, 24, 5}, {"tanh", "softmax"}, 0.01, 3);
+  constexpr std::size_t sizes[] = {1, 5, 8, 3};
+  constexpr std::size_t max_b = 8;
+  std::vector<std::vector<double>> x, expected;  // per input k and batch size index s: k * 4 + s
+  for (int k = 0; k < kInputs; ++k) {
+    x.push_back(inputs(max_b * 12, k));
+    for (std::size_t b : sizes) {
+      const ctnn::RuntimeNetwork<double> alone = net;  // a copy: its own graphs, one thread
+      std::vector<double> o(b * 5);
+      alone.forward(b, x.back().data(), o.data());
+      expected.push_back(o);
+    }
+  }
+  std::atomic<long> bad{0}, calls{0};
+  std::atomic<int> ready{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t)
+    pool.emplace_back([&, t] {
+      std::vector<double> o(max_b * 5);
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      for (int it = 0; it < kIterations; ++it) {
+        const int k = (t + it) % kInputs;
+        const std::size_t s = static_cast<std::size_t>(t + it / 3) % 4;  // runs of 3 calls per size
+        net.forward(sizes[s], x[k].data(), o.data());
+        if (!same_bits(o.data(), expected[static_cast<std::size_t>(k) * 4 + s].data(), sizes[s] * 5))
+          bad.fetch_add(1);
+        calls.fetch_add(1);
+      }
+    });
+  for (auto& th : pool) th.join();
+  CHECK(calls.load() == long{kThreads} * kIterations);
+  CHECK(bad.load() == 0);
 }

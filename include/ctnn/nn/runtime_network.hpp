@@ -4,17 +4,25 @@
 // row-major, then b) and the same losses as nn/loss.hpp, written on the runtime tape by the same
 // formulas, term for term in the same order, so both tapes compute the same things.
 //
-// The graph of a pass (network + loss) is recorded and then re-run: forward() and gradient() with
-// new inputs allocate nothing while the batch size and loss stay those of the previous call (one
-// graph is kept: alternating batch sizes re-record, and allocate, on every call). Not thread-safe,
-// forward() included (the graph is the object's): one RuntimeNetwork per thread.
+// The graph of a pass (network + loss) is recorded once per batch size (and loss) and then re-run:
+// forward() and gradient() with new inputs allocate nothing once each batch size in use has been
+// seen (the network keeps the graphs of up to 4 training passes and 16 forward passes).
+// Threads: forward() is const and re-entrant, as the compiled network's: any number of threads may
+// call it at once on one network (each pass runs a forward graph of its own, taken from the
+// network's pool and given back: two atomic exchanges when one thread is alone, a mutex when
+// batch sizes alternate or threads collide). gradient(), loss() and anything writing params()
+// mutate the network: one thread at a time, and not while others run forward().
 // Layer: nn (includes ad, core; nlohmann-json for the description).
 #pragma once
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -254,6 +262,7 @@ class RuntimeNetwork {
 
  public:
   // Copies and moves start without recorded graphs (a graph points at its network's buffers).
+  ~RuntimeNetwork() { drop_graphs(); }
   RuntimeNetwork(const RuntimeNetwork& o)
       : sizes_(o.sizes_), acts_(o.acts_), leaky_slope_(o.leaky_slope_), offsets_(o.offsets_), params_(o.params_),
         grads_(o.grads_) {}
@@ -267,8 +276,7 @@ class RuntimeNetwork {
     std::swap(offsets_, o.offsets_);
     std::swap(params_, o.params_);
     std::swap(grads_, o.grads_);
-    train_.reset();
-    eval_.reset();
+    drop_graphs();
     return *this;
   }
 
@@ -360,7 +368,7 @@ class RuntimeNetwork {
   /// them), record again on a new tape (RuntimeJacobian checks and does so itself).
   ad::runtime::Var<T> record_output(ad::runtime::Tape<T>& tape, ad::runtime::Var<T> x) {
     std::vector<ad::runtime::Var<T>> weights;
-    return record_network(tape, x, weights);
+    return record_network(tape, x, weights, grads_.data());
   }
   /// Where block k starts (layer l's W is block 2l, its b block 2l + 1); block_offset(2L) = total.
   std::size_t block_offset(std::size_t k) const { return offsets_.at(k); }
@@ -371,17 +379,19 @@ class RuntimeNetwork {
   std::span<T> grads_mutable() noexcept { return grads_.span(); }
 
   /// Batch forward: x is batch x inputs, y batch x outputs (row-major, one sample per row).
-  void forward(std::size_t batch, const T* x, T* y) {
-    Graph& g = graph(eval_, batch, nullptr);
-    g.tape.rebind(g.x, x);
-    g.tape.forward();
-    const T* out = g.tape.value(g.out);
+  /// Re-entrant (see the header): threads may share one network, as long as none writes params().
+  void forward(std::size_t batch, const T* x, T* y) const {
+    if (batch == 0) throw std::invalid_argument("ctnn RuntimeNetwork: batch size 0");
+    const ForwardLease g(*this, batch);
+    g->tape.rebind(g->x, x);
+    g->tape.forward();
+    const T* out = g->tape.value(g->out);
     std::copy(out, out + batch * outputs(), y);
   }
   /// loss(output, target) on a batch: returns the loss and leaves dLoss/dθ in grads(); with dx,
   /// also dLoss/dx (batch x inputs).
   T gradient(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y, T* dx = nullptr) {
-    Graph& g = graph(train_, batch, &loss);
+    Graph& g = train_graph(batch, loss);
     g.tape.rebind(g.x, x, dx);
     g.tape.rebind(g.y, y);
     g.tape.forward();
@@ -391,7 +401,7 @@ class RuntimeNetwork {
   /// computed them anyway (a training loop's accuracy on its batches).
   T gradient_and_output(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y, T* out) {
     const T l = gradient(loss, batch, x, y);
-    const T* o = train_->tape.value(train_->out);
+    const T* o = train_.front()->tape.value(train_.front()->out);
     std::copy(o, o + batch * outputs(), out);
     return l;
   }
@@ -399,13 +409,13 @@ class RuntimeNetwork {
   /// evaluation's loss and predictions).
   T loss_and_output(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y, T* out) {
     const T l = this->loss(loss, batch, x, y);
-    const T* o = train_->tape.value(train_->out);
+    const T* o = train_.front()->tape.value(train_.front()->out);
     std::copy(o, o + batch * outputs(), out);
     return l;
   }
   /// The loss alone (forward sweep only).
   T loss(const RuntimeLoss& loss, std::size_t batch, const T* x, const T* y) {
-    Graph& g = graph(train_, batch, &loss);
+    Graph& g = train_graph(batch, loss);
     g.tape.rebind(g.x, x, nullptr);
     g.tape.rebind(g.y, y);
     g.tape.forward();
@@ -467,10 +477,10 @@ class RuntimeNetwork {
     ad::runtime::Tape<T> tape;
     ad::runtime::Var<T> x, y, out, root;
   };
-  Graph& graph(std::unique_ptr<Graph>& slot, std::size_t batch, const RuntimeLoss* loss) {
-    if (batch == 0) throw std::invalid_argument("ctnn RuntimeNetwork: batch size 0");
-    if (loss != nullptr) check_loss(*loss);
-    if (slot && slot->batch == batch && (loss == nullptr || (slot->has_loss && slot->loss == *loss))) return *slot;
+  // Records the network on `batch` rows: with a loss, the training pass (parameter leaves write
+  // grads()); without, the forward pass (constant parameter leaves: it writes nothing but its own
+  // buffers, so threads may run forward graphs of one network at once).
+  std::unique_ptr<Graph> record_graph(std::size_t batch, const RuntimeLoss* loss, T* grad_base) const {
     auto g = std::make_unique<Graph>();
     g->batch = batch;
     g->x0.assign(batch * inputs(), T(0));
@@ -478,7 +488,7 @@ class RuntimeNetwork {
     g->x = g->tape.leaf(batch, inputs(), g->x0.data());
     g->y = g->tape.leaf(batch, outputs(), g->y0.data());
     std::vector<ad::runtime::Var<T>> weights;
-    g->out = record_network(g->tape, g->x, weights);
+    g->out = record_network(g->tape, g->x, weights, grad_base);
     if (loss != nullptr) {
       g->has_loss = true;
       g->loss = *loss;
@@ -490,8 +500,79 @@ class RuntimeNetwork {
       g->root = runtime_loss::data_loss(*loss, g->out, g->y, w);
       if (loss->l2_lambda != 0) g->root = g->root + runtime_loss::l2_penalty(weights, loss->l2_lambda);
     }
-    slot = std::move(g);
-    return *slot;
+    return g;
+  }
+  // The training graph of (batch, loss), most recently used first; recorded on a miss, dropping
+  // the least recently used beyond max_train_graphs.
+  Graph& train_graph(std::size_t batch, const RuntimeLoss& loss) {
+    if (batch == 0) throw std::invalid_argument("ctnn RuntimeNetwork: batch size 0");
+    check_loss(loss);
+    for (std::size_t i = 0; i < train_.size(); ++i)
+      if (train_[i]->batch == batch && train_[i]->loss == loss) {
+        std::rotate(train_.begin(), train_.begin() + static_cast<std::ptrdiff_t>(i),
+                    train_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+        return *train_.front();
+      }
+    auto g = record_graph(batch, &loss, grads_.data());
+    if (train_.size() == max_train_graphs) train_.pop_back();
+    train_.insert(train_.begin(), std::move(g));
+    return *train_.front();
+  }
+
+  // Forward graphs. A pass holds one graph for its duration (ForwardLease): it takes the graph in
+  // `hot_` (one atomic exchange) if that has its batch size, else one from `pool_` (under
+  // pool_mutex_), else records one; when the pass ends the graph goes back to hot_ and what hot_
+  // held then goes to the pool (deleted if the pool is full). So a thread alone at one batch size
+  // locks nothing, and two threads never run one graph.
+  class ForwardLease {
+   public:
+    ForwardLease(const RuntimeNetwork& net, std::size_t batch)
+        : net_(net), g_(net.hot_.exchange(nullptr, std::memory_order_acq_rel)) {
+      if (g_ == nullptr || g_->batch != batch) g_ = net.take_forward_graph(batch, g_);
+    }
+    ~ForwardLease() {
+      Graph* prev = net_.hot_.exchange(g_, std::memory_order_acq_rel);
+      if (prev != nullptr) {
+        const std::lock_guard lock(net_.pool_mutex_);
+        net_.park(prev);
+      }
+    }
+    ForwardLease(const ForwardLease&) = delete;
+    ForwardLease& operator=(const ForwardLease&) = delete;
+    Graph* operator->() const noexcept { return g_; }
+
+   private:
+    const RuntimeNetwork& net_;
+    Graph* g_;
+  };
+  // Parks `held` (the hot graph of another batch size, or null) and takes a graph of `batch` from
+  // the pool, or records one (outside the lock: recording allocates).
+  Graph* take_forward_graph(std::size_t batch, Graph* held) const {
+    {
+      const std::lock_guard lock(pool_mutex_);
+      if (held != nullptr) park(held);
+      for (std::size_t i = 0; i < pooled_; ++i)
+        if (pool_[i]->batch == batch) {
+          Graph* g = pool_[i].release();
+          pool_[i] = std::move(pool_[--pooled_]);
+          return g;
+        }
+    }
+    return record_graph(batch, nullptr, nullptr).release();
+  }
+  // Into the pool (pool_mutex_ held): the pool is full → the graph is deleted.
+  void park(Graph* g) const noexcept {
+    if (pooled_ < pool_.size())
+      pool_[pooled_++].reset(g);
+    else
+      delete g;
+  }
+  // Every recorded graph (destruction, assignment: they point at the old buffers).
+  void drop_graphs() noexcept {
+    delete hot_.exchange(nullptr, std::memory_order_acq_rel);
+    for (std::size_t i = 0; i < pooled_; ++i) pool_[i].reset();
+    pooled_ = 0;
+    train_.clear();
   }
   void check_loss(const RuntimeLoss& l) const {
     const bool weighted = l.kind == RuntimeLoss::Kind::softmax_ce_logits_weighted_pytorch ||
@@ -501,15 +582,16 @@ class RuntimeNetwork {
                                   " class weights for " + std::to_string(outputs()) + " outputs");
   }
   // The network's expression, as Network builds it: per layer X Wᵀ + b, then the activation.
+  // grad_base: grads_.data() for parameter leaves that receive their gradients, null for constants.
   ad::runtime::Var<T> record_network(ad::runtime::Tape<T>& tape, ad::runtime::Var<T> x,
-                                     std::vector<ad::runtime::Var<T>>& weights) {
+                                     std::vector<ad::runtime::Var<T>>& weights, T* grad_base) const {
     namespace rt = ad::runtime;
     rt::Var<T> e = x;
-    T* p = params_.data();
-    T* gr = grads_.data();
+    const T* p = params_.data();
+    const auto grad = [&](std::size_t k) { return grad_base == nullptr ? nullptr : grad_base + offsets_[k]; };
     for (std::size_t l = 0; l < num_layers(); ++l) {
-      const rt::Var<T> W = tape.leaf(sizes_[l + 1], sizes_[l], p + offsets_[2 * l], gr + offsets_[2 * l]);
-      const rt::Var<T> b = tape.leaf(1, sizes_[l + 1], p + offsets_[2 * l + 1], gr + offsets_[2 * l + 1]);
+      const rt::Var<T> W = tape.leaf(sizes_[l + 1], sizes_[l], p + offsets_[2 * l], grad(2 * l));
+      const rt::Var<T> b = tape.leaf(1, sizes_[l + 1], p + offsets_[2 * l + 1], grad(2 * l + 1));
       weights.push_back(W);
       e = rt::matmul_nt(e, W) + b;
       switch (acts_[l]) {
@@ -531,7 +613,12 @@ class RuntimeNetwork {
   double leaky_slope_ = 0.01;
   std::vector<std::size_t> offsets_;
   AlignedBuffer<T> params_, grads_;
-  std::unique_ptr<Graph> train_, eval_;
+  static constexpr std::size_t max_train_graphs = 4;
+  std::vector<std::unique_ptr<Graph>> train_;  // most recently used first
+  mutable std::atomic<Graph*> hot_{nullptr};   // owned: deleted by drop_graphs
+  mutable std::mutex pool_mutex_;
+  mutable std::array<std::unique_ptr<Graph>, 16> pool_;  // [0, pooled_) hold graphs
+  mutable std::size_t pooled_ = 0;
 };
 
 }  // namespace ctnn
