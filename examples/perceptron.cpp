@@ -81,11 +81,8 @@ int main() {
   Mlp mlp(0);  // Xavier-uniform weights from seed 0
   ctnn::GDOptions opt{ctnn::Descent::batch, 2.0, 10000, 1e-3, 0};
   const auto g = ctnn::gradient_descent<4>(mlp, ctnn::loss::bce_prob, X, xor_t, 4, opt);
-  std::printf("stopped by %s after %zu iterations: loss %.5f, |grad| %.2e\n",
-              g.stopped_by == ctnn::StopReason::gradient_norm    ? "gradient norm"
-              : g.stopped_by == ctnn::StopReason::non_finite ? "non-finite (diverged)"
-                                                             : "max iterations", g.iterations, g.loss,
-              g.grad_norm);
+  std::printf("stopped by %s after %zu iterations: loss %.5f, |grad| %.2e\n", ctnn::to_string(g.stopped_by),
+              g.iterations, g.loss, g.grad_norm);
   bool ok = true;
   for (int n = 0; n < 4; ++n) {
     double o;

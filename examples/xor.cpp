@@ -41,11 +41,8 @@ static bool run(ctnn::Descent mode, double lr, std::size_t max_iterations) {
   // gradient norm marks a stationary region, not necessarily a minimum.
   const ctnn::GDOptions opt{mode, lr, max_iterations, 1e-4, 42};
   const auto r = ctnn::gradient_descent<2>(net, ctnn::loss::bce_prob, X, Y, 4, opt);
-  std::printf("%-17s lr %.1f: %s after %zu updates (%zu epochs), loss %.4f -> %.4f, |grad| %.1e\n", name(mode), lr,
-              r.stopped_by == ctnn::StopReason::gradient_norm    ? "gradient-norm stop"
-              : r.stopped_by == ctnn::StopReason::non_finite ? "non-finite stop (diverged)"
-                                                             : "max-iterations stop",
-              r.iterations, r.loss_history.size() - 1, r.loss_history.front(), r.loss, r.grad_norm);
+  std::printf("%-17s lr %.1f: stopped by %s after %zu updates (%zu epochs), loss %.4f -> %.4f, |grad| %.1e\n",
+              name(mode), lr, ctnn::to_string(r.stopped_by), r.iterations, r.loss_history.size() - 1, r.loss_history.front(), r.loss, r.grad_norm);
   bool ok = true;
   std::printf("                  outputs:");
   for (int n = 0; n < 4; ++n) {

@@ -191,8 +191,7 @@ class RuntimeModel final : public Model {
         last_finite_loss = l;
         last_finite_step = steps;
         correct += buf.correct(rows, threshold());
-        if (s.clip_norm > 0) optim::clip_grad_norm(g, s.clip_norm);
-        if (s.clip_value > 0) optim::clip_grad_value(g, s.clip_value);
+        optim::clip_grad(g, s.clip_norm, s.clip_value);
         opt.step(net_.params(), std::span<const float>(g), lr);
         loss_sum += l * static_cast<double>(rows);
         seen += rows;

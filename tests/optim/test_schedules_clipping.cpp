@@ -1,7 +1,7 @@
 // tests/optim/test_schedules_clipping.cpp: every schedule of optimizers.json (StepLR,
 // ExponentialLR, CosineAnnealingLR unclamped past T_max, CosineAnnealingWarmRestarts) at 1e-10,
 // linear warm-up composed with them, and gradient clipping by global norm (PyTorch's +1e-6 and the
-// exact rescale, above and below the threshold) and by value.
+// exact rescale, above and below the threshold) and by value, and clip_grad's order (norm, then value).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -107,4 +107,25 @@ TEST_CASE("clipping: global norm (PyTorch and exact rescale) and value, every re
       CHECK_MESSAGE(ref::close_array(g, flat(c, "after"), 1e-10, 1e-12, &why), why);
     }
   }
+}
+
+TEST_CASE("clip_grad: the norm first, then the values; 0 turns either off") {
+  // g = (3, 4, 0.5): norm √25.25 ≈ 5.025.
+  const std::vector<double> g0{3, 4, 0.5};
+  auto clipped = [&](double max_norm, double value) {
+    std::vector<double> g = g0;
+    optim::clip_grad(std::span<double>(g), max_norm, value, optim::Rescale::exact);
+    return g;
+  };
+  CHECK(clipped(0, 0) == g0);
+  const double c = 1 / std::sqrt(25.25);  // to norm 1
+  const std::vector<double> n = clipped(1, 0);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(n[i] == doctest::Approx(g0[i] * c).epsilon(1e-15));
+  CHECK(clipped(0, 2) == std::vector<double>{2, 2, 0.5});
+  // Norm then value: (0.597, 0.796, 0.0995) → 0.7 clamps only the second. Value first would give
+  // (0.7, 0.7, 0.5)/‖·‖ = (0.628, 0.628, 0.449): a different vector.
+  const std::vector<double> both = clipped(1, 0.7);
+  CHECK(both[0] == doctest::Approx(3 * c).epsilon(1e-15));
+  CHECK(both[1] == 0.7);
+  CHECK(both[2] == doctest::Approx(0.5 * c).epsilon(1e-15));
 }

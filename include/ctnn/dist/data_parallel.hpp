@@ -418,11 +418,8 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
   }
   if (err.empty() && o.patience > 0 && !validation)
     err = where + "early stopping (patience " + std::to_string(o.patience) + ") needs a validation set";
-  if (err.empty() && o.epochs == 0) err = where + "epochs is 0: nothing to train";
-  if (err.empty() && o.first_epoch == 0) err = where + "first_epoch counts from 1";
-  if (err.empty() && o.first_epoch > o.epochs)  // a finished run resumed would train nothing
-    err = where + "first_epoch " + std::to_string(o.first_epoch) + " is after the last epoch, " +
-          std::to_string(o.epochs) + " (the run's epochs are all done: raise epochs to go on)";
+  if (const std::string bad = train::epochs_misfit(o.epochs, o.first_epoch); err.empty() && !bad.empty())
+    err = where + bad;
   train::EarlyStopping<T> own;
   train::EarlyStopping<T>& es = early_stopping ? *early_stopping : own;
   if (err.empty() && o.first_epoch > 0)
@@ -534,8 +531,7 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
         break;
       }
       reducer.reduce(g);
-      if (o.clip_norm > 0) optim::clip_grad_norm(g, o.clip_norm);
-      if (o.clip_value > 0) optim::clip_grad_value(g, o.clip_value);
+      optim::clip_grad(g, o.clip_norm, o.clip_value);
       lr = lr_scale * sched(res.steps);
       opt.step(replica.params(), std::span<const T>(g), lr);
       loss_sum += stats[0] / static_cast<double>(ranks);

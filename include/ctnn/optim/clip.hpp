@@ -3,7 +3,8 @@
 // max_norm every entry is scaled by coef. Rescale::pytorch uses PyTorch's
 // coef = min(1, max_norm / (norm + 1e-6)) (the clipped norm ends slightly below max_norm),
 // Rescale::exact uses coef = max_norm / norm (norm exactly max_norm up to rounding). Below the
-// threshold nothing changes. clip_grad_value clamps each entry to [-v, v].
+// threshold nothing changes. clip_grad_value clamps each entry to [-v, v]. clip_grad does what a
+// training loop's options ask: the norm, then the values (PyTorch's order when both are used).
 // Layer: optim (includes nothing from ctnn).
 #pragma once
 #include <algorithm>
@@ -41,6 +42,15 @@ void clip_grad_value(std::span<T> g, double clip_value) {
   if (!(clip_value >= 0)) throw std::invalid_argument("ctnn::optim::clip_grad_value: clip_value must be >= 0");
   const T c = static_cast<T>(clip_value);
   for (T& v : g) v = std::clamp(v, -c, c);
+}
+
+/// A training loop's clipping: the global norm to max_norm (if > 0), then every entry to
+/// [-clip_value, clip_value] (if > 0); 0 turns either off. The Trainer, the tool's runtime loop
+/// and data-parallel training all clip through this, so they clip alike.
+template <class T>
+void clip_grad(std::span<T> g, double max_norm, double clip_value, Rescale how = Rescale::pytorch) {
+  if (max_norm > 0) clip_grad_norm(g, max_norm, how);
+  if (clip_value > 0) clip_grad_value(g, clip_value);
 }
 
 }  // namespace ctnn::optim

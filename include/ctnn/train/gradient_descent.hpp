@@ -29,6 +29,16 @@ enum class StopReason {
   non_finite,      ///< the full-batch loss or gradient was NaN or infinite (diverged: try a smaller learning rate)
 };
 
+/// For messages: "gradient norm", "max iterations", "non-finite (diverged)".
+constexpr const char* to_string(StopReason r) noexcept {
+  switch (r) {
+    case StopReason::gradient_norm: return "gradient norm";
+    case StopReason::max_iterations: return "max iterations";
+    case StopReason::non_finite: return "non-finite (diverged)";
+  }
+  return "?";
+}
+
 struct GDOptions {
   Descent mode = Descent::batch;
   double learning_rate = 0.1;

@@ -48,6 +48,17 @@ inline const char* to_string(StopCriterion c) noexcept {
 
 /// The message of a StopCriterion::gradient_norm stop (the Trainer, the data-parallel loop and the
 /// tool's runtime loop say it alike): "training-set gradient norm <norm> < <tolerance> after epoch <e>".
+/// What is wrong with a run of `epochs` epochs starting (or resuming) at `first_epoch` (1-based),
+/// or "" when nothing is: the Trainer and data-parallel training refuse such a run with this text.
+inline std::string epochs_misfit(std::size_t epochs, std::size_t first_epoch) {
+  if (epochs == 0) return "epochs is 0: nothing to train";
+  if (first_epoch == 0) return "first_epoch counts from 1";
+  if (first_epoch > epochs)  // a finished run resumed would train nothing
+    return "first_epoch " + std::to_string(first_epoch) + " is after the last epoch, " + std::to_string(epochs) +
+           " (the run's epochs are all done: raise epochs to go on)";
+  return {};
+}
+
 inline std::string gradient_norm_stop_message(double norm, double tolerance, std::size_t epoch) {
   return "training-set gradient norm " + text::number(norm) + " < " + text::number(tolerance) + " after epoch " +
          std::to_string(epoch);

@@ -132,12 +132,8 @@ class Trainer {
       throw std::invalid_argument("ctnn::train::Trainer: validation_split must be in [0, 1)");
     if (validation && o_.validation_split > 0)
       throw std::invalid_argument("ctnn::train::Trainer: give a validation set or a validation_split, not both");
-    if (o_.epochs == 0) throw std::invalid_argument("ctnn::train::Trainer: epochs is 0: nothing to train");
-    if (o_.first_epoch == 0) throw std::invalid_argument("ctnn::train::Trainer: first_epoch counts from 1");
-    if (o_.first_epoch > o_.epochs)  // a finished run resumed would train nothing
-      throw std::invalid_argument("ctnn::train::Trainer: first_epoch " + std::to_string(o_.first_epoch) +
-                                  " is after the last epoch, " + std::to_string(o_.epochs) +
-                                  " (the run's epochs are all done: raise epochs to go on)");
+    if (const std::string bad = epochs_misfit(o_.epochs, o_.first_epoch); !bad.empty())
+      throw std::invalid_argument("ctnn::train::Trainer: " + bad);
 
     // Index lists: the training rows and the validation rows (of `train` when split off).
     Random rng(o_.seed);
@@ -244,8 +240,7 @@ class Trainer {
         correct += buf_.correct(rows, o_.binary_threshold);
         loss_sum += l * static_cast<double>(rows);
         seen += rows;
-        if (o_.clip_norm > 0) optim::clip_grad_norm(g, o_.clip_norm, o_.clip_rescale);
-        if (o_.clip_value > 0) optim::clip_grad_value(g, o_.clip_value);
+        optim::clip_grad(g, o_.clip_norm, o_.clip_value, o_.clip_rescale);
         lr = lr_scale * sched_(o_.schedule_unit == ScheduleUnit::step ? res.steps : epoch - 1);
         opt_.step(net_.params(), std::span<const T>(g), lr);
         ++res.steps;
