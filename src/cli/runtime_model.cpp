@@ -18,6 +18,7 @@
 #include "cli/optimizer.hpp"
 #include "ctnn/core/text.hpp"
 #include "ctnn/io/json_file.hpp"
+#include "ctnn/io/runtime_model.hpp"
 #include "ctnn/kernel/reduce.hpp"
 #include "ctnn/nn/runtime_network.hpp"
 #include "ctnn/optim/clip.hpp"
@@ -417,27 +418,8 @@ std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std:
 }
 
 std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec, const std::string& loss_json) {
-  std::vector<std::size_t> sizes;
-  std::vector<std::string> acts;
-  for (const auto& l : spec.layers) {
-    if (l.has_params()) {
-      if (sizes.empty()) sizes.push_back(l.in);
-      else if (acts.size() < sizes.size() - 1) acts.push_back("identity");
-      sizes.push_back(l.out);
-    } else if (sizes.size() < 2) {
-      throw std::invalid_argument("layer \"" + l.type + "\" does not follow a Dense layer");
-    } else if (acts.size() == sizes.size() - 2) {
-      acts.push_back(l.type);  // the Dense layer's activation
-    } else if (l.type != "identity") {  // a second one: identity (nn.Identity) applies nothing, so it gives way
-      if (acts.back() != "identity")
-        throw std::invalid_argument("Dense layer " + std::to_string(sizes.size() - 1) + " is followed by \"" +
-                                    acts.back() + "\" and \"" + l.type +
-                                    "\"; a network of the ctnn tool applies one activation after each Dense layer");
-      acts.back() = l.type;
-    }
-  }
-  if (sizes.size() >= 2 && acts.size() < sizes.size() - 1) acts.push_back("identity");
-  RuntimeNetwork<float> net(sizes, acts);
+  const io::RuntimeTopology topo = io::runtime_topology(spec);
+  RuntimeNetwork<float> net(topo.layer_sizes, topo.activations);
   const RuntimeLoss loss =
       loss_json.empty() ? default_loss(net) : RuntimeLoss::from_json(nlohmann::json::parse(loss_json), "/ctnn_tool/loss");
   check_classifier(net, loss, "the model", "/ctnn_tool/loss");

@@ -1,6 +1,8 @@
 // The JSON model file: bit-exact round trips (float and double, awkward values included), the
 // file's layout ([out, in] row-major, as torch.nn.Linear.weight) and every bad-file case of
-// docs/errors.md: exact message, and the network keeps its previous weights.
+// docs/errors.md: exact message, and the network keeps its previous weights. A model file loaded
+// into a RuntimeNetwork of the file's topology (io::load_runtime_network) computes what the
+// compiled network computes.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -8,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ctnn/ctnn.hpp"
+#include "ctnn/io/runtime_model.hpp"
 #include "ctnn/io/weights.hpp"
 #include "persist_check.hpp"
 
@@ -190,6 +193,46 @@ TEST_CASE("a feature standardisation in the file: returned by with_standardizer,
                    dir / "big.json" + ": /ctnn_tool/standardize/inv_std/2: value 1.0000000000000001e+300 is out of "
                                       "range for float32");
   }
+}
+
+TEST_CASE("load_runtime_network: a model file as a RuntimeNetwork of its topology, with its standardisation") {
+  persist::TempDir dir("json-runtime");
+  const std::string with = dir / "with.json";
+  NetF trained(5, Init::xavier_normal);
+  const io::Standardizer st{{0.1f, -3.25f, 1e-7f}, {1.0f / 3.0f, 7.5f, 1e5f}};
+  io::save_model_json(trained, with, st);
+
+  auto [net, got] = io::load_runtime_network<float>(with);
+  CHECK(net.layer_sizes() == std::vector<std::size_t>{3, 4, 2});
+  CHECK(net.activations() == std::vector<RuntimeActivation>{RuntimeActivation::relu, RuntimeActivation::softmax});
+  CHECK(persist::same_bits<float>(std::vector<float>(net.params().begin(), net.params().end()),
+                                  std::span<const float>(trained.params())));
+  REQUIRE(got.has_value());
+  CHECK(persist::same_bits<float>(got->inv_std, st.inv_std));
+  const float x[6] = {0.5f, -1.0f, 2.0f, -0.25f, 0.75f, 1.5f};  // two rows
+  float yr[4], yc[4];
+  net.forward(2, x, yr);
+  trained.forward<2>(x, yc);
+  for (int i = 0; i < 4; ++i) CHECK(yr[i] == doctest::Approx(yc[i]).epsilon(1e-6));
+
+  const auto dn = io::load_runtime_network<double>(with);  // a float32 file into double: exact
+  for (std::size_t i = 0; i < NetF::num_params; ++i) CHECK(dn.net.params()[i] == double(trained.params()[i]));
+
+  ojson j = read_json(with);  // an identity after the relu gives way; a second activation does not fit
+  j["layers"].insert(j["layers"].begin() + 2, ojson{{"type", "identity"}});
+  write_json(dir / "id.json", j);
+  CHECK(io::load_runtime_network<float>(dir / "id.json").net.activations().front() == RuntimeActivation::relu);
+  j["layers"][2]["type"] = "tanh";
+  write_json(dir / "two.json", j);
+  CHECK_THROWS_WITH_AS(io::load_runtime_network<float>(dir / "two.json"),
+                       (dir / "two.json" + ": /layers: Dense layer 1 is followed by \"relu\" and \"tanh\"; a network "
+                                           "of the ctnn tool applies one activation after each Dense layer").c_str(),
+                       io::DataError);
+  j = read_json(with);
+  j["layers"][0]["W"][1][2] = "x";  // the weights are checked as load_model_json checks them
+  write_json(dir / "bad.json", j);
+  CHECK_THROWS_WITH_AS(io::load_runtime_network<float>(dir / "bad.json"), doctest::Contains("/layers/0/W/1/2"),
+                       io::DataError);
 }
 
 TEST_CASE("bad JSON model files are rejected whole with a message naming file and place") {
