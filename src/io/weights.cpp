@@ -266,8 +266,14 @@ std::optional<Standardizer> read_standardizer(const std::string& path, const jso
       bad(path, vat, "expected " + std::to_string(inputs) + " values (one per input of the network), found " +
                          std::to_string(v.size()));
     auto& out = key[0] == 'm' ? st.mean : st.inv_std;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      out.push_back(static_cast<float>(file_number(path, v[i], vat + "/" + std::to_string(i), true)));
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string iat = vat + "/" + std::to_string(i);
+      out.push_back(static_cast<float>(file_number(path, v[i], iat, true)));
+      // 1 / a standard deviation: 0 would erase the feature, a negative value flip it (fit() gives 1
+      // for a constant column); such a file was not written by save_model_json.
+      if (&out == &st.inv_std && !(out.back() > 0))
+        bad(path, iat, "expected a positive number (1 / the feature's standard deviation), found " + v[i].dump());
+    }
   }
   return st;
 }

@@ -362,6 +362,10 @@ std::vector<Case> cases() {
       json_standardized_case(m, [](json& j) { j["ctnn_tool"]["standardize"]["inv_std"][1] = nullptr; }),
       "model.json: /ctnn_tool/standardize/inv_std/1: expected a number, found null (JSON has no NaN or Infinity; "
       "writers put null in their place)");
+  add(S, "standardisation: an inv_std of 0 (it would erase the feature)",
+      json_standardized_case(m, [](json& j) { j["ctnn_tool"]["standardize"]["inv_std"][2] = 0; }),
+      "model.json: /ctnn_tool/standardize/inv_std/2: expected a positive number (1 / the feature's standard "
+      "deviation), found 0");
   add(S, "standardisation: a key missing",
       json_standardized_case(m, [](json& j) { j["ctnn_tool"]["standardize"].erase("inv_std"); }),
       "model.json: /ctnn_tool/standardize/inv_std: missing key");

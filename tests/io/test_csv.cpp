@@ -367,6 +367,21 @@ TEST_CASE("Standardizer: training statistics, constant column, test set") {
   CHECK(has(error_of([&] { Standardizer::fit(Dataset{}); }), "empty"));
 }
 
+TEST_CASE("Standardizer: one row or a batch of rows of one's own, float or double, as the dataset's") {
+  Dataset train = load_csv(data_dir() + "/iris_train.csv");
+  const Standardizer s = Standardizer::fit(train);
+  std::vector<float> rows(train.features.begin(), train.features.begin() + 3 * 4);  // 3 rows
+  std::vector<double> one(train.row(1), train.row(1) + 4);
+  s.apply(train);
+  s.apply(std::span<float>(rows));
+  for (std::size_t i = 0; i < rows.size(); ++i) CHECK(rows[i] == train.features[i]);  // the same float arithmetic
+  s.apply(std::span<double>(one));
+  for (std::size_t j = 0; j < 4; ++j) CHECK(one[j] == doctest::Approx(train.row(1)[j]).epsilon(1e-6));
+  CHECK(has(error_of([&] { s.apply(std::span<float>(rows.data(), 5)); }),
+            "Standardizer::apply: fitted on 4 columns, given 5 values (not a whole number of rows)"));
+  CHECK(has(error_of([&] { s.apply(std::span<float>()); }), "given 0 values"));
+}
+
 TEST_CASE("Standardizer on real data: iris train gives mean 0, std 1") {
   Dataset train = load_csv(data_dir() + "/iris_train.csv");
   Dataset test = load_csv(data_dir() + "/iris_test.csv");

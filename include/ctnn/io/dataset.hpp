@@ -122,6 +122,19 @@ struct Standardizer {
       for (std::size_t j = 0; j < d.cols; ++j) r[j] = (r[j] - mean[j]) * inv_std[j];
     }
   }
+  /// The same on rows a program feeds a network itself: `rows` holds whole row-major rows of
+  /// mean.size() features (one sample, or a batch), float or double, standardised in place (in the
+  /// rows' own precision: a double row gets (x - mean) * inv_std computed in double). Throws
+  /// DataError when its size is not a whole, non-zero number of rows.
+  template <class T>
+  void apply(std::span<T> rows) const {
+    const std::size_t n = mean.size();
+    if (n == 0 || rows.empty() || rows.size() % n != 0)
+      throw DataError("Standardizer::apply: fitted on " + std::to_string(n) + " columns, given " +
+                      std::to_string(rows.size()) + " values (not a whole number of rows)");
+    for (std::size_t i = 0; i < rows.size(); i += n)
+      for (std::size_t j = 0; j < n; ++j) rows[i + j] = (rows[i + j] - T(mean[j])) * T(inv_std[j]);
+  }
 };
 
 }  // namespace ctnn::io
