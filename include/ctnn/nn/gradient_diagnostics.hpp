@@ -73,8 +73,9 @@ struct DenseLayers {
   static constexpr std::size_t param_begin(std::size_t l) { return Net::block_offset[Net::first_block(begin[l])]; }
 };
 
-/// Per-layer gradient norms and their ratios across depth (layers 0 … L−1). A layer index out of
-/// range throws std::out_of_range naming it and L.
+/// Per-layer gradient norms and their ratios across depth (Dense layers 0 … L−1: weight[l] is the
+/// (l+1)-th Dense layer's, W(l+1) in nn::equations' numbering). A layer index out of range throws
+/// std::out_of_range naming it and L.
 template <std::size_t L>
 struct GradientNorms {
   std::array<double, L> weight{};  ///< ‖∂J/∂W(l)‖_F
