@@ -29,15 +29,22 @@
 
 namespace ctnn::cli {
 
-/// dist::agree_or_throw as io::DataError naming `path` (exit code 3): a failing process's own message,
-/// on the others which process failed.
+/// A bad checkpoint every process refused together (dist::AgreedError as an io::DataError naming the
+/// file, exit code 3): main prints it on failing_rank only.
+struct AgreedDataError : io::DataError {
+  AgreedDataError(const std::string& what, const std::string& path, int rank) : io::DataError(what, path), failing_rank(rank) {}
+  int failing_rank;
+};
+
+/// dist::agree_or_throw as AgreedDataError naming `path`: a failing process's own message, on the
+/// others which process failed.
 inline void agree_on(const dist::Comm& comm, const std::string& err, const std::string& path) {
   try {
     dist::agree_or_throw(comm, err, [&](int r) {
       return path + ": process " + std::to_string(r) + " could not use its part of the checkpoint";
     });
-  } catch (const std::invalid_argument& e) {
-    throw io::DataError(e.what(), path);
+  } catch (const dist::AgreedError& e) {
+    throw AgreedDataError(e.what(), path, e.failing_rank());
   }
 }
 

@@ -34,6 +34,7 @@
 #include "ctnn/nn/init.hpp"
 #include "ctnn/train/labelled_data.hpp"
 #if CTNN_CLI_MPI
+#include "cli/dist_checkpoint.hpp"  // AgreedDataError
 #include "ctnn/dist/mpi.hpp"
 #endif
 
@@ -309,6 +310,19 @@ int report_error(const std::string& what, int code) {
   return code;
 }
 
+// With --data-parallel: this process's rank and the number of processes.
+int g_rank = 0, g_processes = 1;
+/// An error every process threw together (dist::AgreedError: a checkpoint or data check they agreed
+/// on): printed once, by the failing process (its message is the failure's own), naming it when it is
+/// not process 0; the others exit quietly with the same code.
+[[maybe_unused]] int report_agreed(const std::string& what, int failing_rank, int code) {
+  if (g_rank != failing_rank) return code;
+  return report_error(failing_rank == 0 ? what
+                                        : "process " + std::to_string(failing_rank) + " of " +
+                                              std::to_string(g_processes) + ": " + what,
+                      code);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -529,6 +543,8 @@ int main(int argc, char** argv) {
         const dist::Comm comm;
         lead = comm.rank() == 0;
         processes = comm.size();
+        g_rank = comm.rank();
+        g_processes = processes;
       }
 #endif
       // The set-up (model, files, data) can fail on one process or on all. With --data-parallel
@@ -709,6 +725,12 @@ int main(int argc, char** argv) {
     return exit_ok;
   } catch (const CLI::ParseError& e) {
     return report_error(e.what(), exit_usage);
+#if CTNN_CLI_MPI
+  } catch (const AgreedDataError& e) {  // a checkpoint every process refused together
+    return report_agreed(e.what(), e.failing_rank, exit_bad_input);
+  } catch (const dist::AgreedError& e) {  // the engine's checks of the data and settings, agreed likewise
+    return report_agreed(e.what(), e.failing_rank(), exit_failure);
+#endif
   } catch (const io::DataError& e) {
     return report_error(e.what(), exit_bad_input);
   } catch (const io::WriteError& e) {  // the destination, not the input: a failure (1), as documented

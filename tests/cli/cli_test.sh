@@ -606,6 +606,14 @@ JSON
     contains err.txt "dps.ckpt: written by 2 processes, resumed with 1"
     expect 3 "${DPS[@]}" --resume dps.ckpt --seed 8
     contains err.txt "written with another --seed"
+    # every process refuses it together (dist::AgreedError): one of them prints it
+    [[ $(grep -c '^ctnn: error:' err.txt) == 1 ]] || fail "a refused data-parallel resume is printed once: $(cat err.txt)"
+    # one process missing its part: that process says why, once (process 0 only knew that it failed)
+    cp dps.ckpt part.ckpt
+    for f in dps.ckpt.rank0.*; do cp "$f" "part.ckpt${f#dps.ckpt}"; done
+    expect 3 "${DPS[@]}" --resume part.ckpt
+    contains err.txt "ctnn: error: process 1 of 2: part.ckpt.rank1.epoch"
+    [[ $(grep -c '^ctnn: error:' err.txt) == 1 ]] || fail "a one-process resume failure is printed once: $(cat err.txt)"
     # a data-parallel checkpoint resumed without --data-parallel (and a one-process one with it): the flag is the error
     expect 3 "$CTNN" train --dataset digits --data-dir "$DATA" --optimizer adam --lr 0.003 --schedule exp --gamma 0.99 \
       --progress lines --epochs 150 --resume dps.ckpt

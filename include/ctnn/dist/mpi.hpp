@@ -123,13 +123,26 @@ class Comm {
   int rank_ = 0, size_ = 1;
 };
 
+/// What agree_or_throw throws on every rank at once. failing_rank() is the lowest rank that failed,
+/// whose message is the failure's own (the others' say which rank failed): a program that prints
+/// errors prints this one there only, instead of once per process.
+class AgreedError : public std::invalid_argument {
+ public:
+  AgreedError(const std::string& what, int failing_rank) : std::invalid_argument(what), rank_(failing_rank) {}
+  int failing_rank() const noexcept { return rank_; }
+
+ private:
+  int rank_;
+};
+
 /// Makes the ranks agree on a check each made alone before any goes on into a collective: if any
-/// rank's err is not empty, every rank throws std::invalid_argument -- a failing rank its own err, the
-/// others others(r) for the lowest failing rank r -- so none is left waiting. One allreduce.
+/// rank's err is not empty, every rank throws AgreedError (a std::invalid_argument) -- a failing rank
+/// its own err, the others others(r) for the lowest failing rank r -- so none is left waiting. One
+/// allreduce.
 template <class Others>
 void agree_or_throw(const Comm& comm, const std::string& err, Others&& others) {
   const int failed = comm.lowest_rank_where(!err.empty());
-  if (failed < comm.size()) throw std::invalid_argument(err.empty() ? others(failed) : err);
+  if (failed < comm.size()) throw AgreedError(err.empty() ? others(failed) : err, failed);
 }
 
 }  // namespace ctnn::dist
