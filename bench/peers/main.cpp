@@ -55,11 +55,26 @@ std::string active_blas() {
   return s;
 }
 
+// The first processor's model name, and its CPUID family, model and stepping, which name the core where
+// the model name does not (a virtual machine may show only "AMD EPYC"); "under a hypervisor" when the
+// CPU says so, for then those numbers are what the hypervisor presents, and the measured FMA rate
+// (reported beside) is the better witness of the core.
 std::string cpu_model() {
   std::ifstream info("/proc/cpuinfo");
-  for (std::string line; std::getline(info, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
+  std::string name = "unknown", family, model, stepping;
+  bool hypervisor = false;
+  const auto value = [](const std::string& line) { return line.substr(line.find(':') + 2); };
+  for (std::string line; std::getline(info, line) && !line.empty();) {  // the first processor's block
+    if (line.rfind("model name", 0) == 0) name = value(line);
+    else if (line.rfind("cpu family", 0) == 0) family = value(line);
+    else if (line.rfind("model\t", 0) == 0) model = value(line);
+    else if (line.rfind("stepping", 0) == 0) stepping = value(line);
+    else if (line.rfind("flags", 0) == 0) hypervisor = (value(line) + " ").find(" hypervisor ") != std::string::npos;
+  }
+  if (!family.empty())
+    name += " (CPUID family " + family + ", model " + model + ", stepping " + stepping +
+            (hypervisor ? "; under a hypervisor" : "") + ")";
+  return name;
 }
 
 // Peak float FMA throughput of one core: 12 independent accumulator chains (enough to cover FMA
