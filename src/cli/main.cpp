@@ -229,8 +229,8 @@ LoadedModel load_model(const std::string& path) {
     try {
       lm.model = make_runtime_model(info.spec, loss_json);
     } catch (const std::exception& e) {
-      const std::string what = e.what();
-      throw io::DataError(path + (what.starts_with("/ctnn_tool/loss") ? ": " : ": /layers: ") + what, path);
+      const std::string what = e.what();  // runtime_topology's and the loss's start with their JSON pointer
+      throw io::DataError(path + (what.starts_with("/") ? ": " : ": /layers: ") + what, path);
     }
   }
   // Checked against the file's own topology: a runtime model built from it may drop layers that apply

@@ -58,8 +58,11 @@ class RuntimeModel final : public Model {
     const auto& n = net_.layer_sizes();
     for (std::size_t l = 0; l < net_.num_layers(); ++l) {
       s.layers.push_back({"Dense", n[l], n[l + 1]});
-      if (net_.activations()[l] != RuntimeActivation::identity)
-        s.layers.push_back({activation_name(net_.activations()[l]), 0, 0});
+      const RuntimeActivation a = net_.activations()[l];
+      if (a == RuntimeActivation::leaky_relu)  // its slope in the token: eval and predict read it back
+        s.layers.push_back({io::leaky_relu_token(net_.leaky_slope()), 0, 0});
+      else if (a != RuntimeActivation::identity)
+        s.layers.push_back({activation_name(a), 0, 0});
     }
     return s;
   }
@@ -419,7 +422,7 @@ std::unique_ptr<Model> make_runtime_model(const std::string& topology_file, std:
 
 std::unique_ptr<Model> make_runtime_model(const io::ModelSpec& spec, const std::string& loss_json) {
   const io::RuntimeTopology topo = io::runtime_topology(spec);
-  RuntimeNetwork<float> net(topo.layer_sizes, topo.activations);
+  RuntimeNetwork<float> net(topo.layer_sizes, topo.activations, topo.leaky_slope);
   const RuntimeLoss loss =
       loss_json.empty() ? default_loss(net) : RuntimeLoss::from_json(nlohmann::json::parse(loss_json), "/ctnn_tool/loss");
   check_classifier(net, loss, "the model", "/ctnn_tool/loss");

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -304,6 +305,14 @@ json read_json_file(const std::string& path) {
   }
 }
 
+// A count held in a double, as an integer ("100010000") or, beyond 2^53, in %g form.
+static std::string text_count(double n) {
+  if (n < 9007199254740992.0) return std::to_string(static_cast<std::uint64_t>(n));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", n);
+  return buf;
+}
+
 ModelFileInfo read_model_info(const std::string& path) {
   const json j = read_json_file(path);
   ModelFileInfo info;
@@ -324,6 +333,17 @@ ModelFileInfo read_model_info(const std::string& path) {
     }
     info.spec.layers.push_back(std::move(ls));
   }
+  // Each parameter is a number and a separator in the file: 2 bytes at least. A layer list claiming
+  // more than the file can hold (Dense(10000,10000) in 2 KB) is refused here, before a caller builds
+  // a network of that size to load it into (counted in double: no overflow).
+  double claimed = 0;
+  for (const LayerSpec& l : info.spec.layers) claimed += double(l.in) * double(l.out) + double(l.out);
+  std::error_code ec;
+  const auto bytes = fs::file_size(path, ec);
+  if (!ec && 2 * claimed > double(bytes))
+    bad(path, "/layers",
+        "the layers have " + text_count(claimed) + " parameters, more than a file of " + std::to_string(bytes) +
+            " bytes can hold (each takes 2 bytes at least)");
   info.has_standardizer = read_standardizer(path, j, inputs_of(info.spec)).has_value();
   if (const json* tool = tool_object(path, j)) info.tool = tool->dump();
   return info;

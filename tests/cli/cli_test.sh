@@ -471,6 +471,16 @@ JSON
         awk -F, -v a="$acc" '{n++; s = $2 + $3; if (s < 0.99999 || s > 1.00001 || $3 < 0 || $3 > 1 || $1 != ($3 > 0.5)) bad++; if ($1 == $4) c++}
           END {exit !(bad == 0 && sprintf("%.4f", c / n) == a)}' || fail "one $last output: predict's rows do not fit"
     done
+    # A leaky ReLU's slope travels in the model file ("leaky_relu(0.5)"): eval of the saved model gives
+    # the training run's test accuracy (with the default slope it would not; session 18's audit).
+    echo '{"layer_sizes": [13, 16, 3], "activations": ["leaky_relu", "identity"], "leaky_relu_negative_slope": 0.5}' \
+      > leaky.json
+    expect 0 "$CTNN" train --topology leaky.json --dataset wine --data-dir "$DATA" --epochs 3 --lr 0.001 \
+      --progress none --save leaky_model.json
+    acc=$(accuracy out.txt)
+    contains leaky_model.json '"leaky_relu(0.5)"'
+    expect 0 "$CTNN" eval --model leaky_model.json --dataset wine --data-dir "$DATA"
+    [[ $(sed -n 's/^accuracy //p' out.txt) == "$acc" ]] || fail "leaky slope 0.5: eval's accuracy differs from $acc"
     # A topology's own loss travels in the model file: eval reports the loss the last epoch printed.
     echo '{"layer_sizes": [30, 16, 1], "activations": ["relu", "sigmoid"], "loss": {"type": "mse_mean"}}' > bin.json
     expect 0 "$CTNN" train --topology bin.json --dataset breast_cancer --data-dir "$DATA" --progress lines \
@@ -771,7 +781,7 @@ print(f"largest difference from PyTorch: {worst:.2e}")
 sys.exit(0 if len(got) == len(want) == 32 and worst < 1e-5 else 1)
 PY
     python3 -c 'import json; j = json.load(open("iris.json")); j["layers"].insert(2, {"type": "sigmoid"}); json.dump(j, open("two_acts.json", "w"))'
-    bad_file 'two_acts.json: /layers: Dense layer 1 is followed by "relu" and "sigmoid"; a network of the ctnn tool applies one activation after each Dense layer' \
+    bad_file 'two_acts.json: /layers/2: "sigmoid" is a second activation after the Dense layer /layers/0 (a RuntimeNetwork applies one after each)' \
       eval --model two_acts.json "${E[@]}"
     # eval: F1 is 0, not nan, where a class's precision and recall are 0 (5 epochs of iris)
     expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none --epochs 5 --save weak.json

@@ -224,10 +224,42 @@ TEST_CASE("load_runtime_network: a model file as a RuntimeNetwork of its topolog
   CHECK(io::load_runtime_network<float>(dir / "id.json").net.activations().front() == RuntimeActivation::relu);
   j["layers"][2]["type"] = "tanh";
   write_json(dir / "two.json", j);
-  CHECK_THROWS_WITH_AS(io::load_runtime_network<float>(dir / "two.json"),
-                       (dir / "two.json" + ": /layers: Dense layer 1 is followed by \"relu\" and \"tanh\"; a network "
-                                           "of the ctnn tool applies one activation after each Dense layer").c_str(),
+  const auto refused = [&](const std::string& name, const std::string& why) {
+    CHECK_THROWS_WITH_AS(io::load_runtime_network<float>(dir / name), (dir / name + ": " + why).c_str(), io::DataError);
+  };
+  refused("two.json", "/layers/2: \"tanh\" is a second activation after the Dense layer /layers/0 (a RuntimeNetwork "
+                      "applies one after each)");
+  j = read_json(with);
+  j["layers"][1]["type"] = "gelu";
+  write_json(dir / "gelu.json", j);
+  refused("gelu.json", "/layers/1: unknown layer \"gelu\" (a RuntimeNetwork has Dense and the activations identity, "
+                       "sigmoid, tanh, relu, leaky_relu, softplus, step, softmax)");
+  j = read_json(with);  // Dense(3,4) relu Dense(4,2), the second Dense made to claim 5 inputs
+  j["layers"].erase(3);
+  j["layers"][2]["in"] = 5;
+  write_json(dir / "chain.json", j);
+  refused("chain.json", "/layers/2: Dense(5,2) takes 5 inputs, but the layers before it (/layers/0) give 4");
+  j = read_json(with);  // a layer list far larger than the file: refused before anything that size is built
+  j["layers"][0]["in"] = 10000;
+  j["layers"][0]["out"] = 10000;
+  write_json(dir / "huge.json", j);
+  CHECK_THROWS_WITH_AS(io::load_runtime_network<float>(dir / "huge.json"),
+                       doctest::Contains(": /layers: the layers have 100010010 parameters, more than a file of "),
                        io::DataError);
+  // A leaky ReLU of another slope than 0.01 is "leaky_relu(s)": a RuntimeNetwork of that slope, which a compiled
+  // LeakyReLU network (slope 0.01) refuses.
+  j = read_json(with);
+  j["layers"][1]["type"] = "leaky_relu(0.25)";
+  write_json(dir / "leaky.json", j);
+  const auto leaky = io::load_runtime_network<double>(dir / "leaky.json");
+  CHECK(leaky.net.leaky_slope() == 0.25);
+  CHECK(leaky.net.activations().front() == RuntimeActivation::leaky_relu);
+  CHECK(io::leaky_relu_token(0.25) == "leaky_relu(0.25)");
+  CHECK(io::leaky_relu_token(0.01) == "leaky_relu");
+  using Leaky = Network<float, Dense<3, 4>, LeakyReLU, Dense<4, 2>, Softmax>;
+  Leaky lk(1);
+  CHECK_THROWS_WITH_AS((void)io::load_model_json(lk, dir / "leaky.json", io::with_standardizer),
+                       doctest::Contains("expected \"leaky_relu\", found \"leaky_relu(0.25)\""), io::DataError);
   j = read_json(with);
   j["layers"][0]["W"][1][2] = "x";  // the weights are checked as load_model_json checks them
   write_json(dir / "bad.json", j);
