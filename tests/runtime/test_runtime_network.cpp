@@ -134,6 +134,21 @@ TEST_CASE("runtime network: a graph per batch size; beyond the kept ones results
       fresh.forward(b, x.data(), of.data());
       CHECK(o == of);
     }
+  // The span form: the pointer form's outputs; sizes checked, nothing written on a refusal.
+  {
+    std::vector<double> o(2 * 3, 0.0), op(2 * 3);
+    rn.forward(std::span<const double>(x.data(), 9), o);
+    rn.forward(3, x.data(), op.data());
+    CHECK(o == op);
+    std::vector<double> y5(5, -7.0);
+    CHECK_THROWS_WITH_AS(rn.forward(std::span<const double>(x.data(), 9), std::span<double>(y5)),
+                         "ctnn RuntimeNetwork::forward: y holds 5 values; 3 rows need 6 (2 outputs each)",
+                         std::invalid_argument);
+    CHECK(y5 == std::vector<double>(5, -7.0));
+    CHECK_THROWS_WITH_AS(rn.forward(std::span<const double>(x.data(), 8), std::span<double>(o)),
+                         "ctnn RuntimeNetwork::forward: x holds 8 values, not a whole, non-zero number of rows of 3 "
+                         "inputs", std::invalid_argument);
+  }
   // Assignment drops the graphs (they read the old buffers): the outputs are the new network's.
   const ctnn::RuntimeNetwork<double> other({3, 6, 2}, {"tanh", "identity"}, 0.01, 6);
   std::vector<double> o(4), oo(4);

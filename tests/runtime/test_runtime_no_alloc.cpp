@@ -60,6 +60,20 @@ TEST_CASE("runtime network: alternating batch sizes allocate nothing once each h
   });
   CHECK(n == 0);
   CHECK(std::isfinite(l));
+  // The least recently used graphs go first: after 20 other batch sizes (more than the 17 kept), two
+  // sizes alternating stay recorded. release_graphs() frees them all: the next call records again.
+  std::vector<double> xl(28 * 16, 0.1), ol(28 * 3);
+  for (std::size_t b = 9; b <= 28; ++b) net.forward(b, xl.data(), ol.data());
+  net.forward(2, xl.data(), ol.data());
+  net.forward(3, xl.data(), ol.data());
+  CHECK(allocations_in([&] {
+          for (int i = 0; i < 50; ++i) {
+            net.forward(2, xl.data(), ol.data());
+            net.forward(3, xl.data(), ol.data());
+          }
+        }) == 0);
+  net.release_graphs();
+  CHECK(allocations_in([&] { net.forward(2, xl.data(), ol.data()); }) > 0);
 }
 
 TEST_CASE("runtime tape: forward and backward on new leaf values allocate nothing") {

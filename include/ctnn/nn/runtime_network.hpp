@@ -6,7 +6,10 @@
 //
 // The graph of a pass (network + loss) is recorded once per batch size (and loss) and then re-run:
 // forward() and gradient() with new inputs allocate nothing once each batch size in use has been
-// seen (the network keeps the graphs of up to 4 training passes and 16 forward passes).
+// seen. The network keeps the graphs of the 4 training passes and the 17 forward passes used last
+// (a forward graph per thread running at once, too), dropping the least recently used; a graph's
+// memory grows with its batch size (intermediate values, ~4 bytes x batch x the hidden widths in
+// float): release_graphs() frees them all.
 // Threads: forward() is const and re-entrant, as the compiled network's: any number of threads may
 // call it at once on one network (each pass runs a forward graph of its own, taken from the
 // network's pool and given back: two atomic exchanges when one thread is alone, a mutex when
@@ -14,13 +17,13 @@
 // mutate the network: one thread at a time, and not while others run forward().
 // Layer: nn (includes ad, core; nlohmann-json for the description).
 #pragma once
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
-#include <algorithm>
-#include <array>
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -377,6 +380,9 @@ class RuntimeNetwork {
   std::span<const T> grads() const noexcept { return grads_.span(); }
   /// The gradient buffer, writable (clipping, averaging over processes before a step).
   std::span<T> grads_mutable() noexcept { return grads_.span(); }
+  /// Frees every recorded graph (after a pass of an unusual batch size, say); the next calls record
+  /// again. Not while other threads run forward().
+  void release_graphs() noexcept { drop_graphs(); }
 
   /// Batch forward: x is batch x inputs, y batch x outputs (row-major, one sample per row).
   /// Re-entrant (see the header): threads may share one network, as long as none writes params().
@@ -387,6 +393,21 @@ class RuntimeNetwork {
     g->tape.forward();
     const T* out = g->tape.value(g->out);
     std::copy(out, out + batch * outputs(), y);
+  }
+  /// The same on spans: x holds whole rows of inputs() values, y their outputs. Throws
+  /// std::invalid_argument (nothing written) when x is empty or not whole rows, or y has another
+  /// size; it checks sizes only (20 values of 5-feature rows pass as 5 rows of 4 features).
+  void forward(std::span<const T> x, std::span<T> y) const {
+    if (x.empty() || x.size() % inputs() != 0)
+      throw std::invalid_argument("ctnn RuntimeNetwork::forward: x holds " + std::to_string(x.size()) +
+                                  " values, not a whole, non-zero number of rows of " + std::to_string(inputs()) +
+                                  " inputs");
+    const std::size_t rows = x.size() / inputs();
+    if (y.size() != rows * outputs())
+      throw std::invalid_argument("ctnn RuntimeNetwork::forward: y holds " + std::to_string(y.size()) + " values; " +
+                                  std::to_string(rows) + " rows need " + std::to_string(rows * outputs()) + " (" +
+                                  std::to_string(outputs()) + " outputs each)");
+    forward(rows, x.data(), y.data());
   }
   /// loss(output, target) on a batch: returns the loss and leaves dLoss/dθ in grads(); with dx,
   /// also dLoss/dx (batch x inputs).
@@ -473,9 +494,10 @@ class RuntimeNetwork {
     std::size_t batch = 0;
     bool has_loss = false;
     RuntimeLoss loss;
-    std::vector<T> x0, y0, class_weights;  // what the graph is recorded over
+    std::vector<T> class_weights;
     ad::runtime::Tape<T> tape;
     ad::runtime::Var<T> x, y, out, root;
+    std::uint64_t last_use = 0;  // forward graphs: the pool's clock when it was last given back
   };
   // Records the network on `batch` rows: with a loss, the training pass (parameter leaves write
   // grads()); without, the forward pass (constant parameter leaves: it writes nothing but its own
@@ -483,10 +505,11 @@ class RuntimeNetwork {
   std::unique_ptr<Graph> record_graph(std::size_t batch, const RuntimeLoss* loss, T* grad_base) const {
     auto g = std::make_unique<Graph>();
     g->batch = batch;
-    g->x0.assign(batch * inputs(), T(0));
-    g->y0.assign(batch * outputs(), T(0));
-    g->x = g->tape.leaf(batch, inputs(), g->x0.data());
-    g->y = g->tape.leaf(batch, outputs(), g->y0.data());
+    // Zero inputs to record over (the tape computes as it records), freed on return: every pass
+    // rebinds x (and a training pass y) to the caller's buffers before it runs.
+    const std::vector<T> x0(batch * inputs(), T(0)), y0(batch * outputs(), T(0));
+    g->x = g->tape.leaf(batch, inputs(), x0.data());
+    g->y = g->tape.leaf(batch, outputs(), y0.data());
     std::vector<ad::runtime::Var<T>> weights;
     g->out = record_network(g->tape, g->x, weights, grad_base);
     if (loss != nullptr) {
@@ -545,27 +568,35 @@ class RuntimeNetwork {
     const RuntimeNetwork& net_;
     Graph* g_;
   };
-  // Parks `held` (the hot graph of another batch size, or null) and takes a graph of `batch` from
-  // the pool, or records one (outside the lock: recording allocates).
+  // Takes a graph of `batch` from the pool and parks `held` (the hot graph of another batch size, or
+  // null) in its place, in that order: parking first into a full pool could drop the very graph
+  // wanted (17 sizes used in turn would then re-record every call). Records one when the pool has
+  // none (outside the lock: recording allocates).
   Graph* take_forward_graph(std::size_t batch, Graph* held) const {
     {
       const std::lock_guard lock(pool_mutex_);
-      if (held != nullptr) park(held);
-      for (std::size_t i = 0; i < pooled_; ++i)
+      Graph* found = nullptr;
+      for (std::size_t i = 0; i < pooled_ && found == nullptr; ++i)
         if (pool_[i]->batch == batch) {
-          Graph* g = pool_[i].release();
+          found = pool_[i].release();
           pool_[i] = std::move(pool_[--pooled_]);
-          return g;
         }
+      if (held != nullptr) park(held);
+      if (found != nullptr) return found;
     }
     return record_graph(batch, nullptr, nullptr).release();
   }
-  // Into the pool (pool_mutex_ held): the pool is full → the graph is deleted.
+  // Into the pool (pool_mutex_ held); a full pool drops its least recently used graph for it.
   void park(Graph* g) const noexcept {
-    if (pooled_ < pool_.size())
+    g->last_use = ++clock_;
+    if (pooled_ < pool_.size()) {
       pool_[pooled_++].reset(g);
-    else
-      delete g;
+      return;
+    }
+    std::size_t oldest = 0;
+    for (std::size_t i = 1; i < pooled_; ++i)
+      if (pool_[i]->last_use < pool_[oldest]->last_use) oldest = i;
+    pool_[oldest].reset(g);
   }
   // Every recorded graph (destruction, assignment: they point at the old buffers).
   void drop_graphs() noexcept {
@@ -619,6 +650,7 @@ class RuntimeNetwork {
   mutable std::mutex pool_mutex_;
   mutable std::array<std::unique_ptr<Graph>, 16> pool_;  // [0, pooled_) hold graphs
   mutable std::size_t pooled_ = 0;
+  mutable std::uint64_t clock_ = 0;  // counts park()s
 };
 
 }  // namespace ctnn
