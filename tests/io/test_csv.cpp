@@ -2,11 +2,13 @@
 // of bad input, checking that the message names the file, the line and the column.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -367,6 +369,9 @@ TEST_CASE("Standardizer: training statistics, constant column, test set") {
   CHECK(has(error_of([&] { Standardizer::fit(Dataset{}); }), "empty"));
 }
 
+template <class R>
+concept standardizable = requires(const Standardizer& s, R r) { s.apply(std::forward<R>(r)); };
+
 TEST_CASE("Standardizer: one row or a batch of rows of one's own, float or double, as the dataset's") {
   Dataset train = load_csv(data_dir() + "/iris_train.csv");
   const Standardizer s = Standardizer::fit(train);
@@ -375,8 +380,15 @@ TEST_CASE("Standardizer: one row or a batch of rows of one's own, float or doubl
   s.apply(train);
   s.apply(std::span<float>(rows));
   for (std::size_t i = 0; i < rows.size(); ++i) CHECK(rows[i] == train.features[i]);  // the same float arithmetic
-  s.apply(std::span<double>(one));
+  s.apply(one);  // a std::vector<double> as it is
   for (std::size_t j = 0; j < 4; ++j) CHECK(one[j] == doctest::Approx(train.row(1)[j]).epsilon(1e-6));
+  std::array<float, 4> arr{};
+  std::copy(train.row(2), train.row(2) + 4, arr.begin());  // already standardised: once more moves it
+  s.apply(arr);
+  CHECK(arr[0] == (train.row(2)[0] - s.mean[0]) * s.inv_std[0]);
+  static_assert(standardizable<std::vector<float>&> && standardizable<float (&)[4]> &&
+                standardizable<std::span<double, 4>>);
+  static_assert(!standardizable<std::span<int>> && !standardizable<const std::vector<float>&>);  // no truncation
   CHECK(has(error_of([&] { s.apply(std::span<float>(rows.data(), 5)); }),
             "Standardizer::apply: fitted on 4 columns, given 5 values (not a whole number of rows)"));
   CHECK(has(error_of([&] { s.apply(std::span<float>()); }), "given 0 values"));

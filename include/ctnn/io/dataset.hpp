@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
+#include <ranges>
+#include <type_traits>
 #include <cstddef>
 #include <span>
 #include <stdexcept>
@@ -122,12 +125,17 @@ struct Standardizer {
       for (std::size_t j = 0; j < d.cols; ++j) r[j] = (r[j] - mean[j]) * inv_std[j];
     }
   }
-  /// The same on rows a program feeds a network itself: `rows` holds whole row-major rows of
-  /// mean.size() features (one sample, or a batch), float or double, standardised in place (in the
-  /// rows' own precision: a double row gets (x - mean) * inv_std computed in double). Throws
-  /// DataError when its size is not a whole, non-zero number of rows.
-  template <class T>
-  void apply(std::span<T> rows) const {
+  /// The same on rows a program feeds a network itself: `rows` (a std::vector, std::array, C array
+  /// or span of float or double) holds whole row-major rows of mean.size() features (one sample, or
+  /// a batch), standardised in place in the rows' own precision. Throws DataError when its size is
+  /// not a whole, non-zero number of rows.
+  template <class R>
+    requires std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+             std::floating_point<std::ranges::range_value_t<R>> &&
+             (!std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>)
+  void apply(R&& range) const {
+    using T = std::ranges::range_value_t<R>;
+    const std::span<T> rows(std::ranges::data(range), std::ranges::size(range));
     const std::size_t n = mean.size();
     if (n == 0 || rows.empty() || rows.size() % n != 0)
       throw DataError("Standardizer::apply: fitted on " + std::to_string(n) + " columns, given " +

@@ -3,7 +3,7 @@
 // that serves models it does not know at compile time (a compiled Network loads the same file with
 // io::load_model_json and checks it against its own type).
 //   auto [net, st] = ctnn::io::load_runtime_network<float>("model.json");
-//   if (st) st->apply(std::span<float>(x));  // the feature standardisation it was trained with
+//   if (st) st->apply(x);  // x: rows of features; the standardisation it was trained with
 //   net.forward(rows, x.data(), y.data());
 // The layers a file lists must be what a RuntimeNetwork is: Dense layers whose sizes chain, each
 // followed by at most one activation it knows (an "identity" next to another activation applies
