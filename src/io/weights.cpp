@@ -248,6 +248,11 @@ const json* tool_object(const std::string& path, const json& j) {
   const auto it = j.find("ctnn_tool");
   if (it == j.end()) return nullptr;
   if (!it->is_object()) bad(path, "/ctnn_tool", std::string("expected an object, found ") + type_of(*it));
+  // Its keys are known (save_model_json writes standardize, `ctnn train --save` preset and loss): a
+  // misspelt "standardise" must not load as a network fed raw inputs.
+  for (const auto& [key, value] : it->items())
+    if (key != "standardize" && key != "preset" && key != "loss")
+      bad(path, "/ctnn_tool/" + key, "unknown key (ctnn_tool holds standardize, preset, loss)");
   return &*it;
 }
 

@@ -355,6 +355,9 @@ std::vector<Case> cases() {
       "(st->apply(data): x' = (x - mean) * inv_std)");
   add(S, "ctnn_tool not an object", json_case(m, [](json& j) { j["ctnn_tool"] = "iris"; }),
       "model.json: /ctnn_tool: expected an object, found string");
+  add(S, "ctnn_tool: an unknown key (a misspelt standardisation)",
+      json_case(m, [](json& j) { j["ctnn_tool"]["standardise"] = {{"mean", {1, 2, 3}}, {"inv_std", {1, 1, 1}}}; }),
+      "model.json: /ctnn_tool/standardise: unknown key (ctnn_tool holds standardize, preset, loss)");
   add(S, "standardisation: another count than the inputs",
       json_standardized_case(m, [](json& j) { j["ctnn_tool"]["standardize"]["mean"].erase(2); }),
       "model.json: /ctnn_tool/standardize/mean: expected 3 values (one per input of the network), found 2");
