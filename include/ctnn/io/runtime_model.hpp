@@ -10,7 +10,8 @@
 // nothing and gives way, as torch.nn.Identity; "leaky_relu(s)" gives a slope other than 0.01).
 // The topology is checked before the network is built, the weights after (io::load_model_json:
 // a file too small for its parameter count is refused before; DataError naming the file and the
-// JSON pointer); nothing half-built is returned. Layer: io (includes nn/runtime_network.hpp; compiled parts in ctnn_io_dep).
+// JSON pointer); nothing half-built is returned.
+// Layer: io (includes nn/runtime_network.hpp; compiled parts in ctnn_io_dep).
 #pragma once
 #include <charconv>
 #include <cmath>
