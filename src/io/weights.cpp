@@ -278,7 +278,8 @@ std::optional<Standardizer> read_standardizer(const std::string& path, const jso
       // 1 / a standard deviation: 0 would erase the feature, a negative value flip it (fit() gives 1
       // for a constant column); such a file was not written by save_model_json.
       if (&out == &st.inv_std && !(out.back() > 0))
-        bad(path, iat, "expected a positive number (1 / the feature's standard deviation), found " + v[i].dump());
+        bad(path, iat, "expected a positive number (1 / the feature's standard deviation), found " + v[i].dump() +
+                           (v[i].get<double>() > 0 ? " (0 as a float32)" : ""));
     }
   }
   return st;
@@ -323,6 +324,7 @@ ModelFileInfo read_model_info(const std::string& path) {
   ModelFileInfo info;
   info.spec.dtype = check_header(path, j) ? "float32" : "float64";
   const json& layers = layer_list(path, j);
+  if (layers.empty()) bad(path, "/layers", "expected at least one layer, found none");
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string at = "/layers/" + std::to_string(i);
     const json& l = layers[i];

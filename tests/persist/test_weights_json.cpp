@@ -243,6 +243,15 @@ TEST_CASE("load_runtime_network: a model file as a RuntimeNetwork of its topolog
   j["layers"][0]["in"] = 10000;
   j["layers"][0]["out"] = 10000;
   write_json(dir / "huge.json", j);
+  j = read_json(with);
+  j["layers"] = ojson::array();
+  write_json(dir / "empty.json", j);
+  refused("empty.json", "/layers: expected at least one layer, found none");
+  j = read_json(with);
+  j["ctnn_tool"]["standardize"]["inv_std"][0] = 1e-50;
+  write_json(dir / "tiny.json", j);
+  refused("tiny.json", "/ctnn_tool/standardize/inv_std/0: expected a positive number (1 / the feature's standard "
+                       "deviation), found 1e-50 (0 as a float32)");
   CHECK_THROWS_WITH_AS(io::load_runtime_network<float>(dir / "huge.json"),
                        doctest::Contains(": /layers: the layers have 100010010 parameters, more than a file of "),
                        io::DataError);
