@@ -32,20 +32,6 @@
 namespace ctnn::cli {
 namespace {
 
-constexpr const char* activation_name(RuntimeActivation a) {
-  switch (a) {
-    case RuntimeActivation::identity: return "identity";
-    case RuntimeActivation::sigmoid: return "sigmoid";
-    case RuntimeActivation::tanh: return "tanh";
-    case RuntimeActivation::relu: return "relu";
-    case RuntimeActivation::leaky_relu: return "leaky_relu";
-    case RuntimeActivation::softplus: return "softplus";
-    case RuntimeActivation::step: return "step";
-    case RuntimeActivation::softmax: return "softmax";
-  }
-  return "?";
-}
-
 class RuntimeModel final : public Model {
  public:
   RuntimeModel(RuntimeNetwork<float> net, RuntimeLoss loss, std::string loss_json)
@@ -62,7 +48,7 @@ class RuntimeModel final : public Model {
       if (a == RuntimeActivation::leaky_relu)  // its slope in the token: eval and predict read it back
         s.layers.push_back({io::leaky_relu_token(net_.leaky_slope()), 0, 0});
       else if (a != RuntimeActivation::identity)
-        s.layers.push_back({activation_name(a), 0, 0});
+        s.layers.push_back({std::string(runtime_activation_name(a)), 0, 0});
     }
     return s;
   }
@@ -353,7 +339,7 @@ void check_classifier(const RuntimeNetwork<float>& net, const RuntimeLoss& loss,
   using K = RuntimeLoss::Kind;
   const auto last = net.activations().back();
   if (net.outputs() != 1) {
-    const std::string after = std::string("the last activation is ") + activation_name(last);
+    const std::string after = std::string("the last activation is ") + std::string(runtime_activation_name(last));
     const bool weighted = loss.weighted();
     if (loss.kind == K::ce_prob && last != RuntimeActivation::softmax)
       throw std::invalid_argument(loss_where + ": ce_prob (cross_entropy) takes probabilities: a probability loss "
@@ -381,7 +367,7 @@ void check_classifier(const RuntimeNetwork<float>& net, const RuntimeLoss& loss,
       throw std::invalid_argument(where + ": one identity output is the logit of class 1: its loss must be bce_logits");
   } else {
     throw std::invalid_argument(where + ": one output classifies two classes after a sigmoid (a probability) or "
-                                "an identity (a logit), not after " + std::string(activation_name(last)));
+                                "an identity (a logit), not after " + std::string(runtime_activation_name(last)));
   }
 }
 

@@ -120,10 +120,7 @@ struct Standardizer {
     if (d.cols != mean.size())
       throw DataError("Standardizer::apply: fitted on " + std::to_string(mean.size()) +
                       " columns, the dataset has " + std::to_string(d.cols));
-    for (std::size_t i = 0; i < d.rows; ++i) {
-      float* r = d.row(i);
-      for (std::size_t j = 0; j < d.cols; ++j) r[j] = (r[j] - mean[j]) * inv_std[j];
-    }
+    standardize(d.features.data(), d.rows * d.cols);
   }
   /// The same on rows a program feeds a network itself: `rows` (a std::vector, std::array, C array
   /// or span of float or double) holds whole row-major rows of mean.size() features (one sample, or
@@ -140,8 +137,16 @@ struct Standardizer {
     if (n == 0 || rows.empty() || rows.size() % n != 0)
       throw DataError("Standardizer::apply: fitted on " + std::to_string(n) + " columns, given " +
                       std::to_string(rows.size()) + " values (not a whole number of rows)");
-    for (std::size_t i = 0; i < rows.size(); i += n)
-      for (std::size_t j = 0; j < n; ++j) rows[i + j] = (rows[i + j] - T(mean[j])) * T(inv_std[j]);
+    standardize(rows.data(), rows.size());
+  }
+
+ private:
+  // x' = (x - mean) * inv_std over `count` values of whole rows of mean.size() features, in T.
+  template <class T>
+  void standardize(T* x, std::size_t count) const {
+    const std::size_t n = mean.size();
+    for (std::size_t i = 0; i < count; i += n)
+      for (std::size_t j = 0; j < n; ++j) x[i + j] = (x[i + j] - T(mean[j])) * T(inv_std[j]);
   }
 };
 

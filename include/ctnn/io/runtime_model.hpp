@@ -89,13 +89,10 @@ inline RuntimeTopology runtime_topology(const ModelSpec& spec) {
                                     "\": a RuntimeNetwork has one leaky ReLU slope for all its layers");
       leaky_token = l.type;
     }
-    try {
-      (void)runtime_activation(name, "");
-    } catch (const std::invalid_argument&) {
+    if (!find_runtime_activation(name))
       throw std::invalid_argument(at + "unknown layer \"" + l.type +
-                                  "\" (a RuntimeNetwork has Dense and the activations identity, sigmoid, tanh, "
-                                  "relu, leaky_relu, softplus, step, softmax)");
-    }
+                                  "\" (a RuntimeNetwork has Dense and the activations " + runtime_activation_names() +
+                                  ")");
     if (sizes.size() < 2) throw std::invalid_argument(at + "\"" + l.type + "\" does not follow a Dense layer");
     if (acts.size() == sizes.size() - 2) {
       acts.push_back(name);  // the Dense layer's activation

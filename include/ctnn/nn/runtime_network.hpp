@@ -26,6 +26,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -46,16 +47,36 @@ namespace ctnn {
 /// The activations a runtime network knows (the ctnn::Activation layers and Softmax).
 enum class RuntimeActivation { identity, sigmoid, tanh, relu, leaky_relu, softplus, step, softmax };
 
-inline RuntimeActivation runtime_activation(std::string_view name, std::string_view where) {
-  static constexpr std::pair<std::string_view, RuntimeActivation> known[] = {
-      {"identity", RuntimeActivation::identity}, {"sigmoid", RuntimeActivation::sigmoid},
-      {"tanh", RuntimeActivation::tanh},         {"relu", RuntimeActivation::relu},
-      {"leaky_relu", RuntimeActivation::leaky_relu}, {"softplus", RuntimeActivation::softplus},
-      {"step", RuntimeActivation::step},         {"softmax", RuntimeActivation::softmax}};
-  for (const auto& [n, a] : known)
+/// Each activation with its name in descriptions and model files: the one list of them.
+inline constexpr std::pair<std::string_view, RuntimeActivation> runtime_activation_table[] = {
+    {"identity", RuntimeActivation::identity}, {"sigmoid", RuntimeActivation::sigmoid},
+    {"tanh", RuntimeActivation::tanh},         {"relu", RuntimeActivation::relu},
+    {"leaky_relu", RuntimeActivation::leaky_relu}, {"softplus", RuntimeActivation::softplus},
+    {"step", RuntimeActivation::step},         {"softmax", RuntimeActivation::softmax}};
+
+/// The activation of that name, or nullopt.
+constexpr std::optional<RuntimeActivation> find_runtime_activation(std::string_view name) noexcept {
+  for (const auto& [n, a] : runtime_activation_table)
     if (n == name) return a;
-  throw std::invalid_argument(std::string(where) + ": unknown activation \"" + std::string(name) +
-                              "\" (identity, sigmoid, tanh, relu, leaky_relu, softplus, step, softmax)");
+  return std::nullopt;
+}
+/// Its name ("leaky_relu").
+constexpr std::string_view runtime_activation_name(RuntimeActivation a) noexcept {
+  for (const auto& [n, k] : runtime_activation_table)
+    if (k == a) return n;
+  return "?";
+}
+/// Every name, for messages: "identity, sigmoid, ..., softmax".
+inline std::string runtime_activation_names() {
+  std::string s;
+  for (const auto& [n, a] : runtime_activation_table) s += (s.empty() ? "" : ", ") + std::string(n);
+  return s;
+}
+
+inline RuntimeActivation runtime_activation(std::string_view name, std::string_view where) {
+  if (const auto a = find_runtime_activation(name)) return *a;
+  throw std::invalid_argument(std::string(where) + ": unknown activation \"" + std::string(name) + "\" (" +
+                              runtime_activation_names() + ")");
 }
 
 /// A loss chosen at run time: the losses of nn/loss.hpp (names as loss.type in the reference
