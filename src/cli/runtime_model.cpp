@@ -39,19 +39,7 @@ class RuntimeModel final : public Model {
     probabilities_ = net_.activations().back() == RuntimeActivation::softmax;
     binary_logit_ = net_.outputs() == 1 && net_.activations().back() == RuntimeActivation::identity;
   }
-  io::ModelSpec spec() const override {
-    io::ModelSpec s{"float32", {}};
-    const auto& n = net_.layer_sizes();
-    for (std::size_t l = 0; l < net_.num_layers(); ++l) {
-      s.layers.push_back({"Dense", n[l], n[l + 1]});
-      const RuntimeActivation a = net_.activations()[l];
-      if (a == RuntimeActivation::leaky_relu)  // its slope in the token: eval and predict read it back
-        s.layers.push_back({io::leaky_relu_token(net_.leaky_slope()), 0, 0});
-      else if (a != RuntimeActivation::identity)
-        s.layers.push_back({std::string(runtime_activation_name(a)), 0, 0});
-    }
-    return s;
-  }
+  io::ModelSpec spec() const override { return io::runtime_model_spec(net_); }
   std::size_t inputs() const override { return net_.inputs(); }
   std::size_t outputs() const override { return net_.outputs(); }
   std::size_t classes() const override { return std::max<std::size_t>(2, net_.outputs()); }

@@ -5,6 +5,7 @@
 // compiled network computes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -265,6 +266,14 @@ TEST_CASE("load_runtime_network: a model file as a RuntimeNetwork of its topolog
   CHECK(leaky.net.activations().front() == RuntimeActivation::leaky_relu);
   CHECK(io::leaky_relu_token(0.25) == "leaky_relu(0.25)");
   CHECK(io::leaky_relu_token(0.01) == "leaky_relu");
+  // A RuntimeNetwork saved through runtime_model_spec comes back whole: sizes, activations, slope, weights.
+  const RuntimeNetwork<double> rt({3, 5, 2}, {"leaky_relu", "softmax"}, 0.3, 7);
+  io::save_model_json<double>(dir / "rt.json", io::runtime_model_spec(rt), rt.params());
+  const auto back = io::load_runtime_network<double>(dir / "rt.json");
+  CHECK(back.net.layer_sizes() == rt.layer_sizes());
+  CHECK(back.net.activations() == rt.activations());
+  CHECK(back.net.leaky_slope() == 0.3);
+  CHECK(std::equal(rt.params().begin(), rt.params().end(), back.net.params().begin()));
   using Leaky = Network<float, Dense<3, 4>, LeakyReLU, Dense<4, 2>, Softmax>;
   Leaky lk(1);
   CHECK_THROWS_WITH_AS((void)io::load_model_json(lk, dir / "leaky.json", io::with_standardizer),

@@ -45,6 +45,24 @@ inline std::string leaky_relu_token(double slope) {
   return "leaky_relu(" + std::string(buf, r.ptr) + ")";
 }
 
+/// A RuntimeNetwork's layer list as a model file records it (what io::save_model_json(path, spec,
+/// net.params()) writes and load_runtime_network reads back): per layer Dense(in, out) and its
+/// activation unless identity, a leaky ReLU as leaky_relu_token(slope).
+template <class T>
+ModelSpec runtime_model_spec(const RuntimeNetwork<T>& net) {
+  ModelSpec s{dtype_name<T>(), {}};
+  const auto& n = net.layer_sizes();
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    s.layers.push_back({"Dense", n[l], n[l + 1]});
+    const RuntimeActivation a = net.activations()[l];
+    if (a == RuntimeActivation::leaky_relu)
+      s.layers.push_back({leaky_relu_token(net.leaky_slope()), 0, 0});
+    else if (a != RuntimeActivation::identity)
+      s.layers.push_back({std::string(runtime_activation_name(a)), 0, 0});
+  }
+  return s;
+}
+
 /// The RuntimeNetwork form of a file's layer list (spec.layers[i] is the file's /layers/i): each
 /// Dense layer with the activation after it ("identity" when none follows; an "identity" next to
 /// another activation applies nothing and gives way, as torch.nn.Identity). Throws
