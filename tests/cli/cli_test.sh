@@ -771,15 +771,22 @@ with open("torch_x.csv", "w") as f:
     for row in io["inputs"]:
         f.write(",".join(repr(v) for v in row) + "\n")
 PY
-    expect 0 "$CTNN" predict --model "$T/mlp_float32.json" --data torch_x.csv --out torch_pred.csv
-    python3 - "$T/mlp_io.json" torch_pred.csv <<'PY' || fail "predict on the PyTorch model differs from PyTorch's outputs"
-import csv, json, sys
+    # The second export has LeakyReLU(0.2), written "leaky_relu(0.2)", and ends with a Linear layer: predict
+    # writes the softmax of PyTorch's outputs (it takes them as class scores).
+    for m in mlp_float32:mlp_io:probs mlp_leaky:mlp_leaky_io:logits; do
+      model=${m%%:*} io=${m#*:}
+      expect 0 "$CTNN" predict --model "$T/$model.json" --data torch_x.csv --out torch_pred.csv
+      python3 - "$T/${io%%:*}.json" torch_pred.csv "${io#*:}" <<'PY' || fail "predict on the PyTorch model $model differs from PyTorch's outputs"
+import csv, json, math, sys
 want = json.load(open(sys.argv[1]))["outputs_float32"]
+if sys.argv[3] == "logits":
+    want = [[math.exp(v - max(r)) / sum(math.exp(u - max(r)) for u in r) for v in r] for r in want]
 got = [[float(v) for v in r[1:]] for r in list(csv.reader(open(sys.argv[2])))[1:]]
 worst = max(abs(a - b) for w, g in zip(want, got) for a, b in zip(w, g))
 print(f"largest difference from PyTorch: {worst:.2e}")
 sys.exit(0 if len(got) == len(want) == 32 and worst < 1e-5 else 1)
 PY
+    done
     python3 -c 'import json; j = json.load(open("iris.json")); j["layers"].insert(2, {"type": "sigmoid"}); json.dump(j, open("two_acts.json", "w"))'
     bad_file 'two_acts.json: /layers/2: "sigmoid" is a second activation after the Dense layer /layers/0 (a RuntimeNetwork applies one after each)' \
       eval --model two_acts.json "${E[@]}"

@@ -1,7 +1,9 @@
 // PyTorch interchange: the shipped file written by tools/torch-export loads into the matching
 // compile-time network, and its outputs on the shipped inputs match PyTorch's: float network vs
 // PyTorch float32 to 1e-6, double network vs PyTorch float64 to the team's double tolerance
-// (|a - r| <= 1e-10 |r| + 1e-12 max|r|).
+// (|a - r| <= 1e-10 |r| + 1e-12 max|r|). The second shipped model has LeakyReLU(0.2), which the
+// export writes "leaky_relu(0.2)": a RuntimeNetwork reads it (same tolerances), a compiled
+// network's LeakyReLU (slope 0.01) refuses it.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ctnn/ctnn.hpp"
+#include "ctnn/io/runtime_model.hpp"
 #include "ctnn/io/weights.hpp"
 #include "persist_check.hpp"
 
@@ -30,8 +33,8 @@ struct Io {
   std::vector<double> x, y32, y64;
 };
 
-Io read_io() {
-  const auto j = nlohmann::json::parse(persist::read_bytes(data("mlp_io.json")));
+Io read_io(const std::string& file = "mlp_io.json", std::size_t outputs = 4) {
+  const auto j = nlohmann::json::parse(persist::read_bytes(data(file)));
   Io io;
   const auto flat = [](const nlohmann::json& rows, std::size_t cols) {
     std::vector<double> v;
@@ -43,8 +46,8 @@ Io read_io() {
     return v;
   };
   io.x = flat(j["inputs"], 5);
-  io.y32 = flat(j["outputs_float32"], 4);
-  io.y64 = flat(j["outputs_float64"], 4);
+  io.y32 = flat(j["outputs_float32"], outputs);
+  io.y64 = flat(j["outputs_float64"], outputs);
   return io;
 }
 
@@ -96,4 +99,51 @@ TEST_CASE("the exported file has PyTorch's layout: W is Linear.weight [out, in],
   REQUIRE(w.size() == 16);
   for (std::size_t r = 0; r < 16; ++r)
     for (std::size_t c = 0; c < 5; ++c) CHECK(double(net.params()[r * 5 + c]) == w[r][c].get<double>());
+}
+
+TEST_CASE("a LeakyReLU slope other than 0.01 exported by PyTorch loads into a RuntimeNetwork and matches PyTorch") {
+  const Io io = read_io("mlp_leaky_io.json", 3);
+  {
+    auto [net, st] = io::load_runtime_network<float>(data("mlp_leaky.json"));
+    CHECK(!st);
+    CHECK(net.leaky_slope() == 0.2);
+    REQUIRE(net.layer_sizes() == std::vector<std::size_t>{5, 9, 7, 3});
+    std::vector<float> x(io.x.begin(), io.x.end()), y(B * 3);
+    net.forward(B, x.data(), y.data());
+    double worst = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::abs(double(y[i]) - io.y32[i]));
+    CHECK(worst <= 1e-6);
+    MESSAGE("float: max |ctnn - torch| = " << worst);
+  }
+  {
+    auto [net, st] = io::load_runtime_network<double>(data("mlp_leaky.json"));
+    std::vector<double> y(B * 3);
+    net.forward(B, io.x.data(), y.data());
+    double scale = 0;
+    for (double r : io.y64) scale = std::max(scale, std::abs(r));
+    for (std::size_t i = 0; i < y.size(); ++i)
+      CHECK(std::abs(y[i] - io.y64[i]) <= 1e-10 * std::abs(io.y64[i]) + 1e-12 * scale);
+  }
+  // PyTorch's slope changes the outputs here: the inputs reach the negative side of both layers.
+  double moved = 0;
+  {
+    auto [net, st] = io::load_runtime_network<double>(data("mlp_leaky.json"));
+    auto other = RuntimeNetwork<double>::with_activations(net.layer_sizes(), net.activations(), 0.01);
+    std::copy(net.params().begin(), net.params().end(), other.params().begin());
+    std::vector<double> y(B * 3);
+    other.forward(B, io.x.data(), y.data());
+    for (std::size_t i = 0; i < y.size(); ++i) moved = std::max(moved, std::abs(y[i] - io.y64[i]));
+  }
+  CHECK(moved > 1e-2);
+  // The compiled LeakyReLU has slope 0.01: it refuses the file, naming the layer.
+  Network<float, Dense<5, 9>, LeakyReLU, Dense<9, 7>, LeakyReLU, Dense<7, 3>> compiled(1);
+  const auto before = std::vector<float>(compiled.params().begin(), compiled.params().end());
+  CHECK_THROWS_AS(io::load_model_json(compiled, data("mlp_leaky.json")), io::DataError);
+  try {
+    io::load_model_json(compiled, data("mlp_leaky.json"));
+  } catch (const io::DataError& e) {
+    MESSAGE(std::string(e.what()));
+    CHECK(std::string(e.what()).find("leaky_relu(0.2)") != std::string::npos);
+  }
+  CHECK(std::equal(before.begin(), before.end(), compiled.params().begin()));
 }
