@@ -4,7 +4,9 @@
 //    gradient finite and within a few eps of the exact ones (saturated derivatives such as
 //    y (1 - y) = 0 at y = 1 are accepted within 4 eps |u|, as REFERENCE.md allows);
 //  * relu, leaky_relu, abs, step, square and minimum exact at |x| = 500, 800;
-//  * logsumexp and softmax of a row holding -800 .. 800.
+//  * logsumexp and softmax of a row holding -800 .. 800;
+//  * NaN in, NaN out: every element-wise primitive gives NaN exactly where its input is NaN, in
+//    full SIMD batches and in the tail (relu, max, min and step turned NaN into a number before).
 #include <doctest/doctest.h>
 
 #include <array>
@@ -159,4 +161,22 @@ TEST_CASE_TEMPLATE("extreme range: logsumexp and softmax of a row with |x| = 500
     const double r = p[i] * (kU[i] - up);
     CHECK(std::abs(double(b.g[i]) - r) <= 4 * eps * (std::abs(r) + 1.0) * p[i] + std::numeric_limits<T>::min());
   }
+}
+
+TEST_CASE_TEMPLATE("NaN in, NaN out: every element-wise primitive, in SIMD batches and tails", D, CTNN_UNARY_OPS) {
+  const std::string op_name = D::name;
+  CAPTURE(op_name);
+  const auto check = [&]<class T>(T) {
+    constexpr std::size_t K = 19;  // float: 16 + 3 (a 512-bit batch and a tail), double: 2 x 8 + 3
+    std::array<T, K> x{}, y{};
+    for (std::size_t i = 0; i < K; ++i) x[i] = T(D::lo + (D::hi - D::lo) * (double(i) + 0.5) / K);
+    for (std::size_t i : {0, 7, 13, 17}) x[i] = std::numeric_limits<T>::quiet_NaN();
+    ad::evaluate(D::apply(ad::constant<0, 1, K>(x.data())), y.data());
+    for (std::size_t i = 0; i < K; ++i) {
+      CAPTURE(i);
+      CHECK(std::isnan(y[i]) == std::isnan(x[i]));
+    }
+  };
+  check(float{});
+  check(double{});
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <thread>
 #include <vector>
@@ -227,6 +228,25 @@ TEST_CASE("forward: any number of rows known at run time, in blocks of 64 and 8 
                        "ctnn::Network::forward: y holds 5 values; 3 rows need 6 (2 outputs each)",
                        std::invalid_argument);
   CHECK(std::all_of(y.begin(), y.end(), [](double v) { return v == 7.0; }));  // nothing written
+}
+
+TEST_CASE_TEMPLATE("forward: a NaN input gives NaN outputs through ReLU, not a confident prediction", T, float,
+                   double) {
+  // relu(NaN) was 0 in SIMD batches (maxps returns its second operand on NaN): a row with a
+  // missing value came out as a finite, wrong prediction. Every output of that row is NaN now; the
+  // other rows are untouched.
+  using R = ctnn::Network<T, ctnn::Dense<3, 20>, ctnn::ReLU, ctnn::Dense<20, 2>, ctnn::ReLU, ctnn::Dense<2, 2>>;
+  R net(3);
+  for (const std::size_t rows : {std::size_t(1), std::size_t(8), std::size_t(70)}) {
+    INFO("rows " << rows);
+    std::vector<T> x(rows * 3), y(rows * 2);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = T(0.1) * T(i % 7) - T(0.3);
+    const std::size_t bad = rows / 2;
+    x[bad * 3 + 1] = std::numeric_limits<T>::quiet_NaN();
+    net.forward(std::span<const T>(x), std::span<T>(y));
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t k = 0; k < 2; ++k) CHECK(std::isnan(y[2 * r + k]) == (r == bad));
+  }
 }
 
 TEST_CASE("forward: a float network is close to the double network with the same weights") {

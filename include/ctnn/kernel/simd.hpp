@@ -547,15 +547,19 @@ CTNN_INLINE auto exp(const T& x) noexcept {
   else return xsimd::exp(x);
 }
 
+/// max(a, b) = (a < b ? b : a) and min(a, b) = (b < a ? b : a), on scalars and batches alike: a NaN
+/// in `a` comes out (relu(NaN), maximum(NaN, c), minimum(NaN, c) are NaN, as in PyTorch), and a
+/// tie returns `a`. x86's maxps/minps return their second operand when either is NaN, so the
+/// batch form passes them (b, a), which is the same comparison: one instruction, no select.
 template <class T>
 CTNN_INLINE T max(const T& a, const T& b) noexcept {
   if constexpr (std::is_arithmetic_v<T> || is_extension_scalar<T>) return a < b ? b : a;
-  else return xsimd::max(a, b);
+  else return xsimd::max(b, a);
 }
 template <class T>
 CTNN_INLINE T min(const T& a, const T& b) noexcept {
   if constexpr (std::is_arithmetic_v<T> || is_extension_scalar<T>) return b < a ? b : a;
-  else return xsimd::min(a, b);
+  else return xsimd::min(b, a);
 }
 
 #undef CTNN_FLOAT_VIA_BATCH

@@ -1,5 +1,5 @@
 // ctnn/ad/ops/step.hpp: primitive Heaviside step, 1 if x > 0 else 0 (H(0) = 0, Rosenblatt's
-// w·x + b > 0). Its derivative is 0 wherever it exists, so nothing flows back through it: a
+// w·x + b > 0), NaN for NaN (not a class). Its derivative is 0 wherever it exists, so nothing flows back through it: a
 // perceptron is trained with the perceptron rule, not by backprop.
 // Layer: ad.
 #pragma once
@@ -12,7 +12,9 @@ struct Step {
   static constexpr const char* symbol = "H";
   static constexpr const char* latex = "H";
   static constexpr bool uses_x = false, uses_y = false;  // what derivative() reads
-  template <class V> V value(const V& x) const noexcept { return simd::select(x > V(0), V(1), V(0)); }
+  template <class V> V value(const V& x) const noexcept {
+    return simd::select(x > V(0), V(1), simd::select(x <= V(0), V(0), x));
+  }
   template <class V> V derivative(const V&, const V&) const noexcept { return V(0); }
   friend constexpr bool operator==(const Step&, const Step&) = default;
 };
