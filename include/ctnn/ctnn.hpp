@@ -13,6 +13,7 @@ namespace ctnn {
 // The expression vocabulary, usable unqualified in user code (they are also found by ADL).
 using ad::abs;
 using ad::exp;
+using ad::gelu;
 using ad::leaky_relu;
 using ad::log;
 using ad::logsumexp;
@@ -24,6 +25,7 @@ using ad::relu;
 using ad::row_sum;
 using ad::sigmoid;
 using ad::softmax;
+using ad::silu;
 using ad::softplus;
 using ad::sqrt;
 using ad::square;

@@ -86,6 +86,28 @@ struct Softplus {
   static double f(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
   static double df(double x) { return ref_sigmoid(x); }
 };
+struct Silu {
+  static constexpr const char* name = "silu";
+  static constexpr double lo = -8, hi = 8;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 7> extreme{-800.0, -500.0, -50.0, 0.0, 50.0, 500.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::silu(x); }
+  static double f(double x) { return x * ref_sigmoid(x); }
+  static double df(double x) { return ref_sigmoid(x) + x * ref_sigmoid(x) * ref_sigmoid(-x); }
+};
+struct Gelu {  // x Φ(x)
+  static constexpr const char* name = "gelu";
+  static constexpr double lo = -5, hi = 5;
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 8> extreme{-800.0, -50.0, -10.0, -1e-8, 0.0, 10.0, 50.0, 800.0};
+  template <class X> static auto apply(X x) { return ad::gelu(x); }
+  // in long double: erfc's steep tail turns the rounding of -x/√2 into ~x² ulps (100 at x = -10)
+  static long double cdf(double x) { return 0.5L * std::erfc(-(long double)x / std::sqrt(2.0L)); }
+  static double f(double x) { return double(x * cdf(x)); }
+  static double df(double x) {
+    return double(cdf(x) + x * std::exp(-0.5L * x * x) / std::sqrt(2 * 3.14159265358979323846264338327950288L));
+  }
+};
 struct Square {
   static constexpr const char* name = "square";
   static constexpr double lo = -3, hi = 3;
@@ -155,12 +177,13 @@ struct Maximum {  // max(x, -0.5)
 
 }  // namespace ctnn::test::unary
 
-// The lists used by TEST_CASE_TEMPLATE: A = the transcendental ones, B = the piecewise ones (two
-// halves so that a translation unit can instantiate one half and stay quick to compile).
+// The lists used by TEST_CASE_TEMPLATE: A = most of the transcendental ones, B = the piecewise ones
+// and GELU (two halves of about equal compile time, so that a translation unit can instantiate one
+// half and stay quick to compile).
 #define CTNN_UNARY_OPS_A                                                                              \
   ctnn::test::unary::Exp, ctnn::test::unary::Log, ctnn::test::unary::Sigmoid, ctnn::test::unary::Tanh, \
-      ctnn::test::unary::Softplus, ctnn::test::unary::Sqrt, ctnn::test::unary::Reciprocal
+      ctnn::test::unary::Softplus, ctnn::test::unary::Silu, ctnn::test::unary::Sqrt, ctnn::test::unary::Reciprocal
 #define CTNN_UNARY_OPS_B                                                                                \
   ctnn::test::unary::Relu, ctnn::test::unary::LeakyRelu, ctnn::test::unary::Square, ctnn::test::unary::Step, \
-      ctnn::test::unary::Abs, ctnn::test::unary::Minimum, ctnn::test::unary::Maximum
+      ctnn::test::unary::Abs, ctnn::test::unary::Minimum, ctnn::test::unary::Maximum, ctnn::test::unary::Gelu
 #define CTNN_UNARY_OPS CTNN_UNARY_OPS_A, CTNN_UNARY_OPS_B

@@ -1,5 +1,5 @@
 // tests/nn/test_activation_gradcheck.cpp: every built-in activation (Sigmoid, Tanh, ReLU,
-// LeakyReLU, Softplus, Identity, Softmax) in a small network Dense<3,4>, A, Dense<4,2> with
+// LeakyReLU, Softplus, SiLU, GELU, Identity, Softmax) in a small network Dense<3,4>, A, Dense<4,2> with
 // mse_mean: dLoss/dθ and dLoss/dx pass a central-difference check, with every first-layer
 // pre-activation at least 0.1 away from 0 (the kinks); and a Softmax output layer with
 // cross_entropy.
@@ -29,7 +29,8 @@ constexpr std::size_t B = 5;
 }  // namespace
 
 TEST_CASE_TEMPLATE("built-in activation: central-difference check in Dense<3,4>, A, Dense<4,2>", A, ctnn::Sigmoid,
-                   ctnn::Tanh, ctnn::ReLU, ctnn::LeakyReLU, ctnn::Softplus, ctnn::Identity, ctnn::Softmax) {
+                   ctnn::Tanh, ctnn::ReLU, ctnn::LeakyReLU, ctnn::Softplus, ctnn::SiLU, ctnn::GELU, ctnn::Identity,
+                   ctnn::Softmax) {
   using Net = ctnn::Network<double, ctnn::Dense<3, 4>, A, ctnn::Dense<4, 2>>;
   using First = ctnn::Network<double, ctnn::Dense<3, 4>>;
   static_assert(Net::num_params == 26);

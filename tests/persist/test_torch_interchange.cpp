@@ -3,7 +3,7 @@
 // PyTorch float32 to 1e-6, double network vs PyTorch float64 to the team's double tolerance
 // (|a - r| <= 1e-10 |r| + 1e-12 max|r|). The second shipped model has LeakyReLU(0.2), which the
 // export writes "leaky_relu(0.2)": a RuntimeNetwork reads it (same tolerances), a compiled
-// network's LeakyReLU (slope 0.01) refuses it.
+// network's LeakyReLU (slope 0.01) refuses it. The third has SiLU and GELU (exact): both networks.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -146,4 +146,44 @@ TEST_CASE("a LeakyReLU slope other than 0.01 exported by PyTorch loads into a Ru
     CHECK(std::string(e.what()).find("leaky_relu(0.2)") != std::string::npos);
   }
   CHECK(std::equal(before.begin(), before.end(), compiled.params().begin()));
+}
+
+TEST_CASE("SiLU and GELU exported by PyTorch load into a compiled network and a RuntimeNetwork and match PyTorch") {
+  const Io io = read_io("mlp_silu_gelu_io.json", 3);
+  double scale = 0;
+  for (double r : io.y64) scale = std::max(scale, std::abs(r));
+  const auto check = [&](const auto& y, const std::vector<double>& want, bool is_double, const char* what) {
+    double worst = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const double e = std::abs(double(y[i]) - want[i]);
+      worst = std::max(worst, e);
+      if (is_double) CHECK(e <= 1e-10 * std::abs(want[i]) + 1e-12 * scale);
+      else CHECK(e <= 1e-6);
+    }
+    MESSAGE(what << ": max |ctnn - torch| = " << worst);
+  };
+  using Smooth = Network<float, Dense<5, 9>, SiLU, Dense<9, 7>, GELU, Dense<7, 3>>;
+  Smooth f(1);
+  io::load_model_json(f, data("mlp_silu_gelu.json"));
+  check(run(f, io.x), io.y32, false, "compiled float");
+  Smooth::rebind<double> d(1);
+  io::load_model_json(d, data("mlp_silu_gelu.json"));
+  check(run(d, io.x), io.y64, true, "compiled double");
+  auto [rf, st] = io::load_runtime_network<float>(data("mlp_silu_gelu.json"));
+  REQUIRE(rf.activations() == std::vector<RuntimeActivation>{RuntimeActivation::silu, RuntimeActivation::gelu,
+                                                              RuntimeActivation::identity});
+  std::vector<float> xf(io.x.begin(), io.x.end()), yf(B * 3);
+  rf.forward(B, xf.data(), yf.data());
+  check(yf, io.y32, false, "runtime float");
+  auto [rd, st2] = io::load_runtime_network<double>(data("mlp_silu_gelu.json"));
+  std::vector<double> yd(B * 3);
+  rd.forward(B, io.x.data(), yd.data());
+  check(yd, io.y64, true, "runtime double");
+  // The two activations are not interchangeable here (a swapped file gives other outputs).
+  Network<double, Dense<5, 9>, GELU, Dense<9, 7>, SiLU, Dense<7, 3>> swapped(1);
+  std::copy(d.params().begin(), d.params().end(), swapped.params().begin());
+  const auto ys = run(swapped, io.x);
+  double moved = 0;
+  for (std::size_t i = 0; i < ys.size(); ++i) moved = std::max(moved, std::abs(ys[i] - io.y64[i]));
+  CHECK(moved > 1e-3);
 }

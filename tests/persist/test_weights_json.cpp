@@ -231,10 +231,10 @@ TEST_CASE("load_runtime_network: a model file as a RuntimeNetwork of its topolog
   refused("two.json", "/layers/2: \"tanh\" is a second activation after the Dense layer /layers/0 (a RuntimeNetwork "
                       "applies one after each)");
   j = read_json(with);
-  j["layers"][1]["type"] = "gelu";
-  write_json(dir / "gelu.json", j);
-  refused("gelu.json", "/layers/1: unknown layer \"gelu\" (a RuntimeNetwork has Dense and the activations identity, "
-                       "sigmoid, tanh, relu, leaky_relu, softplus, step, softmax)");
+  j["layers"][1]["type"] = "mish";
+  write_json(dir / "mish.json", j);
+  refused("mish.json", "/layers/1: unknown layer \"mish\" (a RuntimeNetwork has Dense and the activations identity, "
+                       "sigmoid, tanh, relu, leaky_relu, softplus, silu, gelu, step, softmax)");
   j = read_json(with);  // Dense(3,4) relu Dense(4,2), the second Dense made to claim 5 inputs
   j["layers"].erase(3);
   j["layers"][2]["in"] = 5;

@@ -209,7 +209,7 @@ TEST_CASE("runtime network: a bad description names the place and loads nothing"
              "net.json.layer_sizes[1]: expected a positive integer");
   fails_with(R"({"layer_sizes": [2, 3, 1], "activations": ["relu", "swish"]})",
              "net.json.activations[1]: unknown activation \"swish\" (identity, sigmoid, tanh, relu, leaky_relu, "
-             "softplus, step, softmax)");
+             "softplus, silu, gelu, step, softmax)");
   fails_with(R"({"layer_sizes": [2, 3, 1], "activations": ["relu"]})",
              "net.json.activations: 3 layer sizes need 2 activations, got 1");
   fails_with(R"({"activations": ["relu"]})", "net.json.layer_sizes: missing or not a list");

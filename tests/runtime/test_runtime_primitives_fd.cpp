@@ -88,6 +88,8 @@ TEST_CASE("runtime tape: element-wise primitives (ad/ops) by central differences
   check_unary("relu", Relu{});
   check_unary("leaky_relu 0.1", LeakyRelu{0.1});
   check_unary("softplus", Softplus{});
+  check_unary("silu", Silu{});
+  check_unary("gelu", Gelu{});
   check_unary("square", Square{});
   check_unary("abs", Abs{});
   check_unary("sqrt", Sqrt{}, Domain::positive);

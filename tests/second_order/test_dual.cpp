@@ -39,6 +39,8 @@ TEST_CASE("dual: every primitive's tangent is its reverse rule") {
   check_op("relu", ctnn::ops::Relu{}, off_kink);
   check_op("leaky_relu", ctnn::ops::LeakyRelu{0.01}, pts);
   check_op("softplus", ctnn::ops::Softplus{}, pts);
+  check_op("silu", ctnn::ops::Silu{}, pts);
+  check_op("gelu", ctnn::ops::Gelu{}, pts);
   check_op("square", ctnn::ops::Square{}, pts);
   check_op("abs", ctnn::ops::Abs{}, off_kink);
   check_op("sqrt", ctnn::ops::Sqrt{}, {1e-8, 0.3, 1.0, 4.0, 30.0});

@@ -86,6 +86,16 @@ struct scalar_math<ad::Dual<T>> {
   }
   static D log(const D& x) noexcept { return {std::log(x.v), x.d / x.v}; }
   static D log1p(const D& x) noexcept { return {std::log1p(x.v), x.d / (T(1) + x.v)}; }
+  /// a·b + c with the primal rounded once (std::fma, as an op's scalar path), the tangent by the product rule.
+  static D fma(const D& a, const D& b, const D& c) noexcept {
+    T v;
+    if constexpr (std::is_arithmetic_v<T>) v = std::fma(a.v, b.v, c.v);
+    else v = scalar_math<T>::fma(a.v, b.v, c.v);
+    return {v, a.d * b.v + a.v * b.d + c.d};
+  }
+  static D erfc(const D& x) noexcept {
+    return {std::erfc(x.v), T(-1.12837916709551257389615890312154517) * std::exp(-x.v * x.v) * x.d};
+  }
   static D tanh(const D& x) noexcept {
     const T t = std::tanh(x.v);
     return {t, x.d * (T(1) - t * t)};

@@ -30,6 +30,7 @@
 #include "ctnn/ad/binary.hpp"
 #include "ctnn/ad/ops/abs.hpp"
 #include "ctnn/ad/ops/exp.hpp"
+#include "ctnn/ad/ops/gelu.hpp"
 #include "ctnn/ad/ops/leaky_relu.hpp"
 #include "ctnn/ad/ops/log.hpp"
 #include "ctnn/ad/ops/maximum.hpp"
@@ -37,6 +38,7 @@
 #include "ctnn/ad/ops/reciprocal.hpp"
 #include "ctnn/ad/ops/relu.hpp"
 #include "ctnn/ad/ops/sigmoid.hpp"
+#include "ctnn/ad/ops/silu.hpp"
 #include "ctnn/ad/ops/softplus.hpp"
 #include "ctnn/ad/ops/sqrt.hpp"
 #include "ctnn/ad/ops/square.hpp"
@@ -621,6 +623,8 @@ template <class T> Var<T> tanh(Var<T> x) { return unary<ops::Tanh>(x); }
 template <class T> Var<T> relu(Var<T> x) { return unary<ops::Relu>(x); }
 template <class T> Var<T> leaky_relu(Var<T> x, double slope = 0.01) { return unary(x, ops::LeakyRelu{slope}); }
 template <class T> Var<T> softplus(Var<T> x) { return unary<ops::Softplus>(x); }
+template <class T> Var<T> silu(Var<T> x) { return unary<ops::Silu>(x); }
+template <class T> Var<T> gelu(Var<T> x) { return unary<ops::Gelu>(x); }
 template <class T> Var<T> square(Var<T> x) { return unary<ops::Square>(x); }
 template <class T> Var<T> step(Var<T> x) { return unary<ops::Step>(x); }
 template <class T> Var<T> abs(Var<T> x) { return unary<ops::Abs>(x); }

@@ -58,6 +58,8 @@ using Tanh = Activation<ops::Tanh>;
 using ReLU = Activation<ops::Relu>;
 using LeakyReLU = Activation<ops::LeakyRelu>;  // slope 0.01 (PyTorch's default)
 using Softplus = Activation<ops::Softplus>;
+using SiLU = Activation<ops::Silu>;  // x·σ(x), PyTorch's nn.SiLU
+using GELU = Activation<ops::Gelu>;  // x·Φ(x), PyTorch's nn.GELU() (the exact form, not approximate="tanh")
 
 /// Softmax over each sample's outputs.
 struct Softmax {

@@ -45,13 +45,14 @@
 namespace ctnn {
 
 /// The activations a runtime network knows (the ctnn::Activation layers and Softmax).
-enum class RuntimeActivation { identity, sigmoid, tanh, relu, leaky_relu, softplus, step, softmax };
+enum class RuntimeActivation { identity, sigmoid, tanh, relu, leaky_relu, softplus, silu, gelu, step, softmax };
 
 /// Each activation with its name in descriptions and model files: the one list of them.
 inline constexpr std::pair<std::string_view, RuntimeActivation> runtime_activation_table[] = {
     {"identity", RuntimeActivation::identity}, {"sigmoid", RuntimeActivation::sigmoid},
     {"tanh", RuntimeActivation::tanh},         {"relu", RuntimeActivation::relu},
     {"leaky_relu", RuntimeActivation::leaky_relu}, {"softplus", RuntimeActivation::softplus},
+    {"silu", RuntimeActivation::silu},         {"gelu", RuntimeActivation::gelu},
     {"step", RuntimeActivation::step},         {"softmax", RuntimeActivation::softmax}};
 
 /// The activation of that name, or nullopt.
@@ -250,7 +251,7 @@ class RuntimeNetwork {
   using scalar = T;
 
   /// Layer sizes [n0, ..., nL] and L activation names (identity, sigmoid, tanh, relu, leaky_relu,
-  /// softplus, step, softmax); parameters initialised from `seed` as ctnn::Network does.
+  /// softplus, silu, gelu, step, softmax); parameters initialised from `seed` as ctnn::Network does.
   RuntimeNetwork(const std::vector<std::size_t>& layer_sizes, const std::vector<std::string>& activations,
                  double leaky_slope = 0.01, std::uint64_t seed = 0, Init how = Init::automatic)
       : RuntimeNetwork(Parsed{}, layer_sizes, parse_activations(activations, "activations"), leaky_slope, seed, how) {}
@@ -653,6 +654,8 @@ class RuntimeNetwork {
         case RuntimeActivation::relu: e = rt::relu(e); break;
         case RuntimeActivation::leaky_relu: e = rt::leaky_relu(e, leaky_slope_); break;
         case RuntimeActivation::softplus: e = rt::softplus(e); break;
+        case RuntimeActivation::silu: e = rt::silu(e); break;
+        case RuntimeActivation::gelu: e = rt::gelu(e); break;
         case RuntimeActivation::step: e = rt::step(e); break;
         case RuntimeActivation::softmax: e = rt::softmax(e); break;
       }
