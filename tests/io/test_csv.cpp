@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <span>
 #include <sstream>
 #include <string>
@@ -367,6 +368,14 @@ TEST_CASE("Standardizer: training statistics, constant column, test set") {
   Dataset other = load_csv(write_file("std_other.csv", "a,label\n1,0\n"));
   CHECK(has(error_of([&] { s.apply(other); }), "fitted on 3 columns"));
   CHECK(has(error_of([&] { Standardizer::fit(Dataset{}); }), "empty"));
+  // A NaN or inf (a Dataset built in code; the CSV loader refuses them) would make its column's mean
+  // NaN and every standardised value of it NaN: refused, naming the row and feature.
+  Dataset holes = load_csv(write_file("std_holes.csv", "a,b,label\n1,2,0\n3,4,1\n"));
+  holes.features[3] = std::numeric_limits<float>::quiet_NaN();
+  CHECK(error_of([&] { Standardizer::fit(holes); }) ==
+        "Standardizer::fit: row 1, feature 1 (\"b\") is NaN: nothing to standardise with");
+  holes.features[3] = -std::numeric_limits<float>::infinity();
+  CHECK(has(error_of([&] { Standardizer::fit(holes); }), "row 1, feature 1 (\"b\") is infinite"));
 }
 
 template <class R>

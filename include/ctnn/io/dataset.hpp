@@ -90,6 +90,10 @@ struct Standardizer {
     for (std::size_t i = 0; i < d.rows; ++i) {
       const float* r = d.row(i);
       for (std::size_t j = 0; j < d.cols; ++j) {
+        if (!std::isfinite(r[j]))  // it would make the column's mean NaN and so every value of it
+          throw DataError("Standardizer::fit: row " + std::to_string(i) + ", feature " + std::to_string(j) +
+                          (j < d.feature_names.size() ? " (\"" + d.feature_names[j] + "\")" : std::string()) +
+                          " is " + (std::isnan(r[j]) ? "NaN" : "infinite") + ": nothing to standardise with");
         sum[j] += r[j];
         lo[j] = std::min(lo[j], r[j]);
         hi[j] = std::max(hi[j], r[j]);
