@@ -126,20 +126,26 @@ Loaded load_data(const DataArgs& a, bool need_train, bool need_labels = true) {
   Loaded d;
   const std::string dir = a.data_dir.empty() ? default_data_dir() : a.data_dir;
   if (!a.dataset.empty()) {
+    // eval and predict read the test split only (a model file carries its standardisation).
     if (a.dataset == "fashion") {
-      auto tt = io::load_fashion_mnist(a.fashion_dir);
-      d.train = std::move(tt.train);
-      d.test = std::move(tt.test);
+      if (need_train) {
+        auto tt = io::load_fashion_mnist(a.fashion_dir);
+        d.train = std::move(tt.train);
+        d.test = std::move(tt.test);
+      } else {
+        d.test = io::load_fashion_mnist_test(a.fashion_dir);
+      }
       d.train_name = a.fashion_dir + " (train)";
       d.test_name = a.fashion_dir + " (t10k)";
     } else {
       d.train_name = dir + "/" + a.dataset + "_train.csv";
       d.test_name = dir + "/" + a.dataset + "_test.csv";
-      d.train = io::load_csv(d.train_name, a.label_column);  // also for eval/predict: the standardiser
+      if (need_train) d.train = io::load_csv(d.train_name, a.label_column);
       d.test = io::load_csv(d.test_name, a.label_column);
       d.train_csv = d.test_csv = true;
     }
-    d.has_train = d.has_test = true;
+    d.has_train = need_train;
+    d.has_test = true;
     return d;
   }
   // One split from a CSV file or an IDX pair (whichever was given).

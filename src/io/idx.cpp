@@ -174,28 +174,36 @@ Dataset load_idx(const std::string& images_gz, const std::string& labels_gz, flo
   return d;
 }
 
-TrainTest load_fashion_mnist(const std::string& dir) {
+namespace {
+// The path of a Fashion-MNIST file in dir, or a DataError saying how to install the dataset.
+std::string fashion_file(const std::string& dir, const char* name) {
   const char* hint = "install it with: apt-get install dataset-fashion-mnist";
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw DataError("Fashion-MNIST not found: directory " + dir + " does not exist (" + hint + ")",
                     dir);
-  const fs::path base(dir);
-  auto file = [&](const char* name) {
-    const fs::path p = base / name;
-    if (!fs::exists(p, ec))
-      throw DataError("Fashion-MNIST file missing: " + p.string() + " (" + hint + ")", p.string());
-    return p.string();
-  };
+  const fs::path p = fs::path(dir) / name;
+  if (!fs::exists(p, ec))
+    throw DataError("Fashion-MNIST file missing: " + p.string() + " (" + hint + ")", p.string());
+  return p.string();
+}
+}  // namespace
+
+TrainTest load_fashion_mnist(const std::string& dir) {
   // All four checked, in this order, before anything is read.
-  const std::string train_images = file("train-images-idx3-ubyte.gz");
-  const std::string train_labels = file("train-labels-idx1-ubyte.gz");
-  const std::string test_images = file("t10k-images-idx3-ubyte.gz");
-  const std::string test_labels = file("t10k-labels-idx1-ubyte.gz");
+  const std::string train_images = fashion_file(dir, "train-images-idx3-ubyte.gz");
+  const std::string train_labels = fashion_file(dir, "train-labels-idx1-ubyte.gz");
+  const std::string test_images = fashion_file(dir, "t10k-images-idx3-ubyte.gz");
+  const std::string test_labels = fashion_file(dir, "t10k-labels-idx1-ubyte.gz");
   TrainTest tt;
   tt.train = load_idx(train_images, train_labels);
   tt.test = load_idx(test_images, test_labels);
   return tt;
+}
+
+Dataset load_fashion_mnist_test(const std::string& dir) {
+  const std::string images = fashion_file(dir, "t10k-images-idx3-ubyte.gz");
+  return load_idx(images, fashion_file(dir, "t10k-labels-idx1-ubyte.gz"));
 }
 
 }  // namespace ctnn::io

@@ -719,6 +719,11 @@ JSON
     expect 0 "$CTNN" train --dataset iris --data-dir "$DATA" --progress none --save iris.json
     expect 0 "$CTNN" predict --model iris.json --data "$DATA/iris_test.csv" --out pred.csv
     tail -n +2 pred.csv | cut -d, -f1 > tool_classes.txt
+    # eval and predict --dataset read the test split only: a folder without the training file will do
+    mkdir -p test_only && cp "$DATA/iris_test.csv" test_only/
+    expect 0 "$CTNN" predict --model iris.json --dataset iris --data-dir test_only --out pred_ds.csv
+    cmp pred.csv pred_ds.csv || fail "predict --dataset differs from predict --data on the same test file"
+    expect 0 "$CTNN" eval --model iris.json --dataset iris --data-dir test_only
     expect 0 "$LOADER" iris.json "$DATA/iris_test.csv"
     cmp out.txt tool_classes.txt || fail "the standardisation io::load_model_json returns does not give predict's classes"
     expect 0 "$LOADER" iris.json "$DATA/iris_test.csv" --raw

@@ -27,5 +27,7 @@ struct TrainTest {
 // 60000 x 784, test 10000 x 784, pixels scaled to [0, 1], 10 classes. If the directory or one of
 // its files is missing, throws DataError whose message says `apt-get install dataset-fashion-mnist`.
 TrainTest load_fashion_mnist(const std::string& dir = "/usr/share/datasets/fashion-mnist");
+// Its test split alone (t10k-*: what evaluating or predicting needs), checked the same way.
+Dataset load_fashion_mnist_test(const std::string& dir = "/usr/share/datasets/fashion-mnist");
 
 }  // namespace ctnn::io
