@@ -125,6 +125,31 @@ class RuntimeModel final : public Model {
       double loss_sum = 0;
       std::size_t seen = 0, correct = 0;
       bool rolled_back = false, step_limit = false;
+      // Rolls back (true: leave the epoch's loop) or ends the run (false: return r).
+      const auto recover = [&](std::string msg) {
+        msg += last_finite_step ? "; last finite loss " + text::number(last_finite_loss) + " at step " +
+                                      std::to_string(last_finite_step)
+                                : "; no earlier step in this run";
+        if (s.rollback_on_nan && rollbacks < max_rollbacks) {
+          std::copy(saved.params.begin(), saved.params.end(), net_.params().begin());
+          std::copy(saved.opt.begin(), saved.opt.end(), opt.state().begin());
+          opt.set_step_count(saved.opt_steps);
+          steps = saved.steps;
+          order = saved.order;
+          rng = saved.rng;
+          lr_scale *= 0.5;
+          ++rollbacks;
+          progress.end_epoch(
+              train::rollback_note(epoch, rollbacks, max_rollbacks, msg, saved.epoch, saved.steps, lr_scale));
+          rolled_back = true;
+          return true;
+        }
+        r.exit = exit_diverged;
+        r.message = msg + (s.rollback_on_nan ? " (after " + std::to_string(rollbacks) + " rollbacks)" : "");
+        keep_best(train::StopCriterion::non_finite);
+        progress.message("stopped (non_finite): " + r.message);
+        return false;
+      };
       for (std::size_t b = 0; b < per_epoch; ++b) {
         if (s.stop && s.stop->load(std::memory_order_relaxed)) {
           progress.message("stopped (interrupted): in epoch " + std::to_string(epoch) + " after " +
@@ -140,30 +165,10 @@ class RuntimeModel final : public Model {
         const auto g = net_.grads_mutable();
         ++steps;
         if (!std::isfinite(l) || !kernel::all_finite(g.data(), g.size())) {
-          std::string msg = "non-finite value at step " + std::to_string(steps) + " (epoch " + std::to_string(epoch) +
-                            ", batch " + std::to_string(b + 1) + "/" + std::to_string(per_epoch) + "): loss " +
-                            std::to_string(l) + "; parameters not updated";
-          msg += last_finite_step ? "; last finite loss " + text::number(last_finite_loss) + " at step " +
-                                        std::to_string(last_finite_step)
-                                  : "; no earlier step in this run";
-          if (s.rollback_on_nan && rollbacks < max_rollbacks) {
-            std::copy(saved.params.begin(), saved.params.end(), net_.params().begin());
-            std::copy(saved.opt.begin(), saved.opt.end(), opt.state().begin());
-            opt.set_step_count(saved.opt_steps);
-            steps = saved.steps;
-            order = saved.order;
-            rng = saved.rng;
-            lr_scale *= 0.5;
-            ++rollbacks;
-            progress.end_epoch(
-                train::rollback_note(epoch, rollbacks, max_rollbacks, msg, saved.epoch, saved.steps, lr_scale));
-            rolled_back = true;
+          if (recover("non-finite value at step " + std::to_string(steps) + " (epoch " + std::to_string(epoch) +
+                      ", batch " + std::to_string(b + 1) + "/" + std::to_string(per_epoch) + "): loss " +
+                      std::to_string(l) + "; parameters not updated"))
             break;
-          }
-          r.exit = exit_diverged;
-          r.message = msg + (s.rollback_on_nan ? " (after " + std::to_string(rollbacks) + " rollbacks)" : "");
-          keep_best(train::StopCriterion::non_finite);
-          progress.message("stopped (non_finite): " + r.message);
           return r;
         }
         last_finite_loss = l;
@@ -174,6 +179,15 @@ class RuntimeModel final : public Model {
         loss_sum += l * static_cast<double>(rows);
         seen += rows;
         progress.update(b + 1, loss_sum / static_cast<double>(seen));
+        // A finite gradient can still overflow the parameters; the next step would show it, but after
+        // an epoch's last step the evaluation, a checkpoint or the saved model come first (as the Trainer).
+        if (b + 1 == per_epoch && !kernel::all_finite(net_.params().data(), net_.params().size())) {
+          if (recover("non-finite parameters after step " + std::to_string(steps) + " (epoch " +
+                      std::to_string(epoch) + ", its last batch): the update overflowed although loss " +
+                      text::number(l) + " and gradient were finite (lower the learning rate)"))
+            break;
+          return r;
+        }
         if (s.max_steps && steps >= s.max_steps) {  // as the Trainer: the partial epoch is recorded, not saved
           why = train::StopCriterion::max_steps;
           r.message = "reached the step limit of " + std::to_string(s.max_steps) + " steps";
@@ -201,9 +215,20 @@ class RuntimeModel final : public Model {
         rec.val_loss = e.loss;
         rec.val_accuracy = e.accuracy();
         r.monitored_accuracy = e.accuracy();
-        es.update(epoch, e.loss, net_.params(), s.min_delta);
+        if (std::isfinite(e.loss)) es.update(epoch, e.loss, net_.params(), s.min_delta);
       }
       rec.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      // A non-finite evaluation though every step was finite: the updates overflowed the outputs (as a
+      // NaN step: a rollback when asked, else the run ends after this epoch's line).
+      const bool eval_bad = te && !std::isfinite(rec.val_loss);
+      const std::string eval_msg =
+          eval_bad ? train::non_finite_evaluation_message(s.monitor_name, rec.val_loss, epoch,
+                                                          std::span<const float>(net_.params()))
+                   : std::string();
+      if (eval_bad && s.rollback_on_nan && rollbacks < max_rollbacks && recover(eval_msg)) {
+        epoch = saved.epoch;  // the abandoned epoch leaves no line or log row
+        continue;
+      }
       // The Trainer's epoch line, column for column.
       char line[320];
       int k = std::snprintf(line, sizeof line, "epoch %zu/%zu  loss %.4f  acc %.4f", epoch, s.epochs, rec.train_loss,
@@ -217,6 +242,11 @@ class RuntimeModel final : public Model {
                     lr, rec.seconds, rec.cpu_seconds, rec.eval_seconds);
       log.add(rec);
       progress.end_epoch(line);
+      if (eval_bad) {
+        r.epochs = epoch;
+        recover(eval_msg);  // no rollback left: ends the run
+        return r;
+      }
       if (step_limit) break;
       r.epochs = epoch;
       if (s.rollback_on_nan) save_state(epoch);

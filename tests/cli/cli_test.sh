@@ -282,6 +282,13 @@ case $CASE in
       lacks out.txt "loss nan"
       lacks rb.csv "nan"
     done
+    # one full-batch step at lr 1e38 (a JSON topology takes any batch; the Trainer's case is in
+    # tests/optim): its loss and gradient are finite, the weights (~1e37) are not inf, but the test
+    # set's loss is nan: a divergence (exit 4), not "ran the 1 epochs requested"
+    expect 4 "$CTNN" train --topology iris_topology.json --batch 120 --epochs 1 --dataset iris --data-dir "$DATA" \
+      --optimizer sgd --lr 1e38 --progress lines
+    contains err.txt "the test loss is nan after epoch 1"
+    contains err.txt "although every training step's loss and gradient were finite: the network's outputs overflow"
     expect 2 "$CTNN" train --dataset iris --data-dir "$DATA" --on-nan retry ;;
 
   eval_predict)
@@ -636,12 +643,19 @@ JSON
     contains out.txt "data-parallel: 1 process x 32 rows per step"
     expect 3 "${DPS[@]}" --resume dps.ckpt --weight-decay 0.1
     contains err.txt "dps.ckpt: written with --weight-decay 0, resumed with --weight-decay 0.1"
-    # a NaN/Inf on one process stops all of them at the same step: exit code 4, one message
-    expect 4 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --optimizer sgd --lr 1e30 \
-      --epochs 5
+    # a NaN/Inf on one process stops all of them at the same step: exit code 4, one message (batch 16:
+    # 3 steps an epoch, so the second step meets it; with 1 step an epoch the test loss would, below)
+    printf '{"layer_sizes": [4, 8, 3], "activations": ["relu", "identity"]}' > iris_topology.json
+    expect 4 mpiexec -n 2 "$CTNN" train --topology iris_topology.json --batch 16 --dataset iris --data-dir "$DATA" \
+      --data-parallel --optimizer sgd --lr 1e30 --epochs 5
     contains err.txt "training diverged: non-finite loss or gradient on rank "
     [[ $(grep -c 'training diverged' err.txt) == 1 ]] || fail "more than one process reported the divergence"
     contains out.txt "replicas equal"
+    # one step an epoch (2 x 32 rows of 120): finite loss and gradient, weights ~1e30, the test loss nan
+    expect 4 mpiexec -n 2 "$CTNN" train --dataset iris --data-dir "$DATA" --data-parallel --optimizer sgd --lr 1e30 \
+      --epochs 5
+    contains err.txt "training diverged: the test loss is nan after epoch 1 although every training step's loss"
+    [[ $(grep -c 'training diverged' err.txt) == 1 ]] || fail "more than one process reported the divergence"
     # --validation-split and --patience: the data-parallel checkpoint carries the early-stopping record too
     early_stop_resume mpiexec -n 2 "$CTNN" train --dataset digits --data-dir "$DATA" --seed 5 --lr 0.03 \
       --progress lines --data-parallel
@@ -674,9 +688,10 @@ JSON
       # shellcheck disable=SC2086
       expect 4 mpiexec -n 2 "$CTNN" train $net --dataset iris --data-dir "$DATA" --data-parallel --batch 32 \
         --epochs 5 --optimizer sgd --lr 1e30 --on-nan rollback --progress lines
-      # 120 rows / (32 x 2): one step an epoch; step 1 is finite, step 2 is not
-      contains out.txt "epoch 2: rollback 1 of 3: non-finite loss or gradient on rank 0 at step 2"
-      contains out.txt "; back to the end of epoch 1 (step 1), learning rate x0.5"
+      # 120 rows / (32 x 2): one step an epoch; step 1's loss and gradient are finite, but the test loss
+      # after it is not: back to the start (the state of epoch 1's end, kept before, was already lost)
+      contains out.txt "epoch 1: rollback 1 of 3: the test loss is nan after epoch 1 although every training step"
+      contains out.txt "; back to the end of epoch 0 (step 0), learning rate x0.5"
       contains out.txt "rollback 3 of 3"
       [[ $(grep -c "rollback 1 of 3" out.txt) == 1 ]] || fail "the rollback line is printed once (process 0)"
       contains err.txt "(after 3 rollbacks)"

@@ -234,6 +234,35 @@ TEST_CASE_FIXTURE(SgdSetup, "a non-finite gradient on one rank stops every rank 
   for (std::size_t k = 0; k < Net::num_params; ++k) CHECK(net.params()[k] == start.params()[k]);  // not applied
 }
 
+TEST_CASE_FIXTURE(SgdSetup, "parameters that overflow in an epoch's last step stop every rank before the evaluation") {
+  // One step an epoch (B rows per rank), SGD at lr 1e300 on a loss scaled by 1e10: loss and
+  // gradient are finite, the update is not; with one epoch no later loss would show it.
+  std::vector<std::size_t> rows(B * std::size_t(comm.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  const auto data = iris().subset(rows);
+  const auto big = [](auto p, auto y) { return ctnn::loss::softmax_cross_entropy(p, y) * 1e10; };
+  ctnn::optim::SGD<double> huge(Net::num_params, {.lr = 1e300});
+  const auto res = dist::train_data_parallel<B>(net, huge, big, data, red, {.epochs = 1});
+  CHECK(res.stopped_by == ctnn::train::StopCriterion::non_finite);
+  CHECK(res.steps == 1);
+  CHECK_MESSAGE(res.message.find("non-finite parameters after step 1 (epoch 1, its last batch)") == 0, res.message);
+  CHECK(res.replicas_agree);
+}
+
+TEST_CASE_FIXTURE(SgdSetup, "a non-finite validation loss stops every rank after that epoch, not at max_epochs") {
+  const auto train = dist_test::first_rows(iris(), 96);
+  auto val = dist_test::first_rows(iris(), 24);
+  val.features[5] = std::nanf("");  // training finite, validation not: the run must not end "max_epochs"
+  const auto res = dist::train_data_parallel<B>(net, opt, ctnn::loss::softmax_cross_entropy, train, &val, red,
+                                                {.epochs = 3});
+  CHECK(res.stopped_by == ctnn::train::StopCriterion::non_finite);
+  CHECK(res.history.size() == 1);
+  CHECK_MESSAGE(res.message.find("the val loss is nan after epoch 1 although every training step's loss and gradient "
+                                 "were finite") == 0,
+                res.message);
+  CHECK(res.replicas_agree);
+}
+
 TEST_CASE("a compressor refusing its input on one rank makes every rank's reduce throw (none waits in the gather)") {
   const dist::Comm comm;
   REQUIRE(comm.size() == 2);

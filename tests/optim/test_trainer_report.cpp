@@ -143,6 +143,74 @@ TEST_CASE("Trainer: a NaN stops training with a message naming the step and the 
   CHECK_MESSAGE(r2.message.find("loss inf") != std::string::npos, r2.message);
 }
 
+TEST_CASE("Trainer: parameters that overflow in an epoch's last step stop the run before its evaluation") {
+  // One batch an epoch, SGD at lr 1e300 on a loss scaled by 1e10: loss and gradient are finite, the
+  // update overflows. Nothing after that step would look at a loss again (one epoch), so the
+  // parameters themselves are checked at the epoch's end: before, the run ended "max_epochs"
+  // with inf weights and a NaN validation loss left out of the epoch line.
+  const auto big = [](auto p, auto y) { return ctnn::loss::softmax_cross_entropy(p, y) * 1e10; };
+  Net net(4);
+  optim::SGD<double> sgd(Net::num_params, {1e300});
+  train::TrainerOptions o;
+  o.epochs = 1;
+  o.shuffle = false;
+  o.display = train::Display::none;
+  const auto val = blobs(6, 4);
+  const auto r = train::make_trainer<12>(net, sgd, o).fit(big, blobs(12, 3), &val);
+  REQUIRE(r.stopped_by == train::StopCriterion::non_finite);
+  CHECK(r.steps == 1);
+  CHECK_MESSAGE(r.message.find("non-finite parameters after step 1 (epoch 1, its last batch): the update overflowed "
+                               "although loss ") != std::string::npos,
+                r.message);
+  CHECK_MESSAGE(r.message.find("(lower the learning rate)") != std::string::npos, r.message);
+  // With a finite learning rate the same run ends as planned.
+  Net ok(4);
+  optim::SGD<double> sgd_ok(Net::num_params, {1e-3});
+  CHECK(train::make_trainer<12>(ok, sgd_ok, o).fit(big, blobs(12, 3)).stopped_by == train::StopCriterion::max_epochs);
+}
+
+TEST_CASE("Trainer: a non-finite validation loss is printed, logged and stops the run") {
+  // A NaN feature in the validation set: training is finite, the validation loss is NaN (as when
+  // the last updates overflow the outputs). The epoch line used to drop the validation part, the
+  // CSV to leave the cell empty (as for "not evaluated"), and the run ended "max_epochs".
+  auto va = blobs(6, 4);
+  va.features[3] = std::numeric_limits<float>::quiet_NaN();
+  const ctnn::test::TempDir dir("trainer-nan-val");
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f);
+  Net net(4);
+  optim::SGD<double> sgd(Net::num_params, {1e-2});
+  train::TrainerOptions o;
+  o.epochs = 3;
+  o.out = f;
+  o.display = train::Display::lines;
+  o.csv_path = dir / "run.csv";
+  const auto r = train::make_trainer<4>(net, sgd, o).fit(loss, blobs(12, 3), &va);
+  const std::string text = slurp(f);
+  std::fclose(f);
+  CHECK(r.stopped_by == train::StopCriterion::non_finite);
+  CHECK_MESSAGE(r.message.find("the val loss is nan after epoch 1 although every training step's loss and gradient "
+                               "were finite: the network's outputs overflow (largest |parameter| ") == 0,
+                r.message);
+  REQUIRE(r.history.size() == 1);
+  CHECK(std::isnan(r.history[0].val_loss));
+  CHECK_MESSAGE(text.find("nan  val_acc ") != std::string::npos, text);  // "nan" or "-nan", as printf has it
+  const std::string log = read(dir / "run.csv");
+  CHECK_MESSAGE(log.find("nan,") != std::string::npos, log);
+  // With OnNonFinite::rollback it goes back to the last epoch's state as for a NaN step (here the
+  // data stay bad, so every retry fails too, and the run ends after the rollbacks allowed).
+  Net again(4);
+  optim::SGD<double> sgd2(Net::num_params, {1e-2});
+  o.on_non_finite = train::OnNonFinite::rollback;
+  o.max_rollbacks = 2;
+  o.csv_path.clear();
+  o.display = train::Display::none;
+  const auto r2 = train::make_trainer<4>(again, sgd2, o).fit(loss, blobs(12, 3), &va);
+  CHECK(r2.stopped_by == train::StopCriterion::non_finite);
+  CHECK(r2.rollbacks == 2);
+  CHECK_MESSAGE(r2.message.find("(after 2 rollbacks)") != std::string::npos, r2.message);
+}
+
 TEST_CASE("Trainer: the non-finite message gives the last finite loss; rollback returns to the last checkpoint") {
   // A Softmax output with cross-entropy from probabilities and Adam at lr 64: the first steps
   // push the logits so far apart that a target probability underflows to 0 and its log is -inf.

@@ -488,6 +488,23 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
     double loss_sum = 0, correct = 0, lr = 0;
     std::size_t steps = 0;
     bool stopped = false, rolled_back = false;
+    // Every rank reaches the same decision: a rollback (non-finite values, when asked) or the end.
+    const auto halt = [&](const std::string& msg, bool interrupt) {
+      if (!interrupt && rollback && res.rollbacks < o.max_rollbacks) {
+        put_back();
+        lr_scale *= o.rollback_lr_factor;
+        ++res.rollbacks;
+        if (o.on_rollback)
+          o.on_rollback(
+              train::rollback_note(epoch, res.rollbacks, o.max_rollbacks, msg, snap.epoch, snap.steps, lr_scale));
+        rolled_back = true;
+        return;
+      }
+      res.stopped_by = interrupt ? StopCriterion::interrupted : StopCriterion::non_finite;
+      res.message = msg;
+      if (!interrupt && rollback) res.message += " (after " + std::to_string(res.rollbacks) + " rollbacks)";
+      stopped = true;
+    };
     for (std::size_t s = 0; s < per_epoch; ++s) {
       // A rank asked to stop skips its gradient; the others learn it from the step's first allreduce.
       const bool stopping = detail::requested(o.stop);
@@ -514,20 +531,7 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
                       : "non-finite loss or gradient on rank " + std::to_string(who) + " at step " +
                             std::to_string(res.steps + 1) + " (epoch " + std::to_string(epoch) + ", batch " +
                             std::to_string(s + 1) + " of " + std::to_string(per_epoch) + "); the step was not applied";
-        if (!interrupt && rollback && res.rollbacks < o.max_rollbacks) {  // every rank: the same decision
-          put_back();
-          lr_scale *= o.rollback_lr_factor;
-          ++res.rollbacks;
-          if (o.on_rollback)
-            o.on_rollback(train::rollback_note(epoch, res.rollbacks, o.max_rollbacks, msg, snap.epoch, snap.steps,
-                                               lr_scale));
-          rolled_back = true;
-          break;
-        }
-        res.stopped_by = interrupt ? StopCriterion::interrupted : StopCriterion::non_finite;
-        res.message = msg;
-        if (!interrupt && rollback) res.message += " (after " + std::to_string(res.rollbacks) + " rollbacks)";
-        stopped = true;
+        halt(msg, interrupt);
         break;
       }
       reducer.reduce(g);
@@ -538,6 +542,15 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
       correct += stats[3];
       ++steps;
       ++res.steps;
+      // A finite gradient can still overflow the parameters; after an epoch's last step the evaluation
+      // and a checkpoint come before any loss would show it (the parameters are the same on every rank).
+      if (s + 1 == per_epoch && !kernel::all_finite(replica.params().data(), replica.params().size())) {
+        halt("non-finite parameters after step " + std::to_string(res.steps) + " (epoch " + std::to_string(epoch) +
+                 ", its last batch): the update overflowed although every rank's loss and gradient were finite "
+                 "(lower the learning rate)",
+             false);
+        break;
+      }
       if (o.max_steps && res.steps >= o.max_steps) {
         res.stopped_by = StopCriterion::max_steps;
         res.message = "reached the step limit of " + std::to_string(o.max_steps) + " steps";
@@ -570,6 +583,20 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
       res.validation = detail::evaluate(replica, *validation, comm, o.binary_threshold);
       r.val_loss = res.validation.loss;
       r.val_accuracy = res.validation.accuracy();
+      if (!std::isfinite(r.val_loss)) {  // the updates overflowed the outputs (the same loss on every rank)
+        const std::string msg = train::non_finite_evaluation_message(o.validation_name, r.val_loss, epoch,
+                                                                     std::span<const T>(replica.params()));
+        if (rollback && res.rollbacks < o.max_rollbacks) {  // as a NaN step: back to the last epoch's state
+          halt(msg, false);
+          epoch = snap.epoch;  // the abandoned epoch leaves no record
+          continue;
+        }
+        r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        res.history.push_back(r);
+        if (o.on_epoch_end) o.on_epoch_end(r);
+        halt(msg, false);  // no rollback left: the end
+        break;
+      }
       if (es.update(epoch, r.val_loss, std::span<const T>(replica.params()), o.min_delta)) {
         res.best_epoch = es.best_epoch;
         res.best_val_loss = es.best_loss;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -72,6 +73,21 @@ enum class OnNonFinite {
              ///< kept at the end of the last completed epoch (or at the start) -- scale the learning rate
              ///< by rollback_lr_factor and train on from there; stop after max_rollbacks rollbacks
 };
+
+/// Why a run stops when the epoch's evaluation (validation or test set) has a non-finite loss though
+/// every training step was finite: the last updates made the network's outputs overflow (the three
+/// loops say it alike). Names the set, the loss, the epoch and the largest |parameter|.
+template <class T>
+std::string non_finite_evaluation_message(const std::string& set, double loss, std::size_t epoch,
+                                          std::span<const T> params) {
+  double largest = 0;
+  for (const T p : params) largest = std::max(largest, std::abs(static_cast<double>(p)));
+  char b[64];
+  std::snprintf(b, sizeof b, "%.3g", largest);
+  return "the " + set + " loss is " + (std::isnan(loss) ? "nan" : "inf") + " after epoch " + std::to_string(epoch) +
+         " although every training step's loss and gradient were finite: the network's outputs overflow (largest "
+         "|parameter| " + b + "); lower the learning rate, or check the " + set + " data";
+}
 
 /// The line a rollback prints (the three loops say it alike): "epoch <e>: rollback <k> of <max>:
 /// <why>; back to the end of epoch <back> (step <s>), learning rate x<scale>".
@@ -171,8 +187,10 @@ class RunLog {
   void add(const EpochRecord& r) {
     if (!csv_.is_open()) return;
     char line[512];
+    // An evaluated set's loss is written even when it is inf or nan; an empty cell: not evaluated.
+    const std::string val_loss = std::isfinite(r.val_accuracy) ? num(r.val_loss, true) : num(r.val_loss);
     std::snprintf(line, sizeof line, "%zu,%zu,%.17g,%.17g,%.17g,%s,%s,%s,%.6f,%.6f\n", r.epoch, r.steps, r.lr,
-                  r.train_loss, r.train_accuracy, num(r.val_loss).c_str(), num(r.val_accuracy).c_str(),
+                  r.train_loss, r.train_accuracy, val_loss.c_str(), num(r.val_accuracy).c_str(),
                   num(r.grad_norm).c_str(), r.seconds, r.cpu_seconds);
     csv_ << line << std::flush;
   }
@@ -224,8 +242,8 @@ class RunLog {
     return "epoch,steps,lr,train_loss,train_accuracy," + set_ + "_loss," + set_ +
            "_accuracy,grad_norm,seconds,cpu_seconds";
   }
-  static std::string num(double v) {
-    if (!std::isfinite(v)) return "";
+  static std::string num(double v, bool measured = false) {
+    if (!measured && !std::isfinite(v)) return "";
     char b[32];
     std::snprintf(b, sizeof b, "%.17g", v);
     return b;

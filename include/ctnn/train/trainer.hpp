@@ -187,6 +187,24 @@ class Trainer {
       std::size_t seen = 0, correct = 0;
       bool rolled_back = false;
       std::string note;  // the rollback line
+      // Rolls back (OnNonFinite::rollback) or stops the run; the caller leaves the epoch's loop.
+      const auto give_up = [&](std::string msg) {
+        msg += last_finite_step ? "; last finite loss " + text::number(last_finite_loss) + " at step " +
+                                      std::to_string(last_finite_step)
+                                : "; no earlier step in this run";
+        if (keep_checkpoint && res.rollbacks < o_.max_rollbacks) {
+          restore(ckpt, res, tr, rng);
+          lr_scale *= o_.rollback_lr_factor;
+          ++res.rollbacks;
+          note = train::rollback_note(epoch, res.rollbacks, o_.max_rollbacks, msg, ckpt.epoch, ckpt.steps, lr_scale);
+          rolled_back = true;
+          return;
+        }
+        res.stopped_by = StopCriterion::non_finite;
+        res.message = msg;
+        if (keep_checkpoint) res.message += " (after " + std::to_string(res.rollbacks) + " rollbacks)";
+        stop = true;
+      };
       for (std::size_t s = 0; s < per_epoch; ++s) {
         if (o_.stop && o_.stop->load(std::memory_order_relaxed)) {
           res.stopped_by = StopCriterion::interrupted;
@@ -218,21 +236,7 @@ class Trainer {
         }
         const std::size_t step = res.steps + 1;
         if (auto msg = non_finite(l, g, epoch, s + 1, per_epoch, step); !msg.empty()) {
-          msg += last_finite_step ? "; last finite loss " + text::number(last_finite_loss) + " at step " +
-                                        std::to_string(last_finite_step)
-                                  : "; no earlier step in this run";
-          if (keep_checkpoint && res.rollbacks < o_.max_rollbacks) {
-            restore(ckpt, res, tr, rng);
-            lr_scale *= o_.rollback_lr_factor;
-            ++res.rollbacks;
-            note = train::rollback_note(epoch, res.rollbacks, o_.max_rollbacks, msg, ckpt.epoch, ckpt.steps, lr_scale);
-            rolled_back = true;
-            break;
-          }
-          res.stopped_by = StopCriterion::non_finite;
-          res.message = msg;
-          if (keep_checkpoint) res.message += " (after " + std::to_string(res.rollbacks) + " rollbacks)";
-          stop = true;
+          give_up(std::move(msg));
           break;
         }
         last_finite_loss = l;
@@ -245,6 +249,15 @@ class Trainer {
         opt_.step(net_.params(), std::span<const T>(g), lr);
         ++res.steps;
         progress.update(s + 1, loss_sum / static_cast<double>(seen));
+        // A step from a finite gradient can still overflow the parameters (a huge learning rate);
+        // the next step's loss shows it, but after an epoch's last step the evaluation and a
+        // checkpoint come first: look at the parameters themselves there (once an epoch, O(P)).
+        if (s + 1 == per_epoch && !kernel::all_finite(net_.params().data(), P)) {
+          give_up("non-finite parameters after step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
+                  ", its last batch): the update overflowed although loss " + text::number(l) +
+                  " and gradient were finite (lower the learning rate)");
+          break;
+        }
         if (o_.max_steps && res.steps >= o_.max_steps) {
           res.stopped_by = StopCriterion::max_steps;
           res.message = "reached the step limit of " + std::to_string(o_.max_steps) + " steps";
@@ -286,9 +299,19 @@ class Trainer {
         r.val_accuracy = res.validation.accuracy();
       }
       r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      if (has_val && !std::isfinite(r.val_loss)) {  // the updates overflowed the outputs: as a NaN step
+        give_up(train::non_finite_evaluation_message(o_.validation_name, r.val_loss, epoch,
+                                                     std::span<const T>(net_.params())));
+        if (rolled_back) {  // as above: no record of the abandoned epoch
+          progress.end_epoch(note);
+          epoch = ckpt.epoch;
+          continue;
+        }
+      }
       res.history.push_back(r);
       log.add(r);
       progress.end_epoch(line(r, has_val));
+      if (res.stopped_by == StopCriterion::non_finite) break;  // the evaluation's (above)
 
       if (has_val && es.update(epoch, r.val_loss, net_.params(), o_.min_delta)) {
         res.best_epoch = es.best_epoch;
@@ -448,7 +471,7 @@ class Trainer {
     char b[320];
     int k = std::snprintf(b, sizeof b, "epoch %zu/%zu  loss %.4f  acc %.4f", r.epoch, o_.epochs, r.train_loss,
                           r.train_accuracy);
-    if (has_val && std::isfinite(r.val_loss))
+    if (has_val && std::isfinite(r.val_accuracy))  // evaluated (its loss may be inf or nan: shown as such)
       k += std::snprintf(b + k, sizeof b - static_cast<std::size_t>(k), "  %s_loss %.4f  %s_acc %.4f",
                          o_.validation_name.c_str(), r.val_loss, o_.validation_name.c_str(), r.val_accuracy);
     if (std::isfinite(r.grad_norm))
