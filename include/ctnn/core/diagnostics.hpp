@@ -78,6 +78,24 @@ struct expression_is_leaf {
   static constexpr bool value = !IsLeaf;
 };
 
+/// A loss on logits given an output that already went through the matching squashing function.
+template <bool OutputIsSoftmax>
+struct softmax_applied_twice {
+  static_assert(!OutputIsSoftmax,
+                "ctnn: softmax applied twice: this loss takes logits (softmax_cross_entropy and its weighted forms "
+                "apply the softmax themselves), but the network already ends with a Softmax layer; drop that layer "
+                "(stabler), or train the probabilities with loss::cross_entropy");
+  static constexpr bool value = !OutputIsSoftmax;
+};
+template <bool OutputIsSigmoid>
+struct sigmoid_applied_twice {
+  static_assert(!OutputIsSigmoid,
+                "ctnn: sigmoid applied twice: loss::bce_logits takes logits (it applies the sigmoid itself), but "
+                "the network already ends with a Sigmoid layer; drop that layer (stabler), or train the "
+                "probabilities with loss::bce_prob");
+  static constexpr bool value = !OutputIsSigmoid;
+};
+
 template <std::size_t NumLayers>
 struct empty_network {
   static_assert(NumLayers > 0, "ctnn: a Sequential needs at least one layer");

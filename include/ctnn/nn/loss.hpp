@@ -42,11 +42,37 @@ struct BceProb {
     return -ad::mean(y * ad::log(ad::maximum(p, floor)) + (1.0 - y) * ad::log(ad::maximum(1.0 - p, floor)));
   }
 };
+namespace detail {
+/// The node an output expression ends in, seen through the copy a training pass taps off it.
+template <class Z>
+struct output_node {
+  using type = Z;
+};
+template <class A>
+struct output_node<ad::Tap<A>> : output_node<A> {};
+template <class Z>
+inline constexpr bool ends_in_softmax = false;
+template <class A>
+inline constexpr bool ends_in_softmax<ad::Softmax<A>> = true;
+template <class Z>
+inline constexpr bool ends_in_sigmoid = false;
+template <class A>
+inline constexpr bool ends_in_sigmoid<ad::Unary<ops::Sigmoid, A>> = true;
+/// Refuses (at compile time) a logits loss on a network output that is already a softmax.
+template <class Z>
+constexpr void check_logits_for_softmax() {
+  static_assert(diagnostic::softmax_applied_twice<ends_in_softmax<typename output_node<Z>::type>>::value || true);
+}
+}  // namespace detail
+
 /// Binary cross-entropy from logits z, stable for any z: mean of softplus(z) − y·z.
 struct BceLogits {
   static constexpr const char* name = "bce_logits";
   template <class Z, class Y>
   auto operator()(Z z, Y y) const {
+    static_assert(
+        diagnostic::sigmoid_applied_twice<detail::ends_in_sigmoid<typename detail::output_node<Z>::type>>::value ||
+        true);
     return ad::mean(ad::softplus(z) - y * z);
   }
 };
@@ -55,6 +81,7 @@ struct SoftmaxCrossEntropy {
   static constexpr const char* name = "softmax_cross_entropy";
   template <class Z, class Y>
   auto operator()(Z z, Y y) const {
+    detail::check_logits_for_softmax<Z>();
     return ad::sum(ad::logsumexp(z) - ad::row_sum(y * z)) * (1.0 / double(Z::rows));
   }
 };
@@ -90,6 +117,7 @@ struct WeightedSoftmaxCrossEntropy {
   template <class Z, class Y>
   auto operator()(Z z, Y y) const {
     static_assert(diagnostic::class_weight_count_mismatch<K, Z::cols>::value || true);
+    detail::check_logits_for_softmax<Z>();
     auto weights = ad::Leaf<T, ClassWeightsTag, 1, K, false>{{}, w, nullptr};
     auto wn = ad::row_sum(y * weights);                    // w[c_n], N x 1
     auto ln = ad::logsumexp(z) - ad::row_sum(y * z);       // per-sample CE, N x 1
@@ -102,6 +130,7 @@ struct WeightedSoftmaxCrossEntropyMean {
   const T* w;
   template <class Z, class Y>
   auto operator()(Z z, Y y) const {
+    detail::check_logits_for_softmax<Z>();
     auto weights = ad::Leaf<T, ClassWeightsTag, 1, K, false>{{}, w, nullptr};
     auto wn = ad::row_sum(y * weights);
     auto ln = ad::logsumexp(z) - ad::row_sum(y * z);
