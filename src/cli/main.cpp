@@ -6,6 +6,7 @@
 // Layer: tool (src/cli).
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -316,6 +317,71 @@ int report_error(const std::string& what, int code) {
   return code;
 }
 
+/// Edit distance (insertions, deletions, substitutions, adjacent swaps) between two short words.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+/// The known word closest to `word` (at most 2 edits, or 1 for words of 4 letters or fewer), or "".
+std::string closest(const std::string& word, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t best_d = word.size() <= 4 ? 2 : 3;
+  for (const auto& k : known)
+    if (const std::size_t d = edit_distance(word, k); d < best_d) best = k, best_d = d;
+  return best;
+}
+
+/// What CLI11 says of a mistyped command or option ("A subcommand is required", "The following
+/// arguments were not expected: 5 --epoch") names neither the word nor what was meant: this names
+/// the first unknown command or option in argv and the closest known one. "" when there is none or
+/// the error is another one (a bad value: CLI11's message names it).
+std::string typo_hint(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  const bool extras = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
+  if (argc < 2 || !(extras || dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)) return {};
+  const std::string first = argv[1];
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    commands.push_back(sub->get_name());
+  const CLI::App* sub = nullptr;
+  for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; }))
+    if (s->get_name() == first) sub = s;
+  if (sub == nullptr) {
+    if (first.starts_with("-")) return {};  // --help, --version, or an option before the command
+    const std::string near = closest(first, commands);
+    return "unknown command \"" + first + "\"" + (near.empty() ? "" : " (did you mean " + near + "?)") +
+           "; the commands: train, eval, predict, presets (ctnn --help)";
+  }
+  if (!extras) return {};
+  std::vector<std::string> names;
+  for (const CLI::Option* o : sub->get_options())
+    for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") break;
+    if (!a.starts_with("-") || a.size() < 2 || std::isdigit(static_cast<unsigned char>(a[1])) || a[1] == '.')
+      continue;  // a value (negative numbers included)
+    a = a.substr(0, a.find('='));
+    if (std::find(names.begin(), names.end(), a) != names.end()) continue;
+    if (a.size() == 2 && a[1] != '-') continue;  // a short flag (-h): CLI11's own message
+    // "-lr": one dash where two belong
+    const std::string as_long = a[1] == '-' ? a : "-" + a;
+    const std::string near = std::find(names.begin(), names.end(), as_long) != names.end() ? as_long
+                                                                                            : closest(as_long, names);
+    return "unknown option " + std::string(argv[i]).substr(0, std::string(argv[i]).find('=')) + " for " +
+           sub->get_name() + (near.empty() ? "" : " (did you mean " + near + "?)") + "; ctnn " + sub->get_name() +
+           " --help lists them";
+  }
+  return {};
+}
+
 // With --data-parallel: this process's rank and the number of processes.
 int g_rank = 0, g_processes = 1;
 /// An error every process threw together (dist::AgreedError: a checkpoint or data check they agreed
@@ -529,6 +595,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (const std::string hint = typo_hint(app, e, argc, argv); !hint.empty()) return report_error(hint, exit_usage);
     app.exit(e);  // prints the message and a hint
     return exit_usage;
   }

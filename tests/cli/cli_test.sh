@@ -136,6 +136,16 @@ case $CASE in
     # 2: usage errors
     expect 2 "$CTNN"
     expect 2 "$CTNN" train --dataset digits --bogus-flag
+    contains err.txt "ctnn: error: unknown option --bogus-flag for train; ctnn train --help lists them"
+    # a mistyped option or command is named, with the closest known one
+    expect 2 "$CTNN" train --dataset digits --epoch 5
+    contains err.txt "ctnn: error: unknown option --epoch for train (did you mean --epochs?)"
+    expect 2 "$CTNN" train --dataset digits -lr 0.1
+    contains err.txt "unknown option -lr for train (did you mean --lr?)"
+    expect 2 "$CTNN" eval --model m.json --dataset iris --data-dir=x --labelcolumn y
+    contains err.txt "unknown option --labelcolumn for eval (did you mean --label-column?)"
+    expect 2 "$CTNN" trian --dataset digits
+    contains err.txt 'ctnn: error: unknown command "trian" (did you mean train?)'
     expect 2 "$CTNN" train --dataset digits --optimizer sgdx
     expect 2 "$CTNN" train --dataset digits --epochs 0
     expect 2 "$CTNN" train --dataset digits --lr abc
