@@ -180,3 +180,15 @@ TEST_CASE_TEMPLATE("NaN in, NaN out: every element-wise primitive, in SIMD batch
   check(float{});
   check(double{});
 }
+
+TEST_CASE_TEMPLATE("extreme range: gelu and silu at ±inf are PyTorch's (inf at +inf, x·0 = NaN at -inf)", T, float,
+                   double) {
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  std::array<T, 2> x{inf, -inf}, y{};
+  ad::evaluate(ad::gelu(ad::constant<0, 1, 2>(x.data())), y.data());
+  CHECK(y[0] == inf);
+  CHECK(std::isnan(y[1]));
+  ad::evaluate(ad::silu(ad::constant<0, 1, 2>(x.data())), y.data());
+  CHECK(y[0] == inf);
+  CHECK(std::isnan(y[1]));
+}

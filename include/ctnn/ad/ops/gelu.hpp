@@ -24,7 +24,8 @@ struct Gelu {
     constexpr long double inv_sqrt2 = 0.707106781186547524400844362104849039L;
     constexpr P c_hi = P(inv_sqrt2), c_lo = P(inv_sqrt2 - c_hi);  // 1/√2 = c_hi + c_lo
     const V z = x * V(-c_hi);
-    const V dz = fma_exact(x, V(-c_hi), -z) - x * V(c_lo);  // what z's rounding and c_hi's left out
+    V dz = fma_exact(x, V(-c_hi), -z) - x * V(c_lo);  // what z's rounding and c_hi's left out
+    dz = simd::select(dz == dz, dz, V(0));             // inf - inf at x = ±inf: no correction there
     const V corr = V(P(-1.12837916709551257389615890312154517L)) * simd::exp(-(z * z));
     return V(0.5) * fma_exact(corr, dz, simd::erfc(z));
   }
