@@ -348,16 +348,18 @@ std::string typo_hint(const CLI::App& app, const CLI::ParseError& e, int argc, c
   if (argc < 2 || !(extras || dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)) return {};
   const std::string first = argv[1];
   std::vector<std::string> commands;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    commands.push_back(sub->get_name());
   const CLI::App* sub = nullptr;
-  for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; }))
+  for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; })) {
+    commands.push_back(s->get_name());
     if (s->get_name() == first) sub = s;
+  }
   if (sub == nullptr) {
     if (first.starts_with("-")) return {};  // --help, --version, or an option before the command
     const std::string near = closest(first, commands);
+    std::string all;
+    for (const auto& c : commands) all += (all.empty() ? "" : ", ") + c;
     return "unknown command \"" + first + "\"" + (near.empty() ? "" : " (did you mean " + near + "?)") +
-           "; the commands: train, eval, predict, presets (ctnn --help)";
+           "; the commands: " + all + " (ctnn --help)";
   }
   if (!extras) return {};
   std::vector<std::string> names;

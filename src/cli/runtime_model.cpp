@@ -182,9 +182,7 @@ class RuntimeModel final : public Model {
         // A finite gradient can still overflow the parameters; the next step would show it, but after
         // an epoch's last step the evaluation, a checkpoint or the saved model come first (as the Trainer).
         if (b + 1 == per_epoch && !kernel::all_finite(net_.params().data(), net_.params().size())) {
-          if (recover("non-finite parameters after step " + std::to_string(steps) + " (epoch " +
-                      std::to_string(epoch) + ", its last batch): the update overflowed although loss " +
-                      text::number(l) + " and gradient were finite (lower the learning rate)"))
+          if (recover(train::overflowed_parameters_message(steps, epoch, "loss " + text::number(l) + " and gradient")))
             break;
           return r;
         }

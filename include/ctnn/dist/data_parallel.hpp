@@ -545,10 +545,7 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
       // A finite gradient can still overflow the parameters; after an epoch's last step the evaluation
       // and a checkpoint come before any loss would show it (the parameters are the same on every rank).
       if (s + 1 == per_epoch && !kernel::all_finite(replica.params().data(), replica.params().size())) {
-        halt("non-finite parameters after step " + std::to_string(res.steps) + " (epoch " + std::to_string(epoch) +
-                 ", its last batch): the update overflowed although every rank's loss and gradient were finite "
-                 "(lower the learning rate)",
-             false);
+        halt(train::overflowed_parameters_message(res.steps, epoch, "every rank's loss and gradient"), false);
         break;
       }
       if (o.max_steps && res.steps >= o.max_steps) {
@@ -579,25 +576,20 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
     }
     const auto t1 = std::chrono::steady_clock::now();
     if (o.grad_norm_tolerance > 0) r.grad_norm = detail::gradient_norm(replica, train, comm, gfull);
+    std::string eval_failure;  // a non-finite validation loss: the updates overflowed the outputs
     if (validation) {
       res.validation = detail::evaluate(replica, *validation, comm, o.binary_threshold);
       r.val_loss = res.validation.loss;
       r.val_accuracy = res.validation.accuracy();
-      if (!std::isfinite(r.val_loss)) {  // the updates overflowed the outputs (the same loss on every rank)
-        const std::string msg = train::non_finite_evaluation_message(o.validation_name, r.val_loss, epoch,
-                                                                     std::span<const T>(replica.params()));
+      if (!std::isfinite(r.val_loss)) {  // the same loss on every rank: the same decision
+        eval_failure = train::non_finite_evaluation_message(o.validation_name, r.val_loss, epoch,
+                                                            std::span<const T>(replica.params()));
         if (rollback && res.rollbacks < o.max_rollbacks) {  // as a NaN step: back to the last epoch's state
-          halt(msg, false);
+          halt(eval_failure, false);
           epoch = snap.epoch;  // the abandoned epoch leaves no record
           continue;
         }
-        r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-        res.history.push_back(r);
-        if (o.on_epoch_end) o.on_epoch_end(r);
-        halt(msg, false);  // no rollback left: the end
-        break;
-      }
-      if (es.update(epoch, r.val_loss, std::span<const T>(replica.params()), o.min_delta)) {
+      } else if (es.update(epoch, r.val_loss, std::span<const T>(replica.params()), o.min_delta)) {
         res.best_epoch = es.best_epoch;
         res.best_val_loss = es.best_loss;
       }
@@ -605,6 +597,10 @@ DataParallelResult train_data_parallel(R& replica, Opt& opt, const D& train, con
     r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     res.history.push_back(r);
     if (o.on_epoch_end) o.on_epoch_end(r);
+    if (!eval_failure.empty()) {
+      halt(eval_failure, false);  // no rollback left: the end
+      break;
+    }
     if (rollback) keep(epoch);
     if (res.stopped_by == StopCriterion::max_steps) break;
     if (o.grad_norm_tolerance > 0 && r.grad_norm < o.grad_norm_tolerance) {

@@ -74,6 +74,13 @@ enum class OnNonFinite {
              ///< by rollback_lr_factor and train on from there; stop after max_rollbacks rollbacks
 };
 
+/// Why a run stops when an epoch's last update made the parameters non-finite although `finite`
+/// ("loss 2.1 and gradient") were finite (the three loops say it alike).
+inline std::string overflowed_parameters_message(std::size_t step, std::size_t epoch, const std::string& finite) {
+  return "non-finite parameters after step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
+         ", its last batch): the update overflowed although " + finite + " were finite (lower the learning rate)";
+}
+
 /// Why a run stops when the epoch's evaluation (validation or test set) has a non-finite loss though
 /// every training step was finite: the last updates made the network's outputs overflow (the three
 /// loops say it alike). Names the set, the loss, the epoch and the largest |parameter|.

@@ -253,9 +253,7 @@ class Trainer {
         // the next step's loss shows it, but after an epoch's last step the evaluation and a
         // checkpoint come first: look at the parameters themselves there (once an epoch, O(P)).
         if (s + 1 == per_epoch && !kernel::all_finite(net_.params().data(), P)) {
-          give_up("non-finite parameters after step " + std::to_string(step) + " (epoch " + std::to_string(epoch) +
-                  ", its last batch): the update overflowed although loss " + text::number(l) +
-                  " and gradient were finite (lower the learning rate)");
+          give_up(train::overflowed_parameters_message(step, epoch, "loss " + text::number(l) + " and gradient"));
           break;
         }
         if (o_.max_steps && res.steps >= o_.max_steps) {
